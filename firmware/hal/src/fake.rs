@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Software models of the hal traits, for host tests. Never built into the firmware.
+
+extern crate std;
+
+use crate::console::{Console, FlushState};
+use crate::cpu::{CpuControl, ReinitRequest};
+use crate::os_mem::{OsMemory, OsMemoryRules, OsRange};
+use crate::platform::Platform;
+use opal_api::{CpuStatus, OpalError, OpalResult};
+use std::cell::{Cell, RefCell};
+use std::vec::Vec;
+
+/// RAM from 0 to `ram.len()`, with one firmware-reserved range.
+pub struct FakeOsMemory {
+    pub ram: RefCell<Vec<u8>>,
+    pub firmware: [(u64, u64); 1],
+}
+
+impl FakeOsMemory {
+    /// 1 MiB of RAM filled with 0xAA; the firmware owns 0x8_0000..0x9_0000.
+    pub fn new() -> Self {
+        Self {
+            ram: RefCell::new(std::vec![0xAA; 0x10_0000]),
+            firmware: [(0x8_0000, 0x1_0000)],
+        }
+    }
+    pub fn peek(&self, addr: u64, len: usize) -> Vec<u8> {
+        self.ram.borrow()[addr as usize..addr as usize + len].to_vec()
+    }
+    pub fn poke(&self, addr: u64, data: &[u8]) {
+        self.ram.borrow_mut()[addr as usize..addr as usize + data.len()].copy_from_slice(data);
+    }
+    pub fn peek_be64(&self, addr: u64) -> u64 {
+        u64::from_be_bytes(self.peek(addr, 8).try_into().unwrap())
+    }
+}
+
+impl Default for FakeOsMemory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl OsMemory for FakeOsMemory {
+    fn check(&self, raw: u64, len: u64) -> OpalResult<OsRange> {
+        OsMemoryRules {
+            ram_top: self.ram.borrow().len() as u64,
+            firmware: &self.firmware,
+        }
+        .check(raw, len)
+    }
+    fn read(&self, range: OsRange, offset: u64, out: &mut [u8]) {
+        assert!(
+            offset + out.len() as u64 <= range.len,
+            "read outside a checked range"
+        );
+        let at = (range.real + offset) as usize;
+        out.copy_from_slice(&self.ram.borrow()[at..at + out.len()]);
+    }
+    fn write(&self, range: OsRange, offset: u64, data: &[u8]) {
+        assert!(
+            offset + data.len() as u64 <= range.len,
+            "write outside a checked range"
+        );
+        let at = (range.real + offset) as usize;
+        self.ram.borrow_mut()[at..at + data.len()].copy_from_slice(data);
+    }
+}
+
+/// One terminal with a bounded output queue and scripted input.
+pub struct FakeConsole {
+    pub capacity: usize,
+    pub out: RefCell<Vec<u8>>,
+    pub sent: RefCell<Vec<u8>>,
+    pub input: RefCell<Vec<u8>>,
+    /// Bytes the "device" accepts per flush.
+    pub drain_per_flush: Cell<usize>,
+}
+
+impl FakeConsole {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            out: RefCell::new(Vec::new()),
+            sent: RefCell::new(Vec::new()),
+            input: RefCell::new(Vec::new()),
+            drain_per_flush: Cell::new(usize::MAX),
+        }
+    }
+}
+
+impl Console for FakeConsole {
+    fn terminals(&self) -> u32 {
+        1
+    }
+    fn write(&self, _term: u32, data: &[u8]) -> usize {
+        let n = data.len().min(self.write_space(0));
+        self.out.borrow_mut().extend_from_slice(&data[..n]);
+        n
+    }
+    fn write_space(&self, _term: u32) -> usize {
+        self.capacity - self.out.borrow().len()
+    }
+    fn read(&self, _term: u32, buf: &mut [u8]) -> usize {
+        let mut input = self.input.borrow_mut();
+        let n = buf.len().min(input.len());
+        buf[..n].copy_from_slice(&input[..n]);
+        input.drain(..n);
+        n
+    }
+    fn flush(&self, _term: u32) -> FlushState {
+        let mut out = self.out.borrow_mut();
+        if out.is_empty() {
+            return FlushState::Drained;
+        }
+        let n = out.len().min(self.drain_per_flush.get());
+        if n == 0 {
+            return FlushState::NoProgress;
+        }
+        self.sent.borrow_mut().extend(out.drain(..n));
+        if out.is_empty() {
+            FlushState::Drained
+        } else {
+            FlushState::Progress
+        }
+    }
+    fn input_pending(&self) -> bool {
+        !self.input.borrow().is_empty()
+    }
+    fn output_pending(&self) -> bool {
+        !self.out.borrow().is_empty()
+    }
+}
+
+/// Threads by PIR with their state; records starts and reinit requests.
+pub struct FakeCpus {
+    pub threads: RefCell<Vec<(u64, CpuStatus)>>,
+    pub current: u32,
+    pub started: RefCell<Vec<(u64, u64)>>,
+    pub reinits: RefCell<Vec<ReinitRequest>>,
+}
+
+impl FakeCpus {
+    /// PIRs 0,1,4,5 (2 cores × 2 threads); 0 is the caller and OS-owned.
+    pub fn new() -> Self {
+        Self {
+            threads: RefCell::new(std::vec![
+                (0, CpuStatus::Started),
+                (1, CpuStatus::Inactive),
+                (4, CpuStatus::Inactive),
+                (5, CpuStatus::Inactive),
+            ]),
+            current: 0,
+            started: RefCell::new(Vec::new()),
+            reinits: RefCell::new(Vec::new()),
+        }
+    }
+}
+
+impl Default for FakeCpus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CpuControl for FakeCpus {
+    fn status(&self, server: u64) -> Option<CpuStatus> {
+        self.threads
+            .borrow()
+            .iter()
+            .find(|t| t.0 == server)
+            .map(|t| t.1)
+    }
+    fn start(&self, server: u64, entry: u64) -> OpalResult<()> {
+        let mut threads = self.threads.borrow_mut();
+        let t = threads
+            .iter_mut()
+            .find(|t| t.0 == server)
+            .ok_or(OpalError::Parameter)?;
+        if t.1 != CpuStatus::Inactive {
+            return Err(OpalError::WrongState);
+        }
+        t.1 = CpuStatus::Started;
+        self.started.borrow_mut().push((server, entry));
+        Ok(())
+    }
+    fn reinit(&self, req: ReinitRequest) -> OpalResult<()> {
+        let busy = self
+            .threads
+            .borrow()
+            .iter()
+            .any(|t| t.0 != self.current as u64 && t.1 == CpuStatus::Started);
+        if busy {
+            return Err(OpalError::WrongState);
+        }
+        self.reinits.borrow_mut().push(req);
+        Ok(())
+    }
+    fn current(&self) -> u32 {
+        self.current
+    }
+}
+
+/// A platform with a settable clock and a record of power requests.
+#[derive(Default)]
+pub struct FakePlatform {
+    pub polls: Cell<u32>,
+    pub clock: Cell<u64>,
+    pub rtc_busy_reads: Cell<u32>,
+    pub power_requests: RefCell<Vec<&'static str>>,
+    pub bmc_busy: Cell<bool>,
+}
+
+impl Platform for FakePlatform {
+    fn poll(&self) {
+        self.polls.set(self.polls.get() + 1);
+    }
+    fn pending_events(&self) -> u64 {
+        0
+    }
+    fn rtc_read(&self) -> OpalResult<u64> {
+        if self.rtc_busy_reads.get() > 0 {
+            self.rtc_busy_reads.set(self.rtc_busy_reads.get() - 1);
+            return Err(OpalError::BusyEvent);
+        }
+        Ok(self.clock.get())
+    }
+    fn rtc_write(&self, unix_seconds: u64) -> OpalResult<()> {
+        self.clock.set(unix_seconds);
+        Ok(())
+    }
+    fn power_down(&self, immediate: bool) -> OpalResult<()> {
+        self.power_requests
+            .borrow_mut()
+            .push(if immediate { "off-now" } else { "off" });
+        Ok(())
+    }
+    fn reboot(&self) -> OpalResult<()> {
+        self.power_requests.borrow_mut().push("reboot");
+        Ok(())
+    }
+    fn host_reboot_sync(&self) -> OpalResult<()> {
+        if self.bmc_busy.get() {
+            Err(OpalError::BusyEvent)
+        } else {
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The OPAL call table and the handlers of every call Opalite implements.
+//!
+//! One `static` table maps each token to a shim that decodes r3..r10 into typed arguments
+//! and calls the handler; `OPAL_CHECK_TOKEN` reads the same table, so a call is either in
+//! the table and implemented or absent and reported absent. Handlers reach the machine
+//! only through `hal` traits (bundled in [`Ctx`]), so the whole table runs in `cargo test`.
+//!
+//! Concurrency: the table is immutable; every handler may run on all CPUs at once, and
+//! serialises through the hal implementations (the firmware's console and platform locks).
+//! Mirrors skiboot `core/opal.c` (table, bad token) and `doc/opal-api/*.rst`.
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+mod args;
+pub mod console;
+pub mod cpu;
+pub mod events;
+pub mod msg;
+pub mod power;
+pub mod rtc;
+pub mod table;
+pub mod xics;
+
+pub use args::{FromReg, OsPtr};
+pub use table::{check_token, dispatch, Entry, TABLE};
+
+use hal::{Console, CpuControl, OsMemory, Platform};
+
+/// Everything a handler may touch.
+pub struct Ctx<'a> {
+    pub mem: &'a dyn OsMemory,
+    pub console: &'a dyn Console,
+    pub cpus: &'a dyn CpuControl,
+    pub platform: &'a dyn Platform,
+    pub xics: &'a xics::Presenter,
+    pub msgs: &'a msg::MessageQueue,
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use hal::fake::{FakeConsole, FakeCpus, FakeOsMemory, FakePlatform};
+
+    /// A machine of fakes: 1 MiB of RAM (firmware at 0x8_0000), PIRs 0,1,4,5.
+    pub struct Machine {
+        pub mem: FakeOsMemory,
+        pub console: FakeConsole,
+        pub cpus: FakeCpus,
+        pub platform: FakePlatform,
+        pub xics: xics::Presenter,
+        pub msgs: msg::MessageQueue,
+    }
+
+    impl Machine {
+        pub fn new() -> Self {
+            Self {
+                mem: FakeOsMemory::new(),
+                console: FakeConsole::new(4096),
+                cpus: FakeCpus::new(),
+                platform: FakePlatform::default(),
+                xics: xics::Presenter::new(),
+                msgs: msg::MessageQueue::new(),
+            }
+        }
+        pub fn ctx(&self) -> Ctx<'_> {
+            Ctx {
+                mem: &self.mem,
+                console: &self.console,
+                cpus: &self.cpus,
+                platform: &self.platform,
+                xics: &self.xics,
+                msgs: &self.msgs,
+            }
+        }
+        /// Calls `token` through the real table with up to 8 arguments.
+        pub fn call(&self, token: u64, args: &[u64]) -> i64 {
+            let mut regs = [0u64; 8];
+            regs[..args.len()].copy_from_slice(args);
+            dispatch(&self.ctx(), token, &regs).into_r3()
+        }
+    }
+}

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The call table: one row per implemented token, decoded and dispatched by generated
+//! shims. A handler whose signature disagrees with its row does not compile; two rows for
+//! one token, or a token above `OPAL_LAST`, fail at compile time in `build_table`.
+
+use crate::args::FromReg;
+use crate::{console, cpu, events, msg, power, rtc, xics, Ctx};
+use opal_api::token::{self, Token, OPAL_LAST};
+use opal_api::{OpalError, OpalResult, OpalRet, Value};
+
+#[derive(Clone, Copy)]
+pub struct Entry {
+    pub token: Token,
+    pub name: &'static str,
+    pub nargs: u8,
+    pub shim: fn(&Ctx<'_>, &[u64; 8]) -> OpalRet,
+}
+
+const SLOTS: usize = OPAL_LAST as usize + 1;
+
+const fn build_table(rows: &[Entry]) -> [Option<Entry>; SLOTS] {
+    let mut table = [None; SLOTS];
+    let mut i = 0;
+    while i < rows.len() {
+        let tok = rows[i].token as usize;
+        assert!(tok < SLOTS, "token above OPAL_LAST");
+        assert!(table[tok].is_none(), "two handlers for one token");
+        assert!(rows[i].nargs <= 8, "OPAL passes at most r3..r10");
+        table[tok] = Some(rows[i]);
+        i += 1;
+    }
+    table
+}
+
+macro_rules! opal_table {
+    ($($tok:ident => $handler:path [$($arg:ident : $ty:ty),* $(,)?];)*) => {
+        /// Every implemented call, indexed by token.
+        pub static TABLE: [Option<Entry>; SLOTS] = build_table(&[$(
+            Entry {
+                token: token::$tok,
+                name: stringify!($tok),
+                nargs: 0 $(+ { let _ = stringify!($arg); 1 })*,
+                shim: {
+                    fn shim(cx: &Ctx<'_>, regs: &[u64; 8]) -> OpalRet {
+                        let mut _regs = regs.iter().copied();
+                        $(
+                            let $arg = match <$ty as FromReg>::from_reg(_regs.next().unwrap_or(0)) {
+                                Ok(v) => v,
+                                Err(e) => return OpalRet::err(e),
+                            };
+                        )*
+                        $handler(cx $(, $arg)*).into()
+                    }
+                    shim
+                },
+            },
+        )*]);
+    };
+}
+
+use crate::args::{OsPtr, TermNo};
+use opal_api::{Be32, Be64};
+
+opal_table! {
+    OPAL_CONSOLE_WRITE => console::write[term: TermNo, len: OsPtr<Be64>, buf: OsPtr<u8>];
+    OPAL_CONSOLE_READ => console::read[term: TermNo, len: OsPtr<Be64>, buf: OsPtr<u8>];
+    OPAL_RTC_READ => rtc::read[ymd: OsPtr<Be32>, hms: OsPtr<Be64>];
+    OPAL_RTC_WRITE => rtc::write[ymd: u32, hms: u64];
+    OPAL_CEC_POWER_DOWN => power::cec_power_down[request: u64];
+    OPAL_CEC_REBOOT => power::cec_reboot[];
+    OPAL_POLL_EVENTS => events::poll_events[mask: OsPtr<Be64>];
+    OPAL_CONSOLE_WRITE_BUFFER_SPACE => console::write_buffer_space[term: TermNo, len: OsPtr<Be64>];
+    OPAL_START_CPU => cpu::start_cpu[server: u64, entry: u64];
+    OPAL_QUERY_CPU_STATUS => cpu::query_cpu_status[server: u64, status: OsPtr<u8>];
+    OPAL_REINIT_CPUS => cpu::reinit_cpus[flags: u64];
+    OPAL_CHECK_TOKEN => check_token_call[tok: u64];
+    OPAL_GET_MSG => msg::get_msg[buf: OsPtr<u8>, size: u64];
+    OPAL_CHECK_ASYNC_COMPLETION => msg::check_async_completion[buf: OsPtr<u8>, size: u64, tok: u64];
+    OPAL_SYNC_HOST_REBOOT => power::sync_host_reboot[];
+    OPAL_CONSOLE_FLUSH => console::flush[term: TermNo];
+    OPAL_INT_GET_XIRR => xics::get_xirr[xirr: OsPtr<Be32>, just_poll: u64];
+    OPAL_INT_SET_CPPR => xics::set_cppr[cppr: u64];
+    OPAL_INT_EOI => xics::eoi[xirr: u32];
+}
+
+/// Is `token` implemented?
+pub fn check_token(token: u64) -> bool {
+    TABLE.get(token as usize).is_some_and(|e| e.is_some())
+}
+
+/// `OPAL_CHECK_TOKEN(u64 token)`: `OPAL_TOKEN_PRESENT` (1) or `OPAL_TOKEN_ABSENT` (0).
+fn check_token_call(_cx: &Ctx<'_>, tok: u64) -> OpalResult<Value> {
+    let answer = if check_token(tok) {
+        opal_api::OPAL_TOKEN_PRESENT
+    } else {
+        opal_api::OPAL_TOKEN_ABSENT
+    };
+    Value::new(answer).ok_or(OpalError::InternalError)
+}
+
+/// Calls a CPU may make while it is already inside OPAL (an NMI or machine check taken
+/// during a call, whose handler prints or reboots). Same set as skiboot's
+/// `opal_entry_check`; everything else gets `OPAL_INTERNAL_ERROR` rather than running on
+/// top of the interrupted call's half-updated state.
+pub fn allowed_when_reentered(token: u64) -> bool {
+    matches!(
+        token,
+        token::OPAL_CONSOLE_READ
+            | token::OPAL_CONSOLE_WRITE
+            | token::OPAL_CONSOLE_WRITE_BUFFER_SPACE
+            | token::OPAL_CONSOLE_FLUSH
+            | token::OPAL_POLL_EVENTS
+            | token::OPAL_CHECK_TOKEN
+            | token::OPAL_CEC_REBOOT
+            | token::OPAL_CEC_REBOOT2
+            | token::OPAL_SIGNAL_SYSTEM_RESET
+    )
+}
+
+/// Runs the handler for `token`. Unknown tokens get `OPAL_PARAMETER`, as in skiboot.
+pub fn dispatch(cx: &Ctx<'_>, token: u64, regs: &[u64; 8]) -> OpalRet {
+    match TABLE.get(token as usize).copied().flatten() {
+        Some(entry) => (entry.shim)(cx, regs),
+        None => {
+            log::error!("OPAL: Called with bad token {} !", token as i64);
+            OpalRet::err(OpalError::Parameter)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::Machine;
+
+    #[test]
+    fn rows_sit_at_their_tokens() {
+        for (i, e) in TABLE.iter().enumerate() {
+            if let Some(e) = e {
+                assert_eq!(e.token as usize, i);
+                assert_eq!(opal_api::token::name(e.token), Some(e.name));
+            }
+        }
+        assert_eq!(
+            TABLE[token::OPAL_CONSOLE_WRITE as usize].map(|e| e.nargs),
+            Some(3)
+        );
+        assert_eq!(
+            TABLE[token::OPAL_CEC_REBOOT as usize].map(|e| e.nargs),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn unknown_tokens_are_parameter_errors() {
+        let m = Machine::new();
+        for tok in [11u64, 0, 145, 158, 181, 1000, u64::MAX, (-1i64) as u64] {
+            assert_eq!(m.call(tok, &[1, 2, 3]), -1, "token {tok}");
+        }
+    }
+
+    #[test]
+    fn check_token_reports_exactly_the_table() {
+        let m = Machine::new();
+        for tok in 0..=200u64 {
+            let want = i64::from(TABLE.get(tok as usize).is_some_and(|e| e.is_some()));
+            assert_eq!(m.call(token::OPAL_CHECK_TOKEN, &[tok]), want, "token {tok}");
+        }
+        // What Linux relies on at boot (skiboot-baseline.md): present 117, absent 71/76/83/
+        // 101/102; 145/158/166 stay absent until sreset/HMI exist.
+        assert_eq!(
+            m.call(token::OPAL_CHECK_TOKEN, &[token::OPAL_CONSOLE_FLUSH]),
+            1
+        );
+        for absent in [71, 76, 83, 101, 102, 145, 158, 166] {
+            assert_eq!(
+                m.call(token::OPAL_CHECK_TOKEN, &[absent]),
+                0,
+                "token {absent}"
+            );
+        }
+        assert_eq!(m.call(token::OPAL_CHECK_TOKEN, &[u64::MAX]), 0);
+    }
+
+    #[test]
+    fn reentry_allows_only_the_crash_path_calls() {
+        assert!(allowed_when_reentered(token::OPAL_CONSOLE_WRITE));
+        assert!(allowed_when_reentered(token::OPAL_POLL_EVENTS));
+        assert!(!allowed_when_reentered(token::OPAL_START_CPU));
+        assert!(!allowed_when_reentered(token::OPAL_REINIT_CPUS));
+    }
+}

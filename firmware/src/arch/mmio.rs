@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Cache-inhibited MMIO. The firmware runs with the MMU off, where ordinary loads and
+//! stores are cacheable, so device registers need the `*cix` forms, with `sync` ordering
+//! as skiboot's `include/io.h` does.
+
+use core::arch::asm;
+
+/// A window of device registers at a real address.
+#[derive(Clone, Copy, Debug)]
+pub struct CiWindow {
+    base: u64,
+    len: u64,
+}
+
+impl CiWindow {
+    /// # Safety
+    /// `base..base+len` must be device registers (from the device tree) that are safe to
+    /// access with cache-inhibited byte loads and stores.
+    pub const unsafe fn new(base: u64, len: u64) -> Self {
+        Self { base, len }
+    }
+
+    pub fn read8(&self, offset: u64) -> u8 {
+        assert!(offset < self.len, "MMIO read outside its window");
+        let v: u64;
+        // SAFETY: in the window the constructor vouched for.
+        unsafe {
+            asm!("sync", "lbzcix {0}, 0, {1}", out(reg) v, in(reg) self.base + offset, options(nostack))
+        };
+        v as u8
+    }
+
+    pub fn write8(&self, offset: u64, v: u8) {
+        assert!(offset < self.len, "MMIO write outside its window");
+        // SAFETY: in the window the constructor vouched for.
+        unsafe {
+            asm!("sync", "stbcix {0}, 0, {1}", in(reg) u64::from(v), in(reg) self.base + offset, options(nostack))
+        };
+    }
+}

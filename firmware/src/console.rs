@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The console: a 16550 UART on the LPC I/O space (skiboot `hw/lpc-uart.c`), an output
+//! queue drained without waiting, an input buffer, the in-memory log, and the `log`
+//! backend that prints skiboot-style lines `[seconds,level] PREFIX: message`.
+//!
+//! Concurrency: one lock guards the UART and both queues. The crash path (panic and
+//! unexpected exceptions) must print even if a CPU died holding it, so it gives up after
+//! a bounded wait and writes to the UART directly (`emergency_write`).
+
+use crate::arch::{self, mmio::CiWindow};
+use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicU64, Ordering};
+use hal::FlushState;
+use spin::Mutex;
+
+const LSR: u64 = 5;
+const LSR_DATA_READY: u8 = 0x01;
+const LSR_THR_EMPTY: u8 = 0x20;
+/// Polls of LSR before a byte is dropped (a wedged UART must not hang the firmware).
+const TX_SPIN_LIMIT: u32 = 100_000;
+
+struct Uart {
+    regs: CiWindow,
+}
+
+impl Uart {
+    fn try_put(&self, c: u8) -> bool {
+        if self.regs.read8(LSR) & LSR_THR_EMPTY == 0 {
+            return false;
+        }
+        self.regs.write8(0, c);
+        true
+    }
+
+    fn put_blocking(&self, c: u8) {
+        for _ in 0..TX_SPIN_LIMIT {
+            if self.try_put(c) {
+                return;
+            }
+            arch::relax();
+        }
+    }
+
+    fn get(&self) -> Option<u8> {
+        (self.regs.read8(LSR) & LSR_DATA_READY != 0).then(|| self.regs.read8(0))
+    }
+}
+
+struct Ring<const N: usize> {
+    buf: [u8; N],
+    head: usize,
+    len: usize,
+}
+
+impl<const N: usize> Ring<N> {
+    const fn new() -> Self {
+        Self {
+            buf: [0; N],
+            head: 0,
+            len: 0,
+        }
+    }
+    fn push(&mut self, c: u8) -> bool {
+        if self.len == N {
+            return false;
+        }
+        self.buf[(self.head + self.len) % N] = c;
+        self.len += 1;
+        true
+    }
+    fn pop(&mut self) -> Option<u8> {
+        if self.len == 0 {
+            return None;
+        }
+        let c = self.buf[self.head];
+        self.head = (self.head + 1) % N;
+        self.len -= 1;
+        Some(c)
+    }
+    fn peek(&self) -> Option<u8> {
+        (self.len > 0).then(|| self.buf[self.head])
+    }
+    fn space(&self) -> usize {
+        N - self.len
+    }
+}
+
+/// Size of the OS-visible output queue (skiboot: 4 KiB, reports 0xFFF free at most).
+const TX_QUEUE: usize = 4096;
+
+struct State {
+    uart: Option<Uart>,
+    tx: Ring<TX_QUEUE>,
+    rx: Ring<1024>,
+}
+
+impl State {
+    /// Moves queued bytes to the UART while it takes them; returns how many moved.
+    fn drain(&mut self) -> usize {
+        let Some(uart) = &self.uart else {
+            // No device: output goes only to the memory log, so nothing is ever stuck.
+            let n = self.tx.len;
+            self.tx = Ring::new();
+            return n;
+        };
+        let mut moved = 0;
+        while let Some(c) = self.tx.peek() {
+            if !uart.try_put(c) {
+                break;
+            }
+            self.tx.pop();
+            moved += 1;
+        }
+        moved
+    }
+
+    fn receive(&mut self) {
+        if let Some(uart) = &self.uart {
+            while self.rx.space() > 0 {
+                match uart.get() {
+                    Some(c) => {
+                        self.rx.push(c);
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+}
+
+static CONSOLE: Mutex<State> = Mutex::new(State {
+    uart: None,
+    tx: Ring::new(),
+    rx: Ring::new(),
+});
+/// Address of the UART registers, for the lock-free crash path (0 = none).
+static UART_BASE: AtomicU64 = AtomicU64::new(0);
+
+/// Attaches the UART whose registers are at `base`.
+///
+/// # Safety
+/// `base` must be the real address of a 16550 register block.
+pub unsafe fn attach_uart(base: u64) {
+    // SAFETY: forwarded from the caller.
+    let regs = unsafe { CiWindow::new(base, 8) };
+    CONSOLE.lock().uart = Some(Uart { regs });
+    UART_BASE.store(base, Ordering::Release);
+}
+
+/// Firmware output: the memory log always, the UART through the queue (waiting for room
+/// when the queue is full, so firmware messages are never dropped while the UART works).
+fn firmware_write(s: &[u8]) {
+    crate::memlog::append(s);
+    let Some(mut st) = lock_bounded() else {
+        emergency_write(s);
+        return;
+    };
+    for &c in s {
+        if c == b'\n' {
+            push_waiting(&mut st, b'\r');
+        }
+        push_waiting(&mut st, c);
+    }
+    st.drain();
+}
+
+fn push_waiting(st: &mut State, c: u8) {
+    if !st.tx.push(c) {
+        st.drain();
+        if !st.tx.push(c) {
+            if let (Some(uart), Some(old)) = (&st.uart, st.tx.pop()) {
+                uart.put_blocking(old);
+            }
+            st.tx.push(c);
+        }
+    }
+}
+
+/// Takes the console lock, giving up after a bounded wait (its holder may have died).
+fn lock_bounded() -> Option<spin::MutexGuard<'static, State>> {
+    for _ in 0..1_000_000 {
+        if let Some(g) = CONSOLE.try_lock() {
+            return Some(g);
+        }
+        arch::relax();
+    }
+    None
+}
+
+/// Writes straight to the UART without the lock: crash paths only.
+pub fn emergency_write(s: &[u8]) {
+    let base = UART_BASE.load(Ordering::Acquire);
+    if base == 0 {
+        return;
+    }
+    // SAFETY: UART_BASE only ever holds an address `attach_uart` was given.
+    let uart = Uart {
+        regs: unsafe { CiWindow::new(base, 8) },
+    };
+    for &c in s {
+        if c == b'\n' {
+            uart.put_blocking(b'\r');
+        }
+        uart.put_blocking(c);
+    }
+}
+
+/// The OPAL console (terminal 0) as `opal_calls` sees it.
+pub struct OpalConsole;
+
+impl hal::Console for OpalConsole {
+    fn terminals(&self) -> u32 {
+        1
+    }
+    fn write(&self, _term: u32, data: &[u8]) -> usize {
+        let mut st = CONSOLE.lock();
+        let mut taken = 0;
+        for &c in data {
+            if !st.tx.push(c) {
+                st.drain();
+                if !st.tx.push(c) {
+                    break;
+                }
+            }
+            taken += 1;
+        }
+        st.drain();
+        taken
+    }
+    fn write_space(&self, _term: u32) -> usize {
+        let mut st = CONSOLE.lock();
+        st.drain();
+        st.tx.space()
+    }
+    fn read(&self, _term: u32, buf: &mut [u8]) -> usize {
+        let mut st = CONSOLE.lock();
+        st.receive();
+        let mut n = 0;
+        while n < buf.len() {
+            match st.rx.pop() {
+                Some(c) => {
+                    buf[n] = c;
+                    n += 1;
+                }
+                None => break,
+            }
+        }
+        n
+    }
+    fn flush(&self, _term: u32) -> FlushState {
+        let mut st = CONSOLE.lock();
+        let moved = st.drain();
+        if st.tx.len == 0 {
+            FlushState::Drained
+        } else if moved > 0 {
+            FlushState::Progress
+        } else {
+            FlushState::NoProgress
+        }
+    }
+    fn input_pending(&self) -> bool {
+        let mut st = CONSOLE.lock();
+        st.receive();
+        st.rx.len > 0
+    }
+    fn output_pending(&self) -> bool {
+        CONSOLE.lock().tx.len > 0
+    }
+}
+
+/// Crash-path writer: lock-free.
+pub struct EmergencyWriter;
+
+impl Write for EmergencyWriter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        crate::memlog::append(s.as_bytes());
+        emergency_write(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Timebase ticks per second (from the device tree; QEMU and P9/P10 use 512 MHz).
+pub static TB_HZ: AtomicU64 = AtomicU64::new(512_000_000);
+
+struct Logger;
+
+/// skiboot's levels: 3 error, 4 warning, 6 info, 7 debug; debug goes to memory only.
+fn skiboot_level(l: log::Level) -> u32 {
+    match l {
+        log::Level::Error => 3,
+        log::Level::Warn => 4,
+        log::Level::Info => 6,
+        log::Level::Debug => 7,
+        log::Level::Trace => 8,
+    }
+}
+
+/// "opalite::cpu" → "CPU"; other crates put their prefix in the message themselves.
+fn prefix(target: &str) -> Option<&str> {
+    target
+        .strip_prefix("opalite::")
+        .map(|m| m.rsplit("::").next().unwrap_or(m))
+}
+
+struct Line {
+    buf: [u8; 256],
+    len: usize,
+}
+
+impl Write for Line {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let n = s.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+impl log::Log for Logger {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        let tb = arch::timebase();
+        let hz = TB_HZ.load(Ordering::Relaxed).max(1);
+        let secs = tb / hz;
+        let nanos = (tb % hz) * 1_000_000_000 / hz;
+        let mut line = Line {
+            buf: [0; 256],
+            len: 0,
+        };
+        let _ = write!(
+            line,
+            "[{:5}.{:09},{}] ",
+            secs,
+            nanos,
+            skiboot_level(record.level())
+        );
+        if let Some(p) = prefix(record.target()) {
+            for c in p.bytes() {
+                let _ = line.write_char(c.to_ascii_uppercase() as char);
+            }
+            let _ = line.write_str(": ");
+        }
+        let _ = write!(line, "{}\n", record.args());
+        if record.level() <= log::Level::Info {
+            firmware_write(&line.buf[..line.len]);
+        } else {
+            crate::memlog::append(&line.buf[..line.len]);
+        }
+    }
+    fn flush(&self) {}
+}
+
+static LOGGER: Logger = Logger;
+
+pub fn init_logging() {
+    let _ = log::set_logger(&LOGGER);
+    log::set_max_level(log::LevelFilter::Debug);
+}
+
+/// Runs from OPAL_POLL_EVENTS and the flush path: moves input and output along.
+pub fn poll() {
+    if let Some(mut st) = CONSOLE.try_lock() {
+        st.drain();
+        st.receive();
+    }
+}

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Hardware threads: the per-CPU table, parking, and the jobs a parked thread runs for
+//! others (skiboot `core/cpu.c`).
+//!
+//! A thread that is not running the OS sleeps in stop0-lite waiting on its mailbox. A
+//! poster fills the mailbox, then rings the thread's doorbell; the sleeper clears its
+//! doorbell *before* it looks at the mailbox, so a doorbell rung after the look is still
+//! pending and ends the next stop at once (no lost wake-up). A 10 ms decrementer bounds
+//! the sleep in case a doorbell cannot reach the thread (cross-core on real hardware).
+//!
+//! Concurrency: `CONTROL` serialises OPAL_START_CPU and OPAL_REINIT_CPUS (the only calls
+//! that change who owns a thread); the state word of each thread changes by CAS or by the
+//! owning thread itself. None of this runs on crash paths.
+
+use crate::arch;
+use crate::layout::{MAX_CPUS, PARK_DEC_TICKS, PIR_SLOTS};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use hal::ReinitRequest;
+use opal_api::{CpuStatus, OpalError, OpalResult};
+use spin::Mutex;
+
+/// Owner of a thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum State {
+    /// Listed in the device tree, has not called in (yet).
+    Absent = 0,
+    /// Parked in OPAL, startable.
+    Parked = 1,
+    /// Being handed to the OS.
+    Starting = 2,
+    /// Running the OS.
+    Os = 3,
+    /// The boot thread, until it enters the kernel.
+    Boot = 4,
+}
+
+impl State {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            1 => Self::Parked,
+            2 => Self::Starting,
+            3 => Self::Os,
+            4 => Self::Boot,
+            _ => Self::Absent,
+        }
+    }
+}
+
+const JOB_NONE: u32 = 0;
+const JOB_START: u32 = 1;
+const JOB_REINIT: u32 = 2;
+
+pub struct PerCpu {
+    pir: AtomicU32,
+    state: AtomicU8,
+    job: AtomicU32,
+    job_arg: AtomicU64,
+    /// Incremented by the thread each time it finishes a job.
+    jobs_done: AtomicU32,
+}
+
+impl PerCpu {
+    const fn new() -> Self {
+        Self {
+            pir: AtomicU32::new(u32::MAX),
+            state: AtomicU8::new(State::Absent as u8),
+            job: AtomicU32::new(JOB_NONE),
+            job_arg: AtomicU64::new(0),
+            jobs_done: AtomicU32::new(0),
+        }
+    }
+    fn state(&self) -> State {
+        State::from_u8(self.state.load(Ordering::Acquire))
+    }
+    fn set_state(&self, s: State) {
+        self.state.store(s as u8, Ordering::Release);
+    }
+    pub fn pir(&self) -> u32 {
+        self.pir.load(Ordering::Relaxed)
+    }
+}
+
+static CPUS: [PerCpu; MAX_CPUS] = [const { PerCpu::new() }; MAX_CPUS];
+static NCPUS: AtomicUsize = AtomicUsize::new(0);
+static CONTROL: Mutex<()> = Mutex::new(());
+/// The PVR major family, decided once at boot (9 or 10; 8 for POWER8).
+static GENERATION: AtomicU32 = AtomicU32::new(9);
+
+fn cpus() -> &'static [PerCpu] {
+    &CPUS[..NCPUS.load(Ordering::Acquire)]
+}
+
+fn by_pir(pir: u64) -> Option<&'static PerCpu> {
+    let slot = arch::PIR_TO_CPU.get(usize::try_from(pir).ok()?)?;
+    let idx = slot.load(Ordering::Acquire);
+    (idx != 0).then(|| &CPUS[usize::from(idx) - 1])
+}
+
+/// Registers the device tree's threads (boot thread included) and lets the parked
+/// secondaries in. Returns how many threads are known.
+pub fn register(pirs: &[u32], boot_pir: u32, generation: u32) -> usize {
+    GENERATION.store(generation, Ordering::Relaxed);
+    let mut n = 0;
+    for &pir in pirs {
+        if n == MAX_CPUS || pir as usize >= PIR_SLOTS {
+            log::warn!("thread PIR {pir:#x} is beyond what Opalite manages; left asleep");
+            continue;
+        }
+        CPUS[n].pir.store(pir, Ordering::Relaxed);
+        let state = if pir == boot_pir {
+            State::Boot
+        } else {
+            State::Absent
+        };
+        CPUS[n].set_state(state);
+        arch::PIR_TO_CPU[pir as usize].store(n as u16 + 1, Ordering::Release);
+        n += 1;
+    }
+    NCPUS.store(n, Ordering::Release);
+    n
+}
+
+/// Releases the secondaries waiting in the head and waits (bounded) until each has
+/// parked. Returns how many called in.
+pub fn release_secondaries(go_word: *mut u32, timeout_ticks: u64) -> usize {
+    // SAFETY: `go_word` points at `secondaries_go` in the loaded copy of the image, which
+    // nothing else writes.
+    unsafe { go_word.write_volatile(1) };
+    arch::sync();
+    for c in cpus() {
+        if c.state() == State::Absent {
+            arch::doorbell(c.pir());
+        }
+    }
+    let deadline = arch::timebase() + timeout_ticks;
+    loop {
+        let waiting = cpus().iter().filter(|c| c.state() == State::Absent).count();
+        if waiting == 0 || arch::timebase() > deadline {
+            return cpus().iter().filter(|c| c.state() == State::Parked).count();
+        }
+        arch::relax();
+    }
+}
+
+/// Prints every known thread in PIR order with its chip, core, thread and state.
+pub fn print_inventory(threads: &[crate::inventory::Thread]) {
+    let mut order: alloc::vec::Vec<&PerCpu> = cpus().iter().collect();
+    order.sort_by_key(|c| c.pir());
+    for c in order {
+        let pir = c.pir();
+        let state = match c.state() {
+            State::Absent => "did not call in",
+            State::Parked => "parked",
+            State::Starting | State::Os => "OS",
+            State::Boot => "boot thread",
+        };
+        let chip = threads.iter().find(|t| t.pir == pir).map_or(0, |t| t.chip);
+        log::info!(
+            "PIR {pir:#06x} chip {chip} core {} thread {} ({state})",
+            (pir >> 2) & 0x3f,
+            pir & 3
+        );
+    }
+}
+
+/// The boot thread becomes the OS's when it enters the kernel.
+pub fn boot_thread_to_os() {
+    if let Some(c) = by_pir(u64::from(arch::pir())) {
+        c.set_state(State::Os);
+    }
+}
+
+/// Entry of every secondary thread from the head, on its own stack.
+#[no_mangle]
+extern "C" fn secondary_main(pir: u64) -> ! {
+    let Some(me) = by_pir(pir) else {
+        // Cannot happen: the head only comes here for registered PIRs.
+        loop {
+            arch::stop_until_doorbell(u32::MAX >> 1);
+        }
+    };
+    me.set_state(State::Parked);
+    park(me)
+}
+
+fn park(me: &'static PerCpu) -> ! {
+    loop {
+        arch::doorbell_clear();
+        match me.job.swap(JOB_NONE, Ordering::Acquire) {
+            JOB_START => {
+                let entry = me.job_arg.load(Ordering::Relaxed);
+                me.set_state(State::Os);
+                // SAFETY: OPAL_START_CPU validated `entry` as OS memory.
+                unsafe { arch::enter_secondary(entry, me.pir()) }
+            }
+            JOB_REINIT => {
+                apply_reinit(decode_req(me.job_arg.load(Ordering::Relaxed)));
+                me.jobs_done.fetch_add(1, Ordering::Release);
+            }
+            _ => arch::stop_until_doorbell(PARK_DEC_TICKS),
+        }
+    }
+}
+
+fn encode_req(r: ReinitRequest) -> u64 {
+    let tri = |v: Option<bool>| match v {
+        None => 0u64,
+        Some(false) => 1,
+        Some(true) => 2,
+    };
+    tri(r.little_endian_interrupts) | tri(r.radix) << 2
+}
+
+fn decode_req(v: u64) -> ReinitRequest {
+    let tri = |x: u64| match x & 3 {
+        1 => Some(false),
+        2 => Some(true),
+        _ => None,
+    };
+    ReinitRequest {
+        little_endian_interrupts: tri(v),
+        radix: tri(v >> 2),
+    }
+}
+
+/// HID0.HILE on P9/P10 (PPC_BIT(4)); P8 has it at PPC_BIT(19).
+const HID0_HILE_P9: u64 = hal::bits::ppc_bit(4);
+const HID0_HILE_P8: u64 = hal::bits::ppc_bit(19);
+/// P9 radix mode (PPC_BIT(8)); POWER10 does not use it.
+const HID0_RADIX_P9: u64 = hal::bits::ppc_bit(8);
+
+/// Applies a reinit request to the calling thread. QEMU keeps HID0 per thread, so every
+/// thread sets its own; on hardware the value is per core and the writes are identical.
+fn apply_reinit(req: ReinitRequest) {
+    let generation = GENERATION.load(Ordering::Relaxed);
+    let hile = if generation == 8 {
+        HID0_HILE_P8
+    } else {
+        HID0_HILE_P9
+    };
+    let mut hid0 = arch::hid0();
+    let before = hid0;
+    match req.little_endian_interrupts {
+        Some(true) => hid0 |= hile,
+        Some(false) => hid0 &= !hile,
+        None => {}
+    }
+    if generation == 9 {
+        match req.radix {
+            Some(true) => hid0 |= HID0_RADIX_P9,
+            Some(false) => hid0 &= !HID0_RADIX_P9,
+            None => {}
+        }
+    }
+    if hid0 != before {
+        arch::set_hid0(hid0);
+    }
+}
+
+/// Timebase ticks to wait for a parked thread to run a job (1 s at 512 MHz).
+const JOB_TIMEOUT_TICKS: u64 = 512_000_000;
+
+/// `hal::CpuControl` over the real threads.
+pub struct Cpus;
+
+impl hal::CpuControl for Cpus {
+    fn status(&self, server: u64) -> Option<CpuStatus> {
+        let c = by_pir(server)?;
+        Some(match c.state() {
+            State::Parked => CpuStatus::Inactive,
+            State::Starting | State::Os | State::Boot => CpuStatus::Started,
+            State::Absent => CpuStatus::Unavailable,
+        })
+    }
+
+    fn start(&self, server: u64, entry: u64) -> OpalResult<()> {
+        let c = by_pir(server).ok_or(OpalError::Parameter)?;
+        let _g = CONTROL.lock();
+        c.state
+            .compare_exchange(
+                State::Parked as u8,
+                State::Starting as u8,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .map_err(|_| OpalError::WrongState)?;
+        c.job_arg.store(entry, Ordering::Relaxed);
+        c.job.store(JOB_START, Ordering::Release);
+        arch::doorbell(c.pir());
+        Ok(())
+    }
+
+    fn reinit(&self, req: ReinitRequest) -> OpalResult<()> {
+        let me = arch::pir();
+        let _g = CONTROL.lock();
+        // Check everything first: nothing changes unless every thread can follow.
+        if cpus()
+            .iter()
+            .any(|c| c.pir() != me && matches!(c.state(), State::Os | State::Starting))
+        {
+            return Err(OpalError::WrongState);
+        }
+        let mut waits = [0u32; MAX_CPUS];
+        for (i, c) in cpus().iter().enumerate() {
+            if c.pir() == me || c.state() != State::Parked {
+                continue;
+            }
+            waits[i] = c.jobs_done.load(Ordering::Acquire).wrapping_add(1);
+            c.job_arg.store(encode_req(req), Ordering::Relaxed);
+            c.job.store(JOB_REINIT, Ordering::Release);
+            arch::doorbell(c.pir());
+        }
+        apply_reinit(req);
+        let deadline = arch::timebase() + JOB_TIMEOUT_TICKS;
+        for (i, c) in cpus().iter().enumerate() {
+            if waits[i] == 0 {
+                continue;
+            }
+            while c.jobs_done.load(Ordering::Acquire) != waits[i] {
+                if arch::timebase() > deadline {
+                    log::error!("thread {:#x} did not apply OPAL_REINIT_CPUS", c.pir());
+                    return Err(OpalError::Hardware);
+                }
+                arch::relax();
+            }
+        }
+        Ok(())
+    }
+
+    fn current(&self) -> u32 {
+        arch::pir()
+    }
+}

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The device tree handed to the OS: the input tree plus what OPAL adds (skiboot
+//! `core/init.c`, `core/opal.c` `add_opal_node`, `core/console.c`, `core/mem_region.c`).
+//! See opal-boot-contract.md §2 and §11.2.
+
+use crate::inventory::Inventory;
+use alloc::format;
+use alloc::vec::Vec;
+use devtree::{Error, Tree};
+
+pub struct OpalInfo {
+    pub base: u64,
+    pub entry: u64,
+    pub runtime_size: u64,
+    pub version: &'static str,
+    pub boot_pir: u32,
+    pub has_rtc: bool,
+}
+
+/// Console input is polled (no OPAL interrupts yet), so keep the heartbeat short.
+const HEARTBEAT_MS: u32 = 50;
+const CONSOLE_PATH: &str = "/ibm,opal/consoles/serial@0";
+
+pub fn build(tree: &mut Tree, inv: &Inventory, opal: &OpalInfo) -> Result<Vec<u8>, Error> {
+    // Firmware memory, in all three forms Linux and kexec tools read.
+    tree.add_memreserve(opal.base, opal.runtime_size);
+    tree.set_property_string("/", "reserved-names", "ibm,firmware")?;
+    tree.set_property_u64s("/", "reserved-ranges", &[opal.base, opal.runtime_size])?;
+    tree.ensure_node("/reserved-memory")?;
+    tree.set_property_u32("/reserved-memory", "#address-cells", 2)?;
+    tree.set_property_u32("/reserved-memory", "#size-cells", 2)?;
+    tree.set_property_empty("/reserved-memory", "ranges")?;
+    let fw = format!("/reserved-memory/ibm,firmware@{:x}", opal.base);
+    tree.ensure_node(&fw)?;
+    tree.set_property_u64s(&fw, "reg", &[opal.base, opal.runtime_size])?;
+
+    // /ibm,opal: where OPAL lives and how to call it.
+    tree.ensure_node("/ibm,opal")?;
+    tree.set_property_strings("/ibm,opal", "compatible", &["ibm,opal-v3"])?;
+    tree.set_property_u64("/ibm,opal", "opal-base-address", opal.base)?;
+    tree.set_property_u64("/ibm,opal", "opal-entry-address", opal.entry)?;
+    tree.set_property_u64("/ibm,opal", "opal-runtime-size", opal.runtime_size)?;
+    tree.set_property_u32("/ibm,opal", "ibm,heartbeat-ms", HEARTBEAT_MS)?;
+    tree.set_property_u32(
+        "/ibm,opal",
+        "opal-msg-size",
+        opal_api::msg::OPAL_MSG_SIZE as u32,
+    )?;
+    // skiboot always emits this, even empty: Linux's error handling expects it.
+    tree.set_property("/ibm,opal", "opal-interrupts", &[])?;
+    tree.ensure_node("/ibm,opal/firmware")?;
+    tree.set_property_strings("/ibm,opal/firmware", "compatible", &["ibm,opal-firmware"])?;
+    tree.set_property_string("/ibm,opal/firmware", "version", opal.version)?;
+    tree.ensure_node("/ibm,opal/event")?;
+    tree.set_property_strings("/ibm,opal/event", "compatible", &["ibm,opal-event"])?;
+    tree.set_property_empty("/ibm,opal/event", "interrupt-controller")?;
+    tree.set_property_u32("/ibm,opal/event", "#interrupt-cells", 1)?;
+    if opal.has_rtc {
+        tree.ensure_node("/ibm,opal/rtc")?;
+        tree.set_property_strings("/ibm,opal/rtc", "compatible", &["ibm,opal-rtc"])?;
+    }
+
+    // The console, and the UART it runs on kept away from Linux's 8250 driver.
+    tree.ensure_node("/ibm,opal/consoles")?;
+    tree.set_property_u32("/ibm,opal/consoles", "#address-cells", 1)?;
+    tree.set_property_u32("/ibm,opal/consoles", "#size-cells", 0)?;
+    tree.ensure_node(CONSOLE_PATH)?;
+    tree.set_property_strings(CONSOLE_PATH, "compatible", &["ibm,opal-console-raw"])?;
+    tree.set_property_u32(CONSOLE_PATH, "reg", 0)?;
+    tree.set_property_string(CONSOLE_PATH, "device_type", "serial")?;
+    tree.set_property_u32(CONSOLE_PATH, "#write-buffer-size", 0x1000)?;
+    tree.ensure_node("/chosen")?;
+    tree.set_property_string("/chosen", "linux,stdout-path", CONSOLE_PATH)?;
+    if let Some((_, uart)) = &inv.uart {
+        tree.set_property_string(uart, "status", "reserved")?;
+    }
+
+    idle_states(tree, inv.generation())?;
+
+    // Interrupts: the XICS presentation calls (icp-opal) until XIVE is programmed.
+    tree.ensure_node("/interrupt-controller@0")?;
+    tree.set_property_strings("/interrupt-controller@0", "compatible", &["ibm,opal-intc"])?;
+    tree.set_property_empty("/interrupt-controller@0", "interrupt-controller")?;
+    tree.set_property_u32("/interrupt-controller@0", "#interrupt-cells", 2)?;
+
+    tree.set_boot_cpuid_phys(opal.boot_pir);
+    tree.to_dtb()
+}
+
+/// Stop states Linux may use for idle; only the ones that keep all state, so no
+/// `OPAL_SLW_SET_REG` is needed (opal-boot-contract.md §2.5: skiboot's QEMU values).
+fn idle_states(tree: &mut Tree, generation: u32) -> Result<(), Error> {
+    const PM: &str = "/ibm,opal/power-mgt";
+    let (names, flags, lat, res, psscr): (&[&str], &[u32], &[u32], &[u32], &[u64]) =
+        match generation {
+            9 => (
+                &["stop0_lite", "stop0", "stop1"],
+                &[0x10_0000, 0x10_1000, 0x10_1000],
+                &[1000, 2000, 5000],
+                &[10_000, 20_000, 50_000],
+                &[0x330, 0x30_0330, 0x30_0331],
+            ),
+            10 => (
+                &["stop0_lite", "stop0"],
+                &[0x10_0000, 0x10_1000],
+                &[1000, 10_000],
+                &[10_000, 100_000],
+                &[0x300, 0x30_0300],
+            ),
+            _ => return Ok(()),
+        };
+    tree.ensure_node(PM)?;
+    tree.set_property_strings(PM, "ibm,cpu-idle-state-names", names)?;
+    tree.set_property_cells(PM, "ibm,cpu-idle-state-flags", flags)?;
+    tree.set_property_cells(PM, "ibm,cpu-idle-state-latencies-ns", lat)?;
+    tree.set_property_cells(PM, "ibm,cpu-idle-state-residency-ns", res)?;
+    tree.set_property_u64s(PM, "ibm,cpu-idle-state-psscr", psscr)?;
+    let masks: Vec<u64> = psscr.iter().map(|_| 0x30_03ff).collect();
+    tree.set_property_u64s(PM, "ibm,cpu-idle-state-psscr-mask", &masks)?;
+    Ok(())
+}

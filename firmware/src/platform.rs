@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Board services behind the OPAL calls: the BMC over IPMI BT (power off, reboot, the
+//! real-time clock from SEL time), and the pollers. skiboot `platforms/astbmc`,
+//! `hw/ipmi/ipmi-power.c`, `hw/ipmi/ipmi-rtc.c`.
+//!
+//! Concurrency: one lock guards the BT driver. Power requests are started under it and
+//! return at once; `OPAL_POLL_EVENTS` moves them along. The RTC is read from the BMC once
+//! at boot and then extrapolated with the timebase, so `OPAL_RTC_READ` never waits.
+
+use crate::arch::{self, mmio::CiWindow};
+use crate::console::{self, TB_HZ};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use ipmi::commands::{self, ChassisControl};
+use ipmi::{Bt, BtError, IoPort};
+use opal_api::{OpalError, OpalResult};
+use spin::Mutex;
+
+/// LPC I/O space (64 KiB) through the cache-inhibited OPB window.
+pub struct LpcIo(CiWindow);
+
+impl IoPort for LpcIo {
+    fn inb(&self, port: u16) -> u8 {
+        self.0.read8(u64::from(port))
+    }
+    fn outb(&self, port: u16, val: u8) {
+        self.0.write8(u64::from(port), val)
+    }
+}
+
+pub struct TbClock;
+
+impl ipmi::Clock for TbClock {
+    fn now_us(&self) -> u64 {
+        arch::timebase() / (TB_HZ.load(Ordering::Relaxed) / 1_000_000).max(1)
+    }
+    fn relax(&self) {
+        arch::relax();
+    }
+}
+
+static BMC: Mutex<Option<Bt<LpcIo, TbClock>>> = Mutex::new(None);
+/// Unix time at timebase 0, from the BMC's SEL clock (valid when RTC_VALID).
+static RTC_EPOCH_AT_TB0: AtomicU64 = AtomicU64::new(0);
+static RTC_VALID: AtomicBool = AtomicBool::new(false);
+
+fn unix_now() -> u64 {
+    RTC_EPOCH_AT_TB0.load(Ordering::Relaxed)
+        + arch::timebase() / TB_HZ.load(Ordering::Relaxed).max(1)
+}
+
+/// Creates the LPC I/O window.
+///
+/// # Safety
+/// `io_base` must be the real address of the primary LPC bus's I/O space (64 KiB).
+pub unsafe fn lpc_io(io_base: u64) -> LpcIo {
+    // SAFETY: forwarded.
+    LpcIo(unsafe { CiWindow::new(io_base, 0x1_0000) })
+}
+
+/// Brings up the BMC link (if the board has one) and reads the clock.
+pub fn init(io: Option<LpcIo>, bt_port: Option<u16>) {
+    let (Some(io), Some(port)) = (io, bt_port) else {
+        log::info!("no IPMI BT interface: no RTC, power off and reboot unavailable");
+        return;
+    };
+    let mut bt = Bt::new(io, TbClock, port);
+    bt.init();
+    match bt.get_sel_time() {
+        Ok(secs) => {
+            let tb_secs = arch::timebase() / TB_HZ.load(Ordering::Relaxed).max(1);
+            RTC_EPOCH_AT_TB0.store(u64::from(secs).saturating_sub(tb_secs), Ordering::Relaxed);
+            RTC_VALID.store(true, Ordering::Release);
+            log::info!("BMC on IPMI BT at LPC I/O {port:#x}, SEL time {secs}");
+        }
+        Err(e) => log::warn!("BMC did not give the time: {e:?}"),
+    }
+    *BMC.lock() = Some(bt);
+}
+
+pub fn has_rtc() -> bool {
+    RTC_VALID.load(Ordering::Acquire)
+}
+
+/// Starts a chassis control request, replacing any request still in flight (a power
+/// request outranks everything the BMC could still be doing for us).
+fn chassis(what: ChassisControl) -> OpalResult<()> {
+    let mut guard = BMC.lock();
+    let bt = guard.as_mut().ok_or(OpalError::Unsupported)?;
+    if bt.in_flight().is_some() {
+        bt.abort();
+    }
+    bt.start(&what.request()).map(|_| ()).map_err(|e| {
+        log::error!("IPMI: chassis control failed to start: {e:?}");
+        OpalError::Hardware
+    })
+}
+
+pub struct FwPlatform;
+
+impl hal::Platform for FwPlatform {
+    fn poll(&self) {
+        console::poll();
+        if let Some(mut guard) = BMC.try_lock() {
+            if let Some(bt) = guard.as_mut() {
+                if let Some(Err(e)) = bt.poll() {
+                    log::warn!("IPMI: request failed: {e:?}");
+                }
+            }
+        }
+    }
+
+    fn pending_events(&self) -> u64 {
+        0
+    }
+
+    fn rtc_read(&self) -> OpalResult<u64> {
+        if has_rtc() {
+            Ok(unix_now())
+        } else {
+            Err(OpalError::Hardware)
+        }
+    }
+
+    fn rtc_write(&self, unix_seconds: u64) -> OpalResult<()> {
+        let secs = u32::try_from(unix_seconds).map_err(|_| OpalError::Parameter)?;
+        let mut guard = BMC.lock();
+        let bt = guard.as_mut().ok_or(OpalError::Hardware)?;
+        match bt.set_sel_time(secs) {
+            Ok(()) => {}
+            Err(BtError::Busy) => return Err(OpalError::Busy),
+            Err(e) => {
+                log::error!("IPMI: set SEL time failed: {e:?}");
+                return Err(OpalError::Hardware);
+            }
+        }
+        let tb_secs = arch::timebase() / TB_HZ.load(Ordering::Relaxed).max(1);
+        RTC_EPOCH_AT_TB0.store(u64::from(secs).saturating_sub(tb_secs), Ordering::Relaxed);
+        RTC_VALID.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    fn power_down(&self, immediate: bool) -> OpalResult<()> {
+        log::info!("OPAL: Shutdown request type {}...", u8::from(immediate));
+        chassis(ChassisControl::PowerDown)
+    }
+
+    fn reboot(&self) -> OpalResult<()> {
+        log::info!("OPAL: Reboot request...");
+        chassis(ChassisControl::HardReset)
+    }
+
+    fn host_reboot_sync(&self) -> OpalResult<()> {
+        let guard = BMC.lock();
+        match guard.as_ref().and_then(|bt| bt.in_flight()) {
+            Some(_) => Err(OpalError::BusyEvent),
+            None => Ok(()),
+        }
+    }
+}
+
+// `commands` provides the typed BT helpers used above (get/set SEL time).
+#[allow(unused_imports)]
+use commands as _;

@@ -1,0 +1,2 @@
+// SPDX-License-Identifier: Apache-2.0
+#![cfg_attr(not(test), no_std)]

@@ -1,0 +1,384 @@
+//! Command-line parsing, by hand (the grammar is small and xtask has no dependencies).
+
+use std::path::PathBuf;
+
+use crate::bail;
+use crate::util::Result;
+
+pub const USAGE: &str = "\
+Usage: cargo xtask <command> [options]
+
+Commands:
+  build [--debug]
+      Build the firmware and write the raw image target/opalite.lid.
+  run [options]
+      Boot Linux on QEMU with the firmware, console on this terminal (a busybox shell).
+        --machine powernv9|powernv10|powernv8   (default powernv9)
+        --smp N[,cores=C,threads=T]             (default 1)
+        --memory SIZE                           (default 2G)
+        --kernel PATH      kernel to load at 0x20000000 (default: Debian's ppc64el vmlinux)
+        --initrd PATH      initramfs (default: the busybox one xtask builds)
+        --append STR       extra kernel arguments after console=hvc0
+        --firmware PATH    boot this image instead of building Opalite (e.g. skiboot.lid)
+        --gdb              wait for gdb on 127.0.0.1:1234
+        --debug            build the firmware without --release
+  test [options]
+      Host unit tests, firmware build, then the QEMU boot scenarios.
+        --host-only        only the host unit tests
+        --qemu-only        skip the host unit tests
+        --filter SUBSTR    only the tests whose name contains SUBSTR (repeatable)
+        --firmware PATH    run the QEMU scenarios against this image (no build)
+        --debug            build the firmware without --release
+  help
+";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Machine {
+    Powernv8,
+    Powernv9,
+    Powernv10,
+}
+
+impl Machine {
+    pub fn parse(s: &str) -> Result<Machine> {
+        Ok(match s {
+            "powernv8" => Machine::Powernv8,
+            "powernv9" => Machine::Powernv9,
+            "powernv10" => Machine::Powernv10,
+            _ => bail!("unknown machine `{s}` (expected powernv9, powernv10 or powernv8)"),
+        })
+    }
+
+    /// QEMU's `-M` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Machine::Powernv8 => "powernv8",
+            Machine::Powernv9 => "powernv9",
+            Machine::Powernv10 => "powernv10",
+        }
+    }
+}
+
+/// A QEMU `-smp` value, checked before QEMU sees it so typos fail early and clearly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Smp {
+    /// Total threads; computed from the topology when the leading count is omitted.
+    pub cpus: u32,
+    pub sockets: Option<u32>,
+    pub cores: Option<u32>,
+    pub threads: Option<u32>,
+}
+
+impl Smp {
+    pub fn parse(s: &str) -> Result<Smp> {
+        let mut cpus = None;
+        let (mut sockets, mut cores, mut threads) = (None, None, None);
+        for (i, part) in s.split(',').enumerate() {
+            let (key, value) = match part.split_once('=') {
+                Some((k, v)) => (k, v),
+                None if i == 0 => ("cpus", part),
+                None => bail!("bad --smp `{s}`: `{part}` should be key=value"),
+            };
+            let n: u32 = match value.parse() {
+                Ok(n) if n > 0 => n,
+                _ => bail!("bad --smp `{s}`: `{value}` is not a positive number"),
+            };
+            let slot = match key {
+                "cpus" => &mut cpus,
+                "sockets" => &mut sockets,
+                "cores" => &mut cores,
+                "threads" => &mut threads,
+                _ => bail!("bad --smp `{s}`: unknown key `{key}` (use cores=, threads=, sockets=)"),
+            };
+            if slot.replace(n).is_some() {
+                bail!("bad --smp `{s}`: `{key}` given twice");
+            }
+        }
+        let topology = sockets.unwrap_or(1) * cores.unwrap_or(1) * threads.unwrap_or(1);
+        let cpus = cpus.unwrap_or(topology);
+        if threads.is_some_and(|t| t > 8) {
+            bail!("bad --smp `{s}`: POWER cores have at most 8 threads");
+        }
+        Ok(Smp {
+            cpus,
+            sockets,
+            cores,
+            threads,
+        })
+    }
+
+    /// The value for QEMU's `-smp`.
+    pub fn to_qemu(&self) -> String {
+        let mut s = self.cpus.to_string();
+        for (key, value) in [
+            ("sockets", self.sockets),
+            ("cores", self.cores),
+            ("threads", self.threads),
+        ] {
+            if let Some(v) = value {
+                s.push_str(&format!(",{key}={v}"));
+            }
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOpts {
+    pub machine: Machine,
+    pub smp: Smp,
+    pub memory: String,
+    pub kernel: Option<PathBuf>,
+    pub initrd: Option<PathBuf>,
+    pub append: Option<String>,
+    pub firmware: Option<PathBuf>,
+    pub gdb: bool,
+    pub debug: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TestOpts {
+    pub host_only: bool,
+    pub qemu_only: bool,
+    pub filters: Vec<String>,
+    pub firmware: Option<PathBuf>,
+    pub debug: bool,
+}
+
+impl TestOpts {
+    /// Whether a test called `name` was selected by `--filter` (all are without one).
+    pub fn selects(&self, name: &str) -> bool {
+        self.filters.is_empty() || self.filters.iter().any(|f| name.contains(f.as_str()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cmd {
+    Build { debug: bool },
+    Run(RunOpts),
+    Test(TestOpts),
+    Help,
+}
+
+/// Splits `--opt=value` and `--opt value` alike, and knows which options take a value.
+struct Args {
+    items: std::vec::IntoIter<String>,
+}
+
+impl Args {
+    fn next_opt(&mut self) -> Option<(String, Option<String>)> {
+        let arg = self.items.next()?;
+        match arg.split_once('=') {
+            Some((k, v)) if k.starts_with("--") => Some((k.to_string(), Some(v.to_string()))),
+            _ => Some((arg, None)),
+        }
+    }
+
+    fn value(&mut self, opt: &str, inline: Option<String>) -> Result<String> {
+        match inline.or_else(|| self.items.next()) {
+            Some(v) => Ok(v),
+            None => bail!("{opt} needs a value"),
+        }
+    }
+}
+
+fn no_value(opt: &str, inline: &Option<String>) -> Result<()> {
+    if inline.is_some() {
+        bail!("{opt} takes no value");
+    }
+    Ok(())
+}
+
+pub fn parse(argv: Vec<String>) -> Result<Cmd> {
+    let mut argv = argv.into_iter();
+    let command = argv.next().unwrap_or_else(|| "help".to_string());
+    let mut args = Args { items: argv };
+    match command.as_str() {
+        "build" => {
+            let mut debug = false;
+            while let Some((opt, inline)) = args.next_opt() {
+                match opt.as_str() {
+                    "--debug" => {
+                        no_value(&opt, &inline)?;
+                        debug = true
+                    }
+                    _ => bail!("unknown option `{opt}` for build\n\n{USAGE}"),
+                }
+            }
+            Ok(Cmd::Build { debug })
+        }
+        "run" => parse_run(&mut args).map(Cmd::Run),
+        "test" => parse_test(&mut args).map(Cmd::Test),
+        "help" | "-h" | "--help" => Ok(Cmd::Help),
+        other => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
+
+fn parse_run(args: &mut Args) -> Result<RunOpts> {
+    let mut o = RunOpts {
+        machine: Machine::Powernv9,
+        smp: Smp::parse("1")?,
+        memory: "2G".to_string(),
+        kernel: None,
+        initrd: None,
+        append: None,
+        firmware: None,
+        gdb: false,
+        debug: false,
+    };
+    while let Some((opt, inline)) = args.next_opt() {
+        match opt.as_str() {
+            "--machine" | "-M" => o.machine = Machine::parse(&args.value(&opt, inline)?)?,
+            "--smp" => o.smp = Smp::parse(&args.value(&opt, inline)?)?,
+            "--memory" | "-m" => o.memory = parse_memory(&args.value(&opt, inline)?)?,
+            "--kernel" => o.kernel = Some(args.value(&opt, inline)?.into()),
+            "--initrd" => o.initrd = Some(args.value(&opt, inline)?.into()),
+            "--append" => o.append = Some(args.value(&opt, inline)?),
+            "--firmware" => o.firmware = Some(args.value(&opt, inline)?.into()),
+            "--gdb" => {
+                no_value(&opt, &inline)?;
+                o.gdb = true
+            }
+            "--debug" => {
+                no_value(&opt, &inline)?;
+                o.debug = true
+            }
+            _ => bail!("unknown option `{opt}` for run\n\n{USAGE}"),
+        }
+    }
+    Ok(o)
+}
+
+fn parse_test(args: &mut Args) -> Result<TestOpts> {
+    let mut o = TestOpts::default();
+    while let Some((opt, inline)) = args.next_opt() {
+        match opt.as_str() {
+            "--filter" => o.filters.push(args.value(&opt, inline)?),
+            "--firmware" => o.firmware = Some(args.value(&opt, inline)?.into()),
+            "--host-only" | "--qemu-only" | "--debug" => {
+                no_value(&opt, &inline)?;
+                match opt.as_str() {
+                    "--host-only" => o.host_only = true,
+                    "--qemu-only" => o.qemu_only = true,
+                    _ => o.debug = true,
+                }
+            }
+            _ => bail!("unknown option `{opt}` for test\n\n{USAGE}"),
+        }
+    }
+    if o.host_only && o.qemu_only {
+        bail!("--host-only and --qemu-only exclude each other");
+    }
+    Ok(o)
+}
+
+/// QEMU's `-m` syntax: a number with an optional K/M/G/T suffix.
+fn parse_memory(s: &str) -> Result<String> {
+    let digits = s.trim_end_matches(|c: char| "KkMmGgTt".contains(c));
+    let ok = !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && s.len() - digits.len() <= 1;
+    if !ok {
+        bail!("bad --memory `{s}` (examples: 2G, 4096M)");
+    }
+    Ok(s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn smp_forms() {
+        let s = Smp::parse("4,cores=2,threads=2").unwrap();
+        assert_eq!((s.cpus, s.cores, s.threads), (4, Some(2), Some(2)));
+        assert_eq!(s.to_qemu(), "4,cores=2,threads=2");
+        assert_eq!(Smp::parse("1").unwrap().to_qemu(), "1");
+        // The leading count may be left to QEMU's arithmetic.
+        let t = Smp::parse("cores=2,threads=4").unwrap();
+        assert_eq!(t.cpus, 8);
+        assert_eq!(t.to_qemu(), "8,cores=2,threads=4");
+    }
+
+    #[test]
+    fn smp_errors() {
+        for bad in [
+            "",
+            "0",
+            "x",
+            "4,cores",
+            "4,cores=0",
+            "4,dies=2",
+            "4,cores=2,cores=2",
+            "16,threads=16",
+        ] {
+            assert!(Smp::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn run_defaults() {
+        let Cmd::Run(o) = parse(argv("run")).unwrap() else {
+            panic!()
+        };
+        assert_eq!(o.machine, Machine::Powernv9);
+        assert_eq!(o.smp.cpus, 1);
+        assert_eq!(o.memory, "2G");
+        assert!(!o.gdb && o.firmware.is_none() && o.append.is_none());
+    }
+
+    #[test]
+    fn run_options() {
+        let cmd = parse(argv(
+            "run --machine powernv10 --smp=4,cores=2,threads=2 --gdb --firmware /x/skiboot.lid -m 4G --append quiet",
+        ))
+        .unwrap();
+        let Cmd::Run(o) = cmd else { panic!() };
+        assert_eq!(o.machine, Machine::Powernv10);
+        assert_eq!(o.smp.to_qemu(), "4,cores=2,threads=2");
+        assert!(o.gdb);
+        assert_eq!(o.firmware, Some(PathBuf::from("/x/skiboot.lid")));
+        assert_eq!(o.memory, "4G");
+        assert_eq!(o.append.as_deref(), Some("quiet"));
+    }
+
+    #[test]
+    fn append_keeps_spaces_when_given_as_one_argument() {
+        let cmd = parse(vec!["run".into(), "--append".into(), "a=1 b=2".into()]).unwrap();
+        let Cmd::Run(o) = cmd else { panic!() };
+        assert_eq!(o.append.as_deref(), Some("a=1 b=2"));
+    }
+
+    #[test]
+    fn test_options() {
+        let Cmd::Test(o) = parse(argv("test --qemu-only --filter smp1 --filter=p10")).unwrap()
+        else {
+            panic!()
+        };
+        assert!(o.qemu_only && !o.host_only);
+        assert_eq!(o.filters, vec!["smp1", "p10"]);
+        assert!(o.selects("boot-powernv9-smp1"));
+        assert!(!o.selects("boot-powernv9-smp4"));
+        assert!(TestOpts::default().selects("anything"));
+        assert!(parse(argv("test --host-only --qemu-only")).is_err());
+    }
+
+    #[test]
+    fn build_and_errors() {
+        assert_eq!(
+            parse(argv("build --debug")).unwrap(),
+            Cmd::Build { debug: true }
+        );
+        assert_eq!(parse(vec![]).unwrap(), Cmd::Help);
+        assert!(parse(argv("frobnicate")).is_err());
+        assert!(parse(argv("run --machine powernv11")).is_err());
+        assert!(parse(argv("run --smp")).is_err());
+        assert!(parse(argv("run --gdb=yes")).is_err());
+        assert!(parse(argv("run --memory 2X")).is_err());
+        assert!(parse(argv("build --release")).is_err());
+    }
+}

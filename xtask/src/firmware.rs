@@ -1,0 +1,213 @@
+//! `cargo xtask build`: the firmware ELF (custom target, build-std) and the raw image.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::bail;
+use crate::toolchain;
+use crate::util::{self, Context, Result};
+
+pub const TARGET_JSON: &str = "firmware/powerpc64-opal.json";
+/// Separate from the host `target/` so the two cargos never wait on each other's lock.
+pub const FW_TARGET_DIR: &str = "target/fw";
+pub const IMAGE: &str = "target/opalite.lid";
+
+pub struct Built {
+    pub elf: PathBuf,
+    pub image: PathBuf,
+}
+
+/// Where build output goes: the terminal, or (under `xtask test`) a log file.
+#[derive(Clone, Copy)]
+pub enum Output<'a> {
+    Terminal,
+    Log(&'a Path),
+}
+
+impl Output<'_> {
+    fn apply(self, cmd: &mut Command) -> Result<()> {
+        if let Output::Log(path) = self {
+            let f = File::options().create(true).append(true).open(path)?;
+            cmd.stdout(f.try_clone()?).stderr(f);
+        }
+        Ok(())
+    }
+}
+
+pub fn elf_path(debug: bool) -> PathBuf {
+    let profile = if debug { "debug" } else { "release" };
+    util::repo_root()
+        .join(FW_TARGET_DIR)
+        .join("powerpc64-opal")
+        .join(profile)
+        .join("opalite")
+}
+
+pub fn build(debug: bool, output: Output) -> Result<Built> {
+    let root = util::repo_root();
+    let tc = toolchain::ensure_firmware_toolchain()?;
+    let version = opalite_version(&root);
+    eprintln!(
+        "xtask: building firmware {version} ({}) with {}",
+        if debug { "debug" } else { "release" },
+        tc.origin
+    );
+
+    let mut cmd = Command::new(&tc.cargo);
+    cmd.current_dir(&root).arg("build");
+    if !debug {
+        cmd.arg("--release");
+    }
+    cmd.args(["-p", "opalite", "--target", TARGET_JSON])
+        .args(["-Zbuild-std=core,alloc,compiler_builtins"])
+        .args(["-Zbuild-std-features=compiler-builtins-mem"]);
+    if tc.needs_json_flag {
+        cmd.arg("-Zjson-target-spec");
+    }
+    cmd.args(["--target-dir", FW_TARGET_DIR]);
+    scrub_cargo_env(&mut cmd);
+    cmd.env("RUSTC", &tc.rustc)
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env("OPALITE_VERSION", &version);
+    output.apply(&mut cmd)?;
+    util::run(&mut cmd).context("firmware build failed")?;
+
+    let elf = elf_path(debug);
+    if !elf.is_file() {
+        bail!("the build succeeded but {} is missing", elf.display());
+    }
+    let image = root.join(IMAGE);
+    make_image(&root, &elf, &image, output)?;
+    let size = std::fs::metadata(&image)?.len();
+    println!("{}: {}", IMAGE, util::human_size(size));
+    Ok(Built { elf, image })
+}
+
+/// ELF -> raw image with tools/mkimage; objcopy if mkimage is missing or fails.
+fn make_image(root: &Path, elf: &Path, image: &Path, output: Output) -> Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut mk = Command::new(cargo);
+    mk.current_dir(root)
+        .args(["run", "--quiet", "-p", "mkimage", "--release", "--"])
+        .arg(elf)
+        .arg(image);
+    output.apply(&mut mk)?;
+    match util::run(&mut mk) {
+        Ok(()) if image.is_file() => return Ok(()),
+        Ok(()) => eprintln!("xtask: mkimage did not write {}", image.display()),
+        Err(e) => eprintln!("xtask: {e}"),
+    }
+    eprintln!("xtask: falling back to objcopy");
+    let mut objcopy = Command::new("powerpc64-linux-gnu-objcopy");
+    objcopy.args(["-O", "binary"]).arg(elf).arg(image);
+    output.apply(&mut objcopy)?;
+    util::run(&mut objcopy).context("cannot make the raw image")
+}
+
+/// Drops what the outer (rustup) cargo exported, so Debian's cargo starts clean.
+fn scrub_cargo_env(cmd: &mut Command) {
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if should_scrub(&key) {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+}
+
+fn should_scrub(key: &str) -> bool {
+    // Network/registry/terminal settings are the user's and still apply.
+    const KEEP: &[&str] = &[
+        "CARGO_HOME",
+        "CARGO_NET_",
+        "CARGO_HTTP_",
+        "CARGO_REGISTR",
+        "CARGO_TERM_",
+    ];
+    if KEEP.iter().any(|k| key.starts_with(k)) {
+        return false;
+    }
+    key == "CARGO"
+        || key.starts_with("CARGO_")
+        || key.starts_with("__CARGO")
+        || key.starts_with("RUSTC")
+        || key.starts_with("RUSTDOC")
+        || key.starts_with("RUSTUP_")
+        || key == "RUSTFLAGS"
+}
+
+/// `v<crate version>-g<short hash>[-dirty]`, or just `v<crate version>` without git.
+pub fn opalite_version(root: &Path) -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("--no-optional-locks") // read-only: never refresh the index
+            .args(args)
+            .current_dir(root)
+            .stderr(Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let hash = git(&["rev-parse", "--short", "HEAD"]);
+    let dirty = hash.is_some()
+        && git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    format_version(env!("CARGO_PKG_VERSION"), hash.as_deref(), dirty)
+}
+
+fn format_version(crate_version: &str, hash: Option<&str>, dirty: bool) -> String {
+    match hash {
+        Some(h) if !h.is_empty() => {
+            format!("v{crate_version}-g{h}{}", if dirty { "-dirty" } else { "" })
+        }
+        _ => format!("v{crate_version}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_strings() {
+        assert_eq!(
+            format_version("0.1.0", Some("1a2b3c4"), false),
+            "v0.1.0-g1a2b3c4"
+        );
+        assert_eq!(
+            format_version("0.1.0", Some("1a2b3c4"), true),
+            "v0.1.0-g1a2b3c4-dirty"
+        );
+        assert_eq!(format_version("0.1.0", None, true), "v0.1.0");
+    }
+
+    #[test]
+    fn env_scrubbing() {
+        for k in [
+            "RUSTC",
+            "RUSTC_WRAPPER",
+            "RUSTFLAGS",
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_TARGET",
+        ] {
+            assert!(should_scrub(k), "{k}");
+        }
+        for k in [
+            "RUSTUP_TOOLCHAIN",
+            "CARGO",
+            "CARGO_MANIFEST_DIR",
+            "CARGO_ENCODED_RUSTFLAGS",
+        ] {
+            assert!(should_scrub(k), "{k}");
+        }
+        for k in [
+            "CARGO_HOME",
+            "CARGO_NET_OFFLINE",
+            "CARGO_HTTP_PROXY",
+            "PATH",
+            "HOME",
+        ] {
+            assert!(!should_scrub(k), "{k}");
+        }
+    }
+}

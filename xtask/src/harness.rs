@@ -1,0 +1,294 @@
+//! Runs one QEMU scenario with its console on pipes: follows the expected output, types
+//! input, enforces the timeout (killing QEMU) and keeps the whole log.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::scenarios::Step;
+use crate::util::{self, Context, Result};
+
+/// After a forbidden string, keep reading this long so the log shows what followed.
+const GRACE_AFTER_FORBIDDEN: Duration = Duration::from_secs(2);
+
+pub struct Outcome {
+    /// None when the scenario passed.
+    pub failure: Option<String>,
+    pub elapsed: Duration,
+    /// Each expected string and when (seconds after QEMU started) it appeared.
+    pub milestones: Vec<(&'static str, f64)>,
+}
+
+enum Msg {
+    Data(Vec<u8>),
+    Eof,
+}
+
+/// Kills QEMU if we leave early for any reason (error, panic), so nothing is orphaned.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+pub fn run(
+    mut cmd: Command,
+    steps: &[Step],
+    forbidden: &[&str],
+    timeout: Duration,
+    log_path: &Path,
+) -> Result<Outcome> {
+    let mut log =
+        File::create(log_path).context(format!("cannot create {}", log_path.display()))?;
+    writeln!(log, "# {}", util::show(&cmd))?;
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = Guard(cmd.spawn().context("cannot start QEMU")?);
+    let mut stdin: Option<ChildStdin> = child.0.stdin.take();
+
+    let (tx, rx) = mpsc::channel();
+    for stream in [
+        child
+            .0
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .0
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let tx = tx.clone();
+        std::thread::spawn(move || pump(stream, tx));
+    }
+    drop(tx);
+
+    let deadline = start + timeout;
+    let longest_forbidden = forbidden.iter().map(|f| f.len()).max().unwrap_or(0);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut forbidden_scanned = 0;
+    let (mut cursor, mut step) = (0usize, 0usize);
+    let mut milestones = Vec::new();
+    let mut failure: Option<String> = None;
+    let mut kill_at: Option<Instant> = None;
+    let mut timed_out = false;
+    let mut exit: Option<(ExitStatus, Instant)> = None;
+    let mut open_streams: u32 = 2;
+
+    loop {
+        let mut incoming = vec![rx.recv_timeout(Duration::from_millis(100))];
+        incoming.extend(rx.try_iter().map(Ok));
+        for msg in incoming {
+            match msg {
+                Ok(Msg::Data(d)) => {
+                    log.write_all(&d)?;
+                    buf.extend_from_slice(&d);
+                }
+                Ok(Msg::Eof) => open_streams = open_streams.saturating_sub(1),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    // Both pipes closed: nothing to wait on but QEMU's exit.
+                    open_streams = 0;
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+        }
+        let now = Instant::now();
+
+        if failure.is_none() {
+            if let Some(f) = find_any(&buf, forbidden_scanned, forbidden) {
+                failure = Some(format!("forbidden `{f}` in the console output"));
+                kill_at = Some(now + GRACE_AFTER_FORBIDDEN);
+            }
+            forbidden_scanned = buf.len().saturating_sub(longest_forbidden);
+        }
+
+        while failure.is_none() && step < steps.len() {
+            match steps[step] {
+                Step::Expect(_, pattern) => match find_pattern(&buf, cursor, pattern) {
+                    Some(end) => {
+                        cursor = end;
+                        milestones.push((pattern, start.elapsed().as_secs_f64()));
+                    }
+                    None => break,
+                },
+                Step::Send(text) => {
+                    // If QEMU is gone the write fails; the missing output reports that.
+                    if let Some(input) = stdin.as_mut() {
+                        let _ = input
+                            .write_all(text.as_bytes())
+                            .and_then(|()| input.flush());
+                    }
+                }
+            }
+            step += 1;
+        }
+
+        if exit.is_none() {
+            if let Some(status) = child.0.try_wait()? {
+                exit = Some((status, now));
+            }
+        }
+        if exit.is_none() && (now >= deadline || kill_at.is_some_and(|t| now >= t)) {
+            timed_out = now >= deadline;
+            let _ = child.0.kill();
+            exit = Some((child.0.wait()?, now));
+        }
+        // Done once QEMU is gone and its output drained (or the pipes linger oddly).
+        if let Some((_, when)) = exit {
+            if open_streams == 0 || now.duration_since(when) > Duration::from_secs(2) {
+                break;
+            }
+        }
+    }
+    drop(stdin);
+    log.flush()?;
+
+    let (status, _) = exit.expect("loop ends only after exit");
+    let secs = timeout.as_secs();
+    let pending = steps[step.min(steps.len())..].iter().find_map(|s| match s {
+        Step::Expect(_, p) => Some(*p),
+        Step::Send(_) => None,
+    });
+    let failure = failure.or_else(|| match (pending, timed_out) {
+        (Some(p), true) => Some(format!("timeout after {secs} s waiting for `{p}`")),
+        (Some(p), false) => Some(format!("QEMU exited ({status}) before `{p}`")),
+        (None, true) => Some(format!(
+            "timeout after {secs} s: QEMU did not exit after the last step"
+        )),
+        (None, false) if !status.success() => Some(format!("QEMU exited with {status}")),
+        (None, false) => None,
+    });
+    Ok(Outcome {
+        failure,
+        elapsed: start.elapsed(),
+        milestones,
+    })
+}
+
+fn pump(mut stream: Box<dyn Read + Send>, tx: mpsc::Sender<Msg>) {
+    let mut chunk = [0u8; 8192];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if tx.send(Msg::Data(chunk[..n].to_vec())).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+    let _ = tx.send(Msg::Eof);
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The first of `needles` occurring in `buf[from..]`.
+fn find_any<'a>(buf: &[u8], from: usize, needles: &[&'a str]) -> Option<&'a str> {
+    let hay = &buf[from.min(buf.len())..];
+    needles
+        .iter()
+        .copied()
+        .find(|n| find(hay, n.as_bytes()).is_some())
+}
+
+/// Finds `pattern` in `buf[from..]`, where `*` matches any text within one line.
+/// Returns the offset just past the match.
+pub fn find_pattern(buf: &[u8], from: usize, pattern: &str) -> Option<usize> {
+    let mut pieces = pattern.split('*').filter(|p| !p.is_empty());
+    let Some(first) = pieces.next() else {
+        return Some(from);
+    };
+    let rest: Vec<&str> = pieces.collect();
+    let mut start = from;
+    while let Some(at) = find(&buf[start.min(buf.len())..], first.as_bytes()) {
+        let first_at = start + at;
+        let line_end = buf[first_at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(buf.len(), |n| first_at + n);
+        let mut pos = first_at + first.len();
+        let whole = rest.iter().all(|piece| {
+            match find(&buf[pos.min(line_end)..line_end], piece.as_bytes()) {
+                Some(n) => {
+                    pos += n + piece.len();
+                    true
+                }
+                None => false,
+            }
+        });
+        if whole {
+            return Some(pos);
+        }
+        start = first_at + 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_substrings_in_order() {
+        let buf = b"aaa INIT: Starting kernel\nfoo\nbar OPALITE-USERSPACE-OK\n";
+        let end = find_pattern(buf, 0, "INIT: Starting kernel").unwrap();
+        assert_eq!(&buf[end..end + 1], b"\n");
+        assert!(find_pattern(buf, end, "OPALITE-USERSPACE-OK").is_some());
+        // Something before the cursor no longer counts.
+        assert!(find_pattern(buf, end, "INIT").is_none());
+    }
+
+    #[test]
+    fn wildcard_stays_within_a_line() {
+        let buf = b"Hardware name: IBM PowerNV opal:v7.1-106 PowerNV\nx opal:opalite-1\n";
+        assert!(find_pattern(buf, 0, "Hardware name:*opal:v7").is_some());
+        assert!(find_pattern(buf, 0, "Hardware name:*opal:opalite-").is_none());
+        let end = find_pattern(buf, 0, "Hardware name:*opal:").unwrap();
+        assert_eq!(&buf[end..end + 2], b"v7");
+    }
+
+    #[test]
+    fn wildcard_tries_later_lines() {
+        let buf = b"Hardware name: a\nHardware name: b opal:opalite-x\n";
+        assert!(find_pattern(buf, 0, "Hardware name:*opal:opalite-").is_some());
+    }
+
+    #[test]
+    fn incomplete_line_can_match_later() {
+        let mut buf = b"Hardware name: IBM PowerNV".to_vec();
+        assert!(find_pattern(&buf, 0, "Hardware name:*opal:").is_none());
+        buf.extend_from_slice(b" opal:opalite-v0.1.0\n");
+        assert!(find_pattern(&buf, 0, "Hardware name:*opal:opalite-").is_some());
+    }
+
+    #[test]
+    fn forbidden_scan() {
+        let buf = b"ok\nKernel panic - not syncing\n";
+        assert_eq!(
+            find_any(buf, 0, &["Oops", "Kernel panic"]),
+            Some("Kernel panic")
+        );
+        assert_eq!(find_any(buf, 20, &["Kernel panic"]), None);
+        assert_eq!(find_any(buf, 99, &["x"]), None);
+    }
+}

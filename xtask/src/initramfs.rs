@@ -1,0 +1,239 @@
+//! The busybox initramfs, written as an uncompressed cpio "newc" archive
+//! (the format the kernel unpacks; see Linux's Documentation/driver-api/early-userspace).
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use crate::util::{Context, Result};
+
+/// PID 1: mounts, prints the test markers, then powers off or runs a shell.
+pub const INIT_SCRIPT: &str = include_str!("init.sh");
+
+const S_IFDIR: u32 = 0o040000;
+const S_IFREG: u32 = 0o100000;
+const S_IFLNK: u32 = 0o120000;
+const S_IFCHR: u32 = 0o020000;
+
+/// Writes cpio newc entries. Parents must be added before their children: the kernel
+/// creates each entry as it reads it and does not make missing directories.
+pub struct CpioWriter<W: Write> {
+    out: W,
+    next_ino: u32,
+    offset: u64,
+}
+
+struct Entry<'a> {
+    name: &'a str,
+    mode: u32,
+    nlink: u32,
+    rdev: (u32, u32),
+    data: &'a [u8],
+}
+
+impl<W: Write> CpioWriter<W> {
+    pub fn new(out: W) -> Self {
+        CpioWriter {
+            out,
+            next_ino: 1,
+            offset: 0,
+        }
+    }
+
+    pub fn dir(&mut self, name: &str, perm: u32) -> io::Result<()> {
+        self.entry(Entry {
+            name,
+            mode: S_IFDIR | perm,
+            nlink: 2,
+            rdev: (0, 0),
+            data: &[],
+        })
+    }
+
+    pub fn file(&mut self, name: &str, perm: u32, data: &[u8]) -> io::Result<()> {
+        self.entry(Entry {
+            name,
+            mode: S_IFREG | perm,
+            nlink: 1,
+            rdev: (0, 0),
+            data,
+        })
+    }
+
+    pub fn symlink(&mut self, name: &str, target: &str) -> io::Result<()> {
+        self.entry(Entry {
+            name,
+            mode: S_IFLNK | 0o777,
+            nlink: 1,
+            rdev: (0, 0),
+            data: target.as_bytes(),
+        })
+    }
+
+    pub fn char_dev(&mut self, name: &str, perm: u32, major: u32, minor: u32) -> io::Result<()> {
+        self.entry(Entry {
+            name,
+            mode: S_IFCHR | perm,
+            nlink: 1,
+            rdev: (major, minor),
+            data: &[],
+        })
+    }
+
+    /// Writes the trailer and returns the output.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.next_ino = 0;
+        self.entry(Entry {
+            name: "TRAILER!!!",
+            mode: 0,
+            nlink: 1,
+            rdev: (0, 0),
+            data: &[],
+        })?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    fn entry(&mut self, e: Entry) -> io::Result<()> {
+        let ino = self.next_ino;
+        self.next_ino += 1;
+        let name_size = e.name.len() + 1; // with its NUL
+        let fields = [
+            ino,
+            e.mode,
+            0, // uid: root
+            0, // gid: root
+            e.nlink,
+            0, // mtime 0 keeps the archive reproducible
+            e.data.len() as u32,
+            0, // dev major
+            0, // dev minor
+            e.rdev.0,
+            e.rdev.1,
+            name_size as u32,
+            0, // check: only used by the "crc" variant
+        ];
+        let mut header = String::with_capacity(110);
+        header.push_str("070701");
+        for f in fields {
+            header.push_str(&format!("{f:08x}"));
+        }
+        self.put(header.as_bytes())?;
+        self.put(e.name.as_bytes())?;
+        self.put(&[0])?;
+        self.pad()?;
+        self.put(e.data)?;
+        self.pad()
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)?;
+        self.offset += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Name and data each end on a 4-byte boundary.
+    fn pad(&mut self) -> io::Result<()> {
+        let n = (4 - (self.offset % 4) as usize) % 4;
+        self.put(&[0u8; 3][..n])
+    }
+}
+
+/// Builds the test/interactive initramfs around a static ppc64el busybox.
+pub fn build(busybox: &Path, out: &Path) -> Result<()> {
+    let bb = std::fs::read(busybox).context(format!("cannot read {}", busybox.display()))?;
+    let mut w = CpioWriter::new(Vec::with_capacity(bb.len() + 4096));
+    for dir in ["bin", "dev", "etc", "proc", "root", "sys", "tmp"] {
+        w.dir(dir, if dir == "tmp" { 0o1777 } else { 0o755 })?;
+    }
+    // The kernel opens /dev/console for PID 1 before /init can mount devtmpfs.
+    w.char_dev("dev/console", 0o600, 5, 1)?;
+    w.char_dev("dev/null", 0o666, 1, 3)?;
+    w.file("bin/busybox", 0o755, &bb)?;
+    w.symlink("bin/sh", "busybox")?;
+    w.file("init", 0o755, INIT_SCRIPT.as_bytes())?;
+    let bytes = w.finish()?;
+    std::fs::write(out, bytes).context(format!("cannot write {}", out.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Minimal reader, to check that what we write parses back as newc.
+    fn parse(mut a: &[u8]) -> Vec<(String, u32, Vec<u8>, (u32, u32))> {
+        let mut entries = Vec::new();
+        let mut off = 0usize;
+        loop {
+            assert_eq!(&a[..6], b"070701", "magic at offset {off}");
+            let field = |i: usize| {
+                let s = std::str::from_utf8(&a[6 + 8 * i..14 + 8 * i]).unwrap();
+                u32::from_str_radix(s, 16).unwrap()
+            };
+            let (mode, size, rdev) = (field(1), field(6) as usize, (field(9), field(10)));
+            let namesize = field(11) as usize;
+            let name = std::str::from_utf8(&a[110..110 + namesize - 1])
+                .unwrap()
+                .to_string();
+            assert_eq!(a[110 + namesize - 1], 0, "name NUL");
+            let data_start = (110 + namesize).next_multiple_of(4);
+            let data = a[data_start..data_start + size].to_vec();
+            let next = (data_start + size).next_multiple_of(4);
+            off += next;
+            a = &a[next..];
+            if name == "TRAILER!!!" {
+                assert!(a.is_empty(), "nothing after the trailer");
+                return entries;
+            }
+            entries.push((name, mode, data, rdev));
+        }
+    }
+
+    #[test]
+    fn header_layout() {
+        let mut w = CpioWriter::new(Vec::new());
+        w.file("init", 0o755, b"#!/bin/sh\n").unwrap();
+        let out = w.finish().unwrap();
+        let expected_header = concat!(
+            "070701", "00000001", "000081ed", "00000000", "00000000", "00000001", "00000000",
+            "0000000a", "00000000", "00000000", "00000000", "00000000", "00000005", "00000000",
+        );
+        assert_eq!(&out[..110], expected_header.as_bytes());
+        // 110 + "init\0" = 115, padded to 116; then 10 bytes of data padded to 12.
+        assert_eq!(&out[110..116], b"init\0\0");
+        assert_eq!(&out[116..128], b"#!/bin/sh\n\0\0");
+        assert_eq!(&out[128..134], b"070701");
+        assert_eq!(out.len() % 4, 0);
+    }
+
+    #[test]
+    fn round_trip() {
+        let mut w = CpioWriter::new(Vec::new());
+        w.dir("dev", 0o755).unwrap();
+        w.char_dev("dev/console", 0o600, 5, 1).unwrap();
+        w.symlink("sh", "busybox").unwrap();
+        w.file("abc", 0o644, b"xyz").unwrap();
+        let entries = parse(&w.finish().unwrap());
+        let names: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(names, ["dev", "dev/console", "sh", "abc"]);
+        assert_eq!(entries[0].1, S_IFDIR | 0o755);
+        assert_eq!((entries[1].1, entries[1].3), (S_IFCHR | 0o600, (5, 1)));
+        assert_eq!(
+            (entries[2].1, entries[2].2.as_slice()),
+            (S_IFLNK | 0o777, &b"busybox"[..])
+        );
+        assert_eq!(entries[3].2, b"xyz");
+    }
+
+    #[test]
+    fn init_script_has_the_markers() {
+        assert!(INIT_SCRIPT.starts_with("#!/bin/sh\n"));
+        for marker in [
+            "OPALITE-USERSPACE-OK",
+            "OPALITE-CPUS=",
+            "opalite.test=",
+            "poweroff -f",
+        ] {
+            assert!(INIT_SCRIPT.contains(marker), "{marker}");
+        }
+    }
+}

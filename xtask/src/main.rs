@@ -1,0 +1,102 @@
+//! `cargo xtask`: Opalite's single entry point to build the firmware, boot it on QEMU
+//! and run the tests. See `cargo xtask help`.
+
+mod args;
+mod debian;
+mod firmware;
+mod harness;
+mod initramfs;
+mod qemu;
+mod scenarios;
+mod testrun;
+mod toolchain;
+mod util;
+
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitCode};
+
+use args::{Cmd, RunOpts};
+use qemu::{Console, QemuConfig};
+use util::Result;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let result = args::parse(argv).and_then(|cmd| match cmd {
+        Cmd::Help => {
+            print!("{}", args::USAGE);
+            Ok(true)
+        }
+        Cmd::Build { debug } => firmware::build(debug, firmware::Output::Terminal).map(|_| true),
+        Cmd::Run(opts) => run(&opts).map(|()| true),
+        Cmd::Test(opts) => testrun::run(&opts),
+    });
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask run`: prepares everything, then replaces this process with QEMU.
+fn run(opts: &RunOpts) -> Result<()> {
+    let root = util::repo_root();
+    let qemu = toolchain::ensure_qemu()?;
+    let (firmware, elf) = match &opts.firmware {
+        Some(path) => (path.clone(), None),
+        None => {
+            let built = firmware::build(opts.debug, firmware::Output::Terminal)?;
+            (built.image, Some(built.elf))
+        }
+    };
+    // Only go to Debian for what the user did not supply.
+    let needs_debian = opts.kernel.is_none() || opts.initrd.is_none();
+    let payload = if needs_debian {
+        Some(debian::DebCache::open()?.linux_payload()?)
+    } else {
+        None
+    };
+    let kernel = match (&opts.kernel, &payload) {
+        (Some(k), _) => k.clone(),
+        (None, Some(p)) => p.kernel.clone(),
+        (None, None) => unreachable!("payload fetched when no kernel given"),
+    };
+    let initrd = match (&opts.initrd, &payload) {
+        (Some(i), _) => i.clone(),
+        (None, Some(p)) => {
+            let path = root.join("target/opalite-initramfs.cpio");
+            initramfs::build(&p.busybox, &path)?;
+            path
+        }
+        (None, None) => unreachable!("payload fetched when no initrd given"),
+    };
+    let append = match &opts.append {
+        Some(extra) => format!("console=hvc0 {extra}"),
+        None => "console=hvc0".to_string(),
+    };
+    let config = QemuConfig {
+        machine: opts.machine,
+        smp: opts.smp.clone(),
+        memory: opts.memory.clone(),
+        firmware,
+        kernel,
+        initrd,
+        append,
+        gdb: opts.gdb,
+    };
+    let mut cmd = Command::new(qemu);
+    cmd.args(config.args(Console::Interactive));
+    if opts.gdb {
+        let symbols = elf.map(|e| format!("{} ", e.display())).unwrap_or_default();
+        eprintln!(
+            "xtask: QEMU waits for gdb; attach with:\n  gdb-multiarch {symbols}-ex 'target remote {}'",
+            qemu::GDB_ADDR
+        );
+    }
+    eprintln!("xtask: Ctrl-A X quits QEMU, Ctrl-A C switches to its monitor");
+    eprintln!("+ {}", util::show(&cmd));
+    let err = cmd.exec();
+    Err(util::Error(format!("cannot start QEMU: {err}")))
+}

@@ -1,0 +1,112 @@
+//! QEMU command lines for interactive runs and for captured test runs.
+
+use std::path::PathBuf;
+
+use crate::args::{Machine, Smp};
+
+pub const GDB_ADDR: &str = "127.0.0.1:1234";
+
+#[derive(Debug, Clone)]
+pub struct QemuConfig {
+    pub machine: Machine,
+    pub smp: Smp,
+    pub memory: String,
+    pub firmware: PathBuf,
+    pub kernel: PathBuf,
+    pub initrd: PathBuf,
+    pub append: String,
+    pub gdb: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Console {
+    /// Console and QEMU monitor multiplexed on the terminal (Ctrl-A X quits, Ctrl-A C monitor).
+    Interactive,
+    /// Console on QEMU's stdin/stdout pipes for the test harness; a guest reset ends QEMU.
+    Captured,
+}
+
+impl QemuConfig {
+    /// Arguments after `qemu-system-ppc64`.
+    pub fn args(&self, console: Console) -> Vec<String> {
+        let mut a: Vec<String> = vec![
+            "-M".into(),
+            self.machine.name().into(),
+            "-m".into(),
+            self.memory.clone(),
+            "-smp".into(),
+            self.smp.to_qemu(),
+            "-bios".into(),
+            self.firmware.display().to_string(),
+            "-kernel".into(),
+            self.kernel.display().to_string(),
+            "-initrd".into(),
+            self.initrd.display().to_string(),
+            "-append".into(),
+            self.append.clone(),
+        ];
+        let console_args: &[&str] = match console {
+            Console::Interactive => &["-nographic", "-serial", "mon:stdio"],
+            Console::Captured => &[
+                "-display",
+                "none",
+                "-monitor",
+                "none",
+                "-serial",
+                "stdio",
+                "-no-reboot",
+            ],
+        };
+        a.extend(console_args.iter().map(|s| s.to_string()));
+        if self.gdb {
+            // Loopback only: the gdb stub gives full control of the machine.
+            a.extend(["-gdb".into(), format!("tcp:{GDB_ADDR}"), "-S".into()]);
+        }
+        a
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> QemuConfig {
+        QemuConfig {
+            machine: Machine::Powernv10,
+            smp: Smp::parse("4,cores=2,threads=2").unwrap(),
+            memory: "2G".into(),
+            firmware: "fw.lid".into(),
+            kernel: "vmlinux".into(),
+            initrd: "initrd".into(),
+            append: "console=hvc0 opalite.test=poweroff".into(),
+            gdb: false,
+        }
+    }
+
+    #[test]
+    fn captured_command_line() {
+        let a = config().args(Console::Captured).join(" ");
+        assert_eq!(
+            a,
+            "-M powernv10 -m 2G -smp 4,cores=2,threads=2 -bios fw.lid -kernel vmlinux \
+             -initrd initrd -append console=hvc0 opalite.test=poweroff \
+             -display none -monitor none -serial stdio -no-reboot"
+        );
+    }
+
+    #[test]
+    fn interactive_with_gdb() {
+        let mut c = config();
+        c.gdb = true;
+        let a = c.args(Console::Interactive);
+        let expected = [
+            "-nographic",
+            "-serial",
+            "mon:stdio",
+            "-gdb",
+            "tcp:127.0.0.1:1234",
+            "-S",
+        ];
+        assert_eq!(a[a.len() - expected.len()..], expected.map(String::from));
+    }
+}

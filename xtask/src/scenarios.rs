@@ -1,0 +1,210 @@
+//! The QEMU boot scenarios of `cargo xtask test`, as data. Edit the tables below.
+//!
+//! A scenario boots QEMU, then walks its `steps` in order over the console output:
+//! `expect` waits for a substring (a `*` in it matches anything within one line),
+//! `send` types text on the console. After the last step QEMU must exit by itself with
+//! status 0 (the guest powered off) before the timeout. A forbidden substring anywhere fails
+//! the scenario at once.
+
+use crate::args::Machine;
+
+/// Which firmware a step applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Only {
+    /// Any firmware.
+    Any,
+    /// Only Opalite (its own log lines); skipped with `--firmware`.
+    Opalite,
+    /// Only another firmware given with `--firmware` (e.g. skiboot).
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Expect(Only, &'static str),
+    Send(&'static str),
+}
+
+const fn expect(s: &'static str) -> Step {
+    Step::Expect(Only::Any, s)
+}
+const fn opalite(s: &'static str) -> Step {
+    Step::Expect(Only::Opalite, s)
+}
+const fn other_fw(s: &'static str) -> Step {
+    Step::Expect(Only::Other, s)
+}
+const fn send(s: &'static str) -> Step {
+    Step::Send(s)
+}
+
+#[derive(Debug)]
+pub struct Scenario {
+    pub name: &'static str,
+    pub machine: Machine,
+    pub smp: &'static str,
+    pub append: &'static str,
+    pub steps: &'static [Step],
+    pub forbidden: &'static [&'static str],
+    /// Seconds, for Opalite; doubled for another firmware (skiboot's smp 4 boots are slow).
+    pub timeout: u64,
+}
+
+impl Scenario {
+    /// The steps that apply to Opalite (`other_firmware` false) or to another image.
+    pub fn steps_for(&self, other_firmware: bool) -> Vec<Step> {
+        self.steps
+            .iter()
+            .copied()
+            .filter(|s| match s {
+                Step::Expect(Only::Opalite, _) => !other_firmware,
+                Step::Expect(Only::Other, _) => other_firmware,
+                _ => true,
+            })
+            .collect()
+    }
+
+    pub fn timeout_for(&self, other_firmware: bool) -> u64 {
+        if other_firmware {
+            self.timeout * 2
+        } else {
+            self.timeout
+        }
+    }
+}
+
+const FORBIDDEN: &[&str] = &[
+    "panicked at",
+    "Unexpected exception",
+    "Kernel panic",
+    "Oops",
+    "Called with bad token",
+];
+
+const BOOT_SMP4: &[Step] = &[
+    opalite("OPALITE: Opalite"),
+    opalite("CPU: PIR 0x0000"),
+    opalite("CPU: PIR 0x0001"),
+    opalite("CPU: PIR 0x0004"),
+    opalite("CPU: PIR 0x0005"),
+    expect("INIT: Starting kernel"),
+    // Linux prints /ibm,opal/firmware/version here.
+    opalite("Hardware name:*opal:opalite-"),
+    other_fw("Hardware name:*opal:"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-CPUS=4 "),
+    expect("reboot: Power down"),
+];
+
+const BOOT_SMP1: &[Step] = &[
+    opalite("OPALITE: Opalite"),
+    opalite("CPU: PIR 0x0000"),
+    expect("INIT: Starting kernel"),
+    opalite("Hardware name:*opal:opalite-"),
+    other_fw("Hardware name:*opal:"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-CPUS=1 "),
+    expect("reboot: Power down"),
+];
+
+/// Types a command at the shell: checks console input (OPAL_CONSOLE_READ) end to end.
+const SHELL_ECHO: &[Step] = &[
+    expect("INIT: Starting kernel"),
+    expect("OPALITE-SHELL-READY"),
+    expect("opalite-sh# "),
+    send("echo OPALITE-ECHO-$((6*7))\n"),
+    expect("OPALITE-ECHO-42"),
+    send("poweroff -f\n"),
+    expect("reboot: Power down"),
+];
+
+const POWEROFF: &str = "console=hvc0 opalite.test=poweroff";
+
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "boot-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        append: POWEROFF,
+        steps: BOOT_SMP4,
+        forbidden: FORBIDDEN,
+        timeout: 120,
+    },
+    Scenario {
+        name: "boot-powernv10-smp4",
+        machine: Machine::Powernv10,
+        smp: "4,cores=2,threads=2",
+        append: POWEROFF,
+        steps: BOOT_SMP4,
+        forbidden: FORBIDDEN,
+        timeout: 120,
+    },
+    Scenario {
+        name: "boot-powernv9-smp1",
+        machine: Machine::Powernv9,
+        smp: "1",
+        append: POWEROFF,
+        steps: BOOT_SMP1,
+        forbidden: FORBIDDEN,
+        timeout: 120,
+    },
+    Scenario {
+        name: "boot-powernv10-smp1",
+        machine: Machine::Powernv10,
+        smp: "1",
+        append: POWEROFF,
+        steps: BOOT_SMP1,
+        forbidden: FORBIDDEN,
+        timeout: 120,
+    },
+    Scenario {
+        name: "shell-echo-powernv9-smp1",
+        machine: Machine::Powernv9,
+        smp: "1",
+        append: "console=hvc0 opalite.test=shell-echo",
+        steps: SHELL_ECHO,
+        forbidden: FORBIDDEN,
+        timeout: 120,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::Smp;
+
+    #[test]
+    fn names_are_unique_and_smp_values_parse() {
+        for (i, s) in SCENARIOS.iter().enumerate() {
+            assert!(
+                SCENARIOS[..i].iter().all(|t| t.name != s.name),
+                "{}",
+                s.name
+            );
+            Smp::parse(s.smp).unwrap();
+        }
+    }
+
+    #[test]
+    fn opalite_only_steps_are_skipped_for_other_firmware() {
+        let s = &SCENARIOS[0];
+        let ours = s.steps_for(false);
+        let theirs = s.steps_for(true);
+        assert!(ours.contains(&opalite("CPU: PIR 0x0005")));
+        assert!(!theirs.contains(&opalite("CPU: PIR 0x0005")));
+        assert!(theirs.contains(&other_fw("Hardware name:*opal:")));
+        assert!(!ours.contains(&other_fw("Hardware name:*opal:")));
+        assert_eq!(theirs.last(), Some(&expect("reboot: Power down")));
+        assert_eq!(s.timeout_for(true), 2 * s.timeout_for(false));
+    }
+
+    #[test]
+    fn smp1_expects_one_cpu() {
+        let s = SCENARIOS
+            .iter()
+            .find(|s| s.name == "boot-powernv9-smp1")
+            .unwrap();
+        assert!(s.steps.contains(&expect("OPALITE-CPUS=1 ")));
+        assert!(!s.steps.contains(&opalite("CPU: PIR 0x0001")));
+    }
+}
