@@ -100,22 +100,8 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
     let linked = core::ptr::addr_of!(secondaries_go) as u64;
     let go = (load_base + (linked - layout::OPAL_BASE)) as *mut u32;
     let parked = cpu::release_secondaries(go, inv.tb_hz / 2);
-    cpu::for_each(|pir, state| {
-        let t = inv.threads.iter().find(|t| t.pir == pir);
-        log::info!(
-            "PIR {:#06x} chip {} core {} thread {} ({})",
-            pir,
-            t.map_or(0, |t| t.chip),
-            (pir >> 2) & 0x3f,
-            pir & 3,
-            state
-        );
-    });
-    log::info!(
-        "{} of {} secondary threads parked",
-        parked,
-        ncpus.saturating_sub(1)
-    );
+    cpu::print_inventory(&inv.threads);
+    log::info!(target: "opalite::cpu", "{} of {} secondary threads parked", parked, ncpus.saturating_sub(1));
 
     let runtime_end = layout::runtime_end(ncpus);
     opal::set_memory_rules(inv.ram_top(), runtime_end);

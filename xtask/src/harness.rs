@@ -20,6 +20,8 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// Each expected string and when (seconds after QEMU started) it appeared.
     pub milestones: Vec<(&'static str, f64)>,
+    /// The first expected string that never appeared.
+    pub missing: Option<&'static str>,
 }
 
 enum Msg {
@@ -117,7 +119,8 @@ pub fn run(
             forbidden_scanned = buf.len().saturating_sub(longest_forbidden);
         }
 
-        while failure.is_none() && step < steps.len() {
+        // Matching goes on after a forbidden string, so the report shows how far it got.
+        while step < steps.len() {
             match steps[step] {
                 Step::Expect(_, pattern) => match find_pattern(&buf, cursor, pattern) {
                     Some(end) => {
@@ -164,8 +167,11 @@ pub fn run(
         Step::Expect(_, p) => Some(*p),
         Step::Send(_) => None,
     });
+    // QEMU exits with status 0 on SIGTERM too; say so rather than look like a guest exit.
+    let killed = find(&buf, b": terminating on signal").is_some();
     let failure = failure.or_else(|| match (pending, timed_out) {
         (Some(p), true) => Some(format!("timeout after {secs} s waiting for `{p}`")),
+        (Some(p), false) if killed => Some(format!("QEMU killed by a signal before `{p}`")),
         (Some(p), false) => Some(format!("QEMU exited ({status}) before `{p}`")),
         (None, true) => Some(format!(
             "timeout after {secs} s: QEMU did not exit after the last step"
@@ -177,6 +183,7 @@ pub fn run(
         failure,
         elapsed: start.elapsed(),
         milestones,
+        missing: pending,
     })
 }
 

@@ -180,15 +180,19 @@ fn run_scenario(
         .iter()
         .map(|(what, t)| format!("{t:.1}s {what}"))
         .collect();
+    let seen = if marks.is_empty() {
+        "nothing".to_string()
+    } else {
+        marks.join(" | ")
+    };
+    let missing = match outcome.missing {
+        Some(m) => format!("; never saw `{m}`"),
+        None => String::new(),
+    };
     eprintln!(
-        "xtask: {} finished in {:.1} s; seen: {}",
+        "xtask: {} finished in {:.1} s; seen: {seen}{missing}",
         s.name,
         outcome.elapsed.as_secs_f64(),
-        if marks.is_empty() {
-            "nothing".to_string()
-        } else {
-            marks.join(" | ")
-        }
     );
     match outcome.failure {
         None => Ok(()),

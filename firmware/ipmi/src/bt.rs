@@ -69,7 +69,7 @@ pub const DEFAULT_TIMEOUT_US: u64 = 3_000_000;
 pub const DEFAULT_POLL_LIMIT: u32 = 10_000_000;
 
 /// Byte access to LPC I/O space. The firmware implements it over the LPC MMIO window
-/// (`lbzcix`/`stbcix`); host tests implement it with [`crate::sim::BtSim`].
+/// (`lbzcix`/`stbcix`); host tests implement it with `sim::BtSim`.
 pub trait IoPort {
     fn inb(&self, port: u16) -> u8;
     fn outb(&self, port: u16, val: u8);
@@ -329,9 +329,21 @@ impl<P: IoPort> Regs<'_, P> {
         self.io.outb(self.base.wrapping_add(BT_INTMASK), v)
     }
 
-    /// skiboot `bt_idle`: the BMC may take a new request.
-    fn bmc_idle(&self) -> bool {
-        self.ctrl() & (BT_CTRL_B_BUSY | BT_CTRL_H2B_ATN) == 0
+    /// Send `frame` if the BMC is idle (skiboot `bt_idle`: neither `B_BUSY` nor `H2B_ATN`),
+    /// first dropping a response nobody asked for that is still flagged by `B2H_ATN` (it
+    /// cannot be the answer to a request not yet sent). Returns (sent, stale dropped).
+    fn try_send(&self, frame: &[u8]) -> (bool, bool) {
+        let mut ctrl = self.ctrl();
+        let stale = ctrl & BT_CTRL_B2H_ATN != 0;
+        if stale {
+            self.discard_response();
+            ctrl = self.ctrl();
+        }
+        if ctrl & (BT_CTRL_B_BUSY | BT_CTRL_H2B_ATN) != 0 {
+            return (false, stale);
+        }
+        self.send(frame);
+        (true, stale)
     }
 
     /// skiboot `bt_set_h_busy`: H_BUSY toggles on a write of 1, so read it first.
@@ -526,11 +538,8 @@ impl<P: IoPort, C: Clock> Bt<P, C> {
             io: &self.io,
             base: self.base,
         };
-        let mut sent = false;
-        if regs.bmc_idle() {
-            regs.send(&frame[..frame_len]);
-            sent = true;
-        }
+        let (sent, stale) = regs.try_send(&frame[..frame_len]);
+        self.stale += u32::from(stale);
         self.inflight = Some(InFlight {
             handle,
             frame,
@@ -558,21 +567,18 @@ impl<P: IoPort, C: Clock> Bt<P, C> {
         };
 
         if !fl.sent {
-            if regs.ctrl() & BT_CTRL_B2H_ATN != 0 {
-                // Someone else's answer is sitting in the FIFO; it can't be ours yet.
-                regs.discard_response();
-                self.stale += 1;
-            }
-            if regs.bmc_idle() {
-                regs.send(&fl.frame[..fl.frame_len]);
-                fl.sent = true;
-            } else if self.clock.now_us() >= fl.deadline {
-                self.inflight = None;
-                self.reset_interface();
-                return Some(Err(BtError::BmcBusy));
-            } else {
+            let (sent, stale) = regs.try_send(&fl.frame[..fl.frame_len]);
+            self.stale += u32::from(stale);
+            fl.sent = sent;
+            if !sent {
+                if self.clock.now_us() >= fl.deadline {
+                    self.inflight = None;
+                    self.reset_interface();
+                    return Some(Err(BtError::BmcBusy));
+                }
                 return None;
             }
+            // Just sent: look for the answer at once (QEMU gives it during the H2B_ATN write).
         }
 
         if regs.ctrl() & BT_CTRL_B2H_ATN != 0 {

@@ -11,7 +11,7 @@
 //! The crate touches no hardware itself. The firmware supplies an [`IoPort`] (byte access to
 //! LPC I/O space) and a [`Clock`]; every wait in [`Bt`] is bounded by a deadline on that
 //! clock and by a poll budget, and ends in a typed [`BtError`]. Host tests run the driver
-//! against [`sim::BtSim`], a software model of QEMU's BT device and BMC simulator (enabled
+//! against `sim::BtSim`, a software model of QEMU's BT device and BMC simulator (enabled
 //! for other crates with the `sim` feature).
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]

@@ -401,6 +401,18 @@ fn leftover_response_is_flushed_before_sending() {
 }
 
 #[test]
+fn leftover_response_is_flushed_by_start() {
+    let sim = BtSim::default();
+    let clock = SimClock::new(1);
+    let mut bt = driver(&sim, &clock);
+    sim.inject_response(&[4, 0x04, 0x00, 0x02, 0x00]); // looks like seq 0, our first
+    sim.set_sel_time(9);
+    assert_eq!(bt.get_sel_time(), Ok(9));
+    assert_eq!(bt.stale_responses(), 1);
+    assert_eq!(sim.requests().0, 1);
+}
+
+#[test]
 fn mismatched_netfn_or_cmd_is_a_bad_response() {
     let sim = BtSim::default();
     sim.set_behaviour(Behaviour::Never);

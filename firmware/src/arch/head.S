@@ -267,7 +267,8 @@ opal_entry:
     lwz     0, PCPU_OPAL_DEPTH(11)
     cmpwi   0, 2                        /* nested twice already: refuse, touch nothing */
     bge     opal_entry_too_deep
-    addi    1, 0, 1
+    li      1, 1                        /* not "addi 1,0,1": rA=0 reads as zero */
+    add     1, 1, 0
     stw     1, PCPU_OPAL_DEPTH(11)
     cmpwi   0, 0
     addi    1, 11, {emergency_stack_top}
@@ -297,9 +298,9 @@ opal_entry:
     mr      5, 0
     bl      opal_entry_rust
     ld      11, OF_PCPU(1)
-    lwz     0, PCPU_OPAL_DEPTH(11)
-    addi    0, 0, -1
-    stw     0, PCPU_OPAL_DEPTH(11)
+    lwz     12, PCPU_OPAL_DEPTH(11)
+    addi    12, 12, -1
+    stw     12, PCPU_OPAL_DEPTH(11)
     ld      12, OF_OS_LR(1)
     mtlr    12
     ld      1, OF_OS_R1(1)

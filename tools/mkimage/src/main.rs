@@ -2,6 +2,7 @@
 //! `mkimage <firmware.elf> <out.lid>`: the command line over [`mkimage::elf_to_raw`].
 //! Prints `<out.lid>: N bytes (X KiB)` on success; on failure prints the reason to stderr
 //! and exits 1 (2 for bad usage). No output file is written on failure.
+#![forbid(unsafe_code)]
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
