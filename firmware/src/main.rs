@@ -106,6 +106,10 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
     let runtime_end = layout::runtime_end(ncpus);
     opal::set_memory_rules(inv.ram_top(), runtime_end);
     platform::init(lpc, inv.ipmi_bt);
+    platform::set_nest_mmus(
+        tree.paths_compatible_with("ibm,power9-nest-mmu").len()
+            + tree.paths_compatible_with("ibm,power10-nest-mmu").len(),
+    );
 
     let opal_info = os_tree::OpalInfo {
         base: layout::OPAL_BASE,

@@ -42,6 +42,13 @@ static BMC: Mutex<Option<Bt<LpcIo, TbClock>>> = Mutex::new(None);
 /// Unix time at timebase 0, from the BMC's SEL clock (valid when RTC_VALID).
 static RTC_EPOCH_AT_TB0: AtomicU64 = AtomicU64::new(0);
 static RTC_VALID: AtomicBool = AtomicBool::new(false);
+/// Nest MMU units in the device tree (`ibm,power9-nest-mmu`/`ibm,power10-nest-mmu`).
+static NEST_MMU_CHIPS: AtomicU64 = AtomicU64::new(0);
+
+/// Records how many nest MMU units the device tree lists.
+pub fn set_nest_mmus(count: usize) {
+    NEST_MMU_CHIPS.store(count as u64, Ordering::Relaxed);
+}
 
 fn unix_now() -> u64 {
     RTC_EPOCH_AT_TB0.load(Ordering::Relaxed)
@@ -101,7 +108,7 @@ impl hal::Platform for FwPlatform {
     fn poll(&self) {
         console::poll();
         if let Some(mut guard) = BMC.try_lock() {
-            if let Some(bt) = guard.as_mut() {
+            if let Some(bt) = guard.as_mut().filter(|bt| bt.in_flight().is_some()) {
                 if let Some(Err(e)) = bt.poll() {
                     log::warn!("IPMI: request failed: {e:?}");
                 }
@@ -140,13 +147,25 @@ impl hal::Platform for FwPlatform {
     }
 
     fn power_down(&self, immediate: bool) -> OpalResult<()> {
-        log::info!("OPAL: Shutdown request type {}...", u8::from(immediate));
+        log::info!(target: "opalite::opal", "Shutdown request type {}...", u8::from(immediate));
         chassis(ChassisControl::PowerDown)
     }
 
     fn reboot(&self) -> OpalResult<()> {
-        log::info!("OPAL: Reboot request...");
+        log::info!(target: "opalite::opal", "Reboot request...");
         chassis(ChassisControl::HardReset)
+    }
+
+    fn nest_mmu_set_ptcr(&self, chip: u64, _ptcr: u64) -> OpalResult<()> {
+        match NEST_MMU_CHIPS.load(Ordering::Relaxed) {
+            0 => Err(OpalError::Unsupported),
+            _ => {
+                // Writing the NMMU PTCR needs the XSCOM driver, which Opalite does not have
+                // yet; say so instead of pretending.
+                log::error!("OPAL: nest MMU PTCR for chip {chip:#x}: no XSCOM driver yet");
+                Err(OpalError::Hardware)
+            }
+        }
     }
 
     fn host_reboot_sync(&self) -> OpalResult<()> {

@@ -210,6 +210,8 @@ pub struct FakePlatform {
     pub rtc_busy_reads: Cell<u32>,
     pub power_requests: RefCell<Vec<&'static str>>,
     pub bmc_busy: Cell<bool>,
+    /// Chips with a nest MMU, and the PTCR each was given.
+    pub nest_mmus: RefCell<Vec<(u64, Option<u64>)>>,
 }
 
 impl Platform for FakePlatform {
@@ -245,6 +247,22 @@ impl Platform for FakePlatform {
             Err(OpalError::BusyEvent)
         } else {
             Ok(())
+        }
+    }
+    fn nest_mmu_set_ptcr(&self, chip: u64, ptcr: u64) -> OpalResult<()> {
+        let mut mmus = self.nest_mmus.borrow_mut();
+        if mmus.is_empty() {
+            return Err(OpalError::Unsupported);
+        }
+        let mut hit = false;
+        for m in mmus.iter_mut().filter(|m| chip == u64::MAX || m.0 == chip) {
+            m.1 = Some(ptcr);
+            hit = true;
+        }
+        if hit {
+            Ok(())
+        } else {
+            Err(OpalError::Parameter)
         }
     }
 }

@@ -18,4 +18,7 @@ pub trait Platform {
     /// `Err(BusyEvent)` while firmware work that must finish before the host reboots
     /// (BMC requests, flash writes) is in flight.
     fn host_reboot_sync(&self) -> OpalResult<()>;
+    /// Tells the nest MMU of `chip` (or every chip for `u64::MAX`) the partition table.
+    /// `Err(Unsupported)` when the machine has no nest MMU (QEMU), as skiboot answers.
+    fn nest_mmu_set_ptcr(&self, chip: u64, ptcr: u64) -> OpalResult<()>;
 }

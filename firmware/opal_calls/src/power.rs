@@ -29,6 +29,20 @@ pub fn sync_host_reboot(cx: &Ctx<'_>) -> OpalResult<()> {
     cx.platform.host_reboot_sync()
 }
 
+/// `int64_t opal_nmmu_set_ptcr(uint64_t chip_id, uint64_t ptcr)`: tells the nest MMU
+/// (accelerators' MMU) where the partition table is; chip -1 means every chip. Linux calls
+/// it at boot without a token check and accepts SUCCESS or UNSUPPORTED.
+///
+/// | return | when |
+/// |---|---|
+/// | SUCCESS | every addressed nest MMU took the value |
+/// | UNSUPPORTED | the machine has no nest MMU (QEMU) |
+/// | PARAMETER | no nest MMU on that chip |
+/// | HARDWARE | a nest MMU could not be written |
+pub fn nmmu_set_ptcr(cx: &Ctx<'_>, chip: u64, ptcr: u64) -> OpalResult<()> {
+    cx.platform.nest_mmu_set_ptcr(chip, ptcr)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::testing::Machine;
@@ -45,6 +59,31 @@ mod tests {
             &*m.platform.power_requests.borrow(),
             &["off", "off-now", "reboot"]
         );
+    }
+
+    #[test]
+    fn nmmu_ptcr_reaches_the_addressed_chips() {
+        let m = Machine::new();
+        assert_eq!(
+            m.call(OPAL_NMMU_SET_PTCR, &[u64::MAX, 0x1234]),
+            -7,
+            "no nest MMU"
+        );
+        m.platform
+            .nest_mmus
+            .borrow_mut()
+            .extend([(0, None), (1, None)]);
+        assert_eq!(m.call(OPAL_NMMU_SET_PTCR, &[1, 0x5000]), 0);
+        assert_eq!(
+            &*m.platform.nest_mmus.borrow(),
+            &[(0, None), (1, Some(0x5000))]
+        );
+        assert_eq!(m.call(OPAL_NMMU_SET_PTCR, &[u64::MAX, 0x6000]), 0);
+        assert_eq!(
+            &*m.platform.nest_mmus.borrow(),
+            &[(0, Some(0x6000)), (1, Some(0x6000))]
+        );
+        assert_eq!(m.call(OPAL_NMMU_SET_PTCR, &[7, 0x6000]), -1);
     }
 
     #[test]

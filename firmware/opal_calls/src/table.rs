@@ -81,6 +81,7 @@ opal_table! {
     OPAL_INT_GET_XIRR => xics::get_xirr[xirr: OsPtr<Be32>, just_poll: u64];
     OPAL_INT_SET_CPPR => xics::set_cppr[cppr: u64];
     OPAL_INT_EOI => xics::eoi[xirr: u32];
+    OPAL_NMMU_SET_PTCR => power::nmmu_set_ptcr[chip: u64, ptcr: u64];
 }
 
 /// Is `token` implemented?
