@@ -295,8 +295,12 @@ fn skiboot_level(l: log::Level) -> u32 {
     }
 }
 
-/// "opalite::cpu" → "CPU"; other crates put their prefix in the message themselves.
+/// "opalite::cpu" → "CPU", the crate root → "OPALITE"; other crates put their prefix in
+/// the message themselves.
 fn prefix(target: &str) -> Option<&str> {
+    if target == "opalite" {
+        return Some("opalite");
+    }
     target
         .strip_prefix("opalite::")
         .map(|m| m.rsplit("::").next().unwrap_or(m))

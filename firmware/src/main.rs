@@ -133,8 +133,7 @@ fn boot_kernel(dtb: &[u8], opal: &os_tree::OpalInfo) -> ! {
         unsafe { core::slice::from_raw_parts(layout::KERNEL_LOAD_ADDR as *const u8, 64 * 1024) };
     let entry = match payload::inspect(head, layout::KERNEL_LOAD_ADDR) {
         Ok(p) => {
-            log::info!(
-                "{:?} kernel at {:#x}, entry {:#x}",
+            log::info!(target: "opalite::init", "{:?} kernel at {:#x}, entry {:#x}",
                 p.kind,
                 layout::KERNEL_LOAD_ADDR,
                 p.entry
@@ -161,8 +160,7 @@ fn boot_kernel(dtb: &[u8], opal: &os_tree::OpalInfo) -> ! {
         fdt >= layout::OPAL_BASE,
         "the OS tree must live in reserved memory"
     );
-    log::info!(
-        "Starting kernel at {:#x}, fdt at {:#x} {} bytes",
+    log::info!(target: "opalite::init", "Starting kernel at {:#x}, fdt at {:#x} {} bytes",
         entry,
         fdt,
         dtb.len()

@@ -26,12 +26,6 @@ pub struct DebCache {
     root: PathBuf,
 }
 
-/// What the QEMU runs need from Debian.
-pub struct LinuxPayload {
-    pub kernel: PathBuf,
-    pub busybox: PathBuf,
-}
-
 impl DebCache {
     pub fn open() -> Result<DebCache> {
         let cache = DebCache {
@@ -196,23 +190,29 @@ impl DebCache {
         Ok(dest)
     }
 
-    /// Kernel and busybox, fetched and unpacked as needed.
-    pub fn linux_payload(&self) -> Result<LinuxPayload> {
+    /// The newest Debian 6.1 ppc64el kernel (`vmlinux`, an ELF QEMU copies raw).
+    pub fn kernel(&self) -> Result<PathBuf> {
         self.update_lists()?;
-        let kernel_pkg = self.newest_kernel_package()?;
+        let pkg = self.newest_kernel_package()?;
         // Only boot/ is needed: the modules would be another 250 MB on disk.
-        let kdir = self.unpack(&self.fetch(&kernel_pkg)?, Some("boot"))?;
-        let version = kernel_pkg.trim_start_matches("linux-image-");
-        let kernel = kdir.join("boot").join(format!("vmlinux-{version}"));
+        let dir = self.unpack(&self.fetch(&pkg)?, Some("boot"))?;
+        let version = pkg.trim_start_matches("linux-image-");
+        let kernel = dir.join("boot").join(format!("vmlinux-{version}"));
         if !kernel.is_file() {
-            bail!("{} not found in {kernel_pkg}", kernel.display());
+            bail!("{} not found in {pkg}", kernel.display());
         }
-        let bdir = self.unpack(&self.fetch("busybox-static")?, None)?;
-        let busybox = bdir.join("bin/busybox");
+        Ok(kernel)
+    }
+
+    /// The static ppc64el busybox binary.
+    pub fn busybox(&self) -> Result<PathBuf> {
+        self.update_lists()?;
+        let dir = self.unpack(&self.fetch("busybox-static")?, None)?;
+        let busybox = dir.join("bin/busybox");
         if !busybox.is_file() {
             bail!("{} not found in busybox-static", busybox.display());
         }
-        Ok(LinuxPayload { kernel, busybox })
+        Ok(busybox)
     }
 }
 

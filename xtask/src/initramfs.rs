@@ -8,6 +8,8 @@ use crate::util::{Context, Result};
 
 /// PID 1: mounts, prints the test markers, then powers off or runs a shell.
 pub const INIT_SCRIPT: &str = include_str!("init.sh");
+/// Where `run` and `test` put the archive, relative to the repository.
+pub const IMAGE: &str = "target/opalite-initramfs.cpio";
 
 const S_IFDIR: u32 = 0o040000;
 const S_IFREG: u32 = 0o100000;
@@ -152,15 +154,25 @@ pub fn build(busybox: &Path, out: &Path) -> Result<()> {
     w.symlink("bin/sh", "busybox")?;
     w.file("init", 0o755, INIT_SCRIPT.as_bytes())?;
     let bytes = w.finish()?;
-    std::fs::write(out, bytes).context(format!("cannot write {}", out.display()))
+    // Write then rename: a QEMU starting meanwhile (another run) never sees half a file.
+    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes).context(format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).context(format!("cannot write {}", out.display()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    struct Parsed {
+        name: String,
+        mode: u32,
+        data: Vec<u8>,
+        rdev: (u32, u32),
+    }
+
     /// Minimal reader, to check that what we write parses back as newc.
-    fn parse(mut a: &[u8]) -> Vec<(String, u32, Vec<u8>, (u32, u32))> {
+    fn parse(mut a: &[u8]) -> Vec<Parsed> {
         let mut entries = Vec::new();
         let mut off = 0usize;
         loop {
@@ -184,7 +196,12 @@ mod tests {
                 assert!(a.is_empty(), "nothing after the trailer");
                 return entries;
             }
-            entries.push((name, mode, data, rdev));
+            entries.push(Parsed {
+                name,
+                mode,
+                data,
+                rdev,
+            });
         }
     }
 
@@ -213,15 +230,16 @@ mod tests {
         w.symlink("sh", "busybox").unwrap();
         w.file("abc", 0o644, b"xyz").unwrap();
         let entries = parse(&w.finish().unwrap());
-        let names: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
+        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["dev", "dev/console", "sh", "abc"]);
-        assert_eq!(entries[0].1, S_IFDIR | 0o755);
-        assert_eq!((entries[1].1, entries[1].3), (S_IFCHR | 0o600, (5, 1)));
+        assert_eq!(entries[0].mode, S_IFDIR | 0o755);
         assert_eq!(
-            (entries[2].1, entries[2].2.as_slice()),
-            (S_IFLNK | 0o777, &b"busybox"[..])
+            (entries[1].mode, entries[1].rdev),
+            (S_IFCHR | 0o600, (5, 1))
         );
-        assert_eq!(entries[3].2, b"xyz");
+        assert_eq!(entries[2].mode, S_IFLNK | 0o777);
+        assert_eq!(entries[2].data, b"busybox");
+        assert_eq!(entries[3].data, b"xyz");
     }
 
     #[test]

@@ -52,25 +52,17 @@ fn run(opts: &RunOpts) -> Result<()> {
         }
     };
     // Only go to Debian for what the user did not supply.
-    let needs_debian = opts.kernel.is_none() || opts.initrd.is_none();
-    let payload = if needs_debian {
-        Some(debian::DebCache::open()?.linux_payload()?)
-    } else {
-        None
+    let kernel = match &opts.kernel {
+        Some(k) => k.clone(),
+        None => debian::DebCache::open()?.kernel()?,
     };
-    let kernel = match (&opts.kernel, &payload) {
-        (Some(k), _) => k.clone(),
-        (None, Some(p)) => p.kernel.clone(),
-        (None, None) => unreachable!("payload fetched when no kernel given"),
-    };
-    let initrd = match (&opts.initrd, &payload) {
-        (Some(i), _) => i.clone(),
-        (None, Some(p)) => {
-            let path = root.join("target/opalite-initramfs.cpio");
-            initramfs::build(&p.busybox, &path)?;
+    let initrd = match &opts.initrd {
+        Some(i) => i.clone(),
+        None => {
+            let path = root.join(initramfs::IMAGE);
+            initramfs::build(&debian::DebCache::open()?.busybox()?, &path)?;
             path
         }
-        (None, None) => unreachable!("payload fetched when no initrd given"),
     };
     let append = match &opts.append {
         Some(extra) => format!("console=hvc0 {extra}"),

@@ -133,14 +133,18 @@ fn build_logged(debug: bool, log: &Path) -> std::result::Result<PathBuf, String>
 
 fn setup_bench(root: &Path) -> Result<Bench> {
     let qemu = toolchain::ensure_qemu()?;
-    let payload = DebCache::open()?
-        .linux_payload()
-        .context("cannot get the Debian ppc64el kernel and busybox")?;
-    let initrd = root.join("target/opalite-initramfs.cpio");
-    initramfs::build(&payload.busybox, &initrd)?;
+    let debian = DebCache::open()?;
+    let kernel = debian
+        .kernel()
+        .context("cannot get the Debian ppc64el kernel")?;
+    let busybox = debian
+        .busybox()
+        .context("cannot get Debian's ppc64el busybox")?;
+    let initrd = root.join(initramfs::IMAGE);
+    initramfs::build(&busybox, &initrd)?;
     Ok(Bench {
         qemu,
-        kernel: payload.kernel,
+        kernel,
         initrd,
     })
 }
