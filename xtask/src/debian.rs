@@ -186,7 +186,13 @@ impl DebCache {
             return Err(e);
         }
         // Rename last, so an interrupted unpack is never mistaken for a complete one.
-        std::fs::rename(&tmp, &dest)?;
+        if let Err(e) = std::fs::rename(&tmp, &dest) {
+            let _ = std::fs::remove_dir_all(&tmp);
+            // A concurrent run may have finished the same unpack first.
+            if !dest.is_dir() {
+                return Err(e.into());
+            }
+        }
         Ok(dest)
     }
 

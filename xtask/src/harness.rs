@@ -59,23 +59,13 @@ pub fn run(
     let mut stdin: Option<ChildStdin> = child.0.stdin.take();
 
     let (tx, rx) = mpsc::channel();
-    for stream in [
-        child
-            .0
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-        child
-            .0
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    {
+    if let Some(out) = child.0.stdout.take() {
         let tx = tx.clone();
-        std::thread::spawn(move || pump(stream, tx));
+        std::thread::spawn(move || pump(out, tx));
+    }
+    if let Some(err) = child.0.stderr.take() {
+        let tx = tx.clone();
+        std::thread::spawn(move || pump(err, tx));
     }
     drop(tx);
 
@@ -187,7 +177,8 @@ pub fn run(
     })
 }
 
-fn pump(mut stream: Box<dyn Read + Send>, tx: mpsc::Sender<Msg>) {
+/// Forwards one of QEMU's output pipes to the main loop, chunk by chunk.
+fn pump(mut stream: impl Read, tx: mpsc::Sender<Msg>) {
     let mut chunk = [0u8; 8192];
     loop {
         match stream.read(&mut chunk) {
@@ -286,6 +277,71 @@ mod tests {
         assert!(find_pattern(&buf, 0, "Hardware name:*opal:").is_none());
         buf.extend_from_slice(b" opal:opalite-v0.1.0\n");
         assert!(find_pattern(&buf, 0, "Hardware name:*opal:opalite-").is_some());
+    }
+
+    /// Runs `sh -c script` through the harness, standing in for QEMU.
+    fn run_sh(script: &str, steps: &[Step], timeout_ms: u64) -> Outcome {
+        let log = std::env::temp_dir().join(format!("xtask-harness-{}.log", std::process::id()));
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", script]);
+        let out = run(
+            cmd,
+            steps,
+            &["Kernel panic"],
+            Duration::from_millis(timeout_ms),
+            &log,
+        );
+        let _ = std::fs::remove_file(&log);
+        out.unwrap()
+    }
+
+    #[test]
+    fn passes_types_and_sees_the_exit() {
+        use crate::scenarios::Only::Any;
+        let steps = [
+            Step::Expect(Any, "ready"),
+            Step::Send("42\n"),
+            Step::Expect(Any, "got-42"),
+        ];
+        let o = run_sh("echo ready; read x; echo got-$x", &steps, 10_000);
+        assert_eq!(o.failure, None);
+        assert_eq!(o.missing, None);
+        assert_eq!(o.milestones.len(), 2);
+    }
+
+    #[test]
+    fn timeout_kills_the_process() {
+        use crate::scenarios::Only::Any;
+        let steps = [Step::Expect(Any, "never")];
+        let t = Instant::now();
+        let o = run_sh("echo hello; exec sleep 30", &steps, 500);
+        assert!(t.elapsed() < Duration::from_secs(5), "killed promptly");
+        assert_eq!(
+            o.failure.as_deref(),
+            Some("timeout after 0 s waiting for `never`")
+        );
+        assert_eq!(o.missing, Some("never"));
+    }
+
+    #[test]
+    fn failures_are_reported() {
+        use crate::scenarios::Only::Any;
+        let steps = [Step::Expect(Any, "a")];
+        let o = run_sh("echo a; exit 3", &steps, 10_000);
+        assert_eq!(
+            o.failure.as_deref(),
+            Some("QEMU exited with exit status: 3")
+        );
+        let o = run_sh("echo Kernel panic; exec sleep 30", &steps, 10_000);
+        assert_eq!(
+            o.failure.as_deref(),
+            Some("forbidden `Kernel panic` in the console output")
+        );
+        let o = run_sh("echo b", &steps, 10_000);
+        assert_eq!(
+            o.failure.as_deref(),
+            Some("QEMU exited (exit status: 0) before `a`")
+        );
     }
 
     #[test]

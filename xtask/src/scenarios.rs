@@ -109,7 +109,6 @@ const BOOT_SMP1: &[Step] = &[
 
 /// Types a command at the shell: checks console input (OPAL_CONSOLE_READ) end to end.
 const SHELL_ECHO: &[Step] = &[
-    expect("INIT: Starting kernel"),
     expect("OPALITE-SHELL-READY"),
     expect("opalite-sh# "),
     send("echo OPALITE-ECHO-$((6*7))\n"),
