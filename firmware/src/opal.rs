@@ -61,14 +61,11 @@ impl hal::OsMemory for OsRam {
 }
 
 /// Called by head.S with r3 = token, r4 = &[r3..r10] as the OS passed them, r5 = how
-/// many OPAL calls this CPU was already in.
+/// many OPAL calls this CPU was already in (0 or 1: head.S refuses a third level itself,
+/// before it would build a frame over the level-1 one on the emergency stack).
 #[no_mangle]
 extern "C" fn opal_entry_rust(token: u64, args: &[u64; 8], depth: u64) -> i64 {
     if depth > 0 && !opal_calls::table::allowed_when_reentered(token) {
-        return OpalRet::err(OpalError::InternalError).into_r3();
-    }
-    if depth > 1 {
-        // A third level means the crash path itself faulted inside OPAL: refuse all.
         return OpalRet::err(OpalError::InternalError).into_r3();
     }
     let cx = Ctx {

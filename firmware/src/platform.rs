@@ -10,7 +10,7 @@
 use crate::arch::{self, mmio::CiWindow};
 use crate::console::{self, TB_HZ};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use ipmi::commands::{self, ChassisControl};
+use ipmi::commands::ChassisControl;
 use ipmi::{Bt, BtError, IoPort};
 use opal_api::{OpalError, OpalResult};
 use spin::Mutex;
@@ -50,9 +50,19 @@ pub fn set_nest_mmus(count: usize) {
     NEST_MMU_CHIPS.store(count as u64, Ordering::Relaxed);
 }
 
+/// Whole seconds of timebase since the machine started.
+fn tb_seconds() -> u64 {
+    arch::timebase() / TB_HZ.load(Ordering::Relaxed).max(1)
+}
+
 fn unix_now() -> u64 {
-    RTC_EPOCH_AT_TB0.load(Ordering::Relaxed)
-        + arch::timebase() / TB_HZ.load(Ordering::Relaxed).max(1)
+    RTC_EPOCH_AT_TB0.load(Ordering::Relaxed) + tb_seconds()
+}
+
+/// Anchors the clock: `unix_seconds` is the time now.
+fn set_rtc(unix_seconds: u64) {
+    RTC_EPOCH_AT_TB0.store(unix_seconds.saturating_sub(tb_seconds()), Ordering::Relaxed);
+    RTC_VALID.store(true, Ordering::Release);
 }
 
 /// Creates the LPC I/O window.
@@ -74,9 +84,7 @@ pub fn init(io: Option<LpcIo>, bt_port: Option<u16>) {
     bt.init();
     match bt.get_sel_time() {
         Ok(secs) => {
-            let tb_secs = arch::timebase() / TB_HZ.load(Ordering::Relaxed).max(1);
-            RTC_EPOCH_AT_TB0.store(u64::from(secs).saturating_sub(tb_secs), Ordering::Relaxed);
-            RTC_VALID.store(true, Ordering::Release);
+            set_rtc(u64::from(secs));
             log::info!("BMC on IPMI BT at LPC I/O {port:#x}, SEL time {secs}");
         }
         Err(e) => log::warn!("BMC did not give the time: {e:?}"),
@@ -140,9 +148,7 @@ impl hal::Platform for FwPlatform {
                 return Err(OpalError::Hardware);
             }
         }
-        let tb_secs = arch::timebase() / TB_HZ.load(Ordering::Relaxed).max(1);
-        RTC_EPOCH_AT_TB0.store(u64::from(secs).saturating_sub(tb_secs), Ordering::Relaxed);
-        RTC_VALID.store(true, Ordering::Release);
+        set_rtc(u64::from(secs));
         Ok(())
     }
 
@@ -176,7 +182,3 @@ impl hal::Platform for FwPlatform {
         }
     }
 }
-
-// `commands` provides the typed BT helpers used above (get/set SEL time).
-#[allow(unused_imports)]
-use commands as _;
