@@ -301,12 +301,13 @@ impl hal::CpuControl for Cpus {
         {
             return Err(OpalError::WrongState);
         }
-        let mut waits = [0u32; MAX_CPUS];
+        // The jobs_done value each parked thread will reach; None: not asked.
+        let mut waits = [None::<u32>; MAX_CPUS];
         for (i, c) in cpus().iter().enumerate() {
             if c.pir() == me || c.state() != State::Parked {
                 continue;
             }
-            waits[i] = c.jobs_done.load(Ordering::Acquire).wrapping_add(1);
+            waits[i] = Some(c.jobs_done.load(Ordering::Acquire).wrapping_add(1));
             c.job_arg.store(encode_req(req), Ordering::Relaxed);
             c.job.store(JOB_REINIT, Ordering::Release);
             arch::doorbell(c.pir());
@@ -314,10 +315,8 @@ impl hal::CpuControl for Cpus {
         apply_reinit(req);
         let deadline = arch::timebase() + JOB_TIMEOUT_TICKS;
         for (i, c) in cpus().iter().enumerate() {
-            if waits[i] == 0 {
-                continue;
-            }
-            while c.jobs_done.load(Ordering::Acquire) != waits[i] {
+            let Some(target) = waits[i] else { continue };
+            while c.jobs_done.load(Ordering::Acquire) != target {
                 if arch::timebase() > deadline {
                     log::error!("thread {:#x} did not apply OPAL_REINIT_CPUS", c.pir());
                     return Err(OpalError::Hardware);
