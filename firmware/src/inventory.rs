@@ -13,6 +13,17 @@ pub struct Thread {
     pub chip: u32,
 }
 
+/// One processor chip's XSCOM window and the units under it the firmware drives.
+pub struct Chip {
+    pub chip_id: u32,
+    /// Real address of the chip's XSCOM MMIO window.
+    pub xscom_base: u64,
+    /// PCB address of the XIVE unit (`ibm,power9-xive-x` / `ibm,power10-xive-x`).
+    pub xive_pcba: Option<u32>,
+    /// PCB address of the PSI host bridge (`ibm,power9-psihb-x` / `ibm,power10-psihb-x`).
+    pub psi_pcba: Option<u32>,
+}
+
 pub struct Inventory {
     pub model: String,
     pub compatible: Vec<String>,
@@ -29,6 +40,8 @@ pub struct Inventory {
     pub ipmi_bt: Option<u16>,
     pub bootargs: Option<String>,
     pub initrd: Option<(u64, u64)>,
+    /// Chips in device-tree order (the order XIVE block ids are handed out in).
+    pub chips: Vec<Chip>,
 }
 
 impl Inventory {
@@ -75,6 +88,7 @@ pub fn scan(tree: &Tree) -> Inventory {
         ipmi_bt: None,
         bootargs: None,
         initrd: None,
+        chips: Vec::new(),
     };
     let (ac, sc) = (
         cells_of(root, "#address-cells", 2),
@@ -126,7 +140,33 @@ pub fn scan(tree: &Tree) -> Inventory {
         }
     }
     scan_lpc(tree, &mut inv);
+    scan_chips(tree, &mut inv);
     inv
+}
+
+/// Every `ibm,xscom` node (one per chip, 2 address cells, 2 size cells) and the XIVE and
+/// PSI units under it (`reg = <pcb-address size>`).
+fn scan_chips(tree: &Tree, inv: &mut Inventory) {
+    for path in tree.paths_compatible_with("ibm,xscom") {
+        let Some(node) = tree.node(&path) else { continue };
+        let (Some(chip_id), Some(reg)) = (node.property_u32("ibm,chip-id"), node.property("reg"))
+        else {
+            continue;
+        };
+        let Some(xscom_base) = read_cells(&mut be_u32s(reg), 2) else { continue };
+        let unit = |compat: [&str; 2]| {
+            node.children()
+                .find(|c| compat.iter().any(|k| c.is_compatible(k)))
+                .and_then(|c| c.property("reg"))
+                .and_then(|r| be_u32s(r).next())
+        };
+        inv.chips.push(Chip {
+            chip_id,
+            xscom_base,
+            xive_pcba: unit(["ibm,power9-xive-x", "ibm,power10-xive-x"]),
+            psi_pcba: unit(["ibm,power9-psihb-x", "ibm,power10-psihb-x"]),
+        });
+    }
 }
 
 /// Finds the primary LPC bus and translates its I/O space to a real address through the

@@ -20,6 +20,7 @@ mod memlog;
 mod opal;
 mod os_tree;
 mod platform;
+mod xscom;
 
 use alloc::vec::Vec;
 use core::fmt::Write;

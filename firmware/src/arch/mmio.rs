@@ -38,3 +38,54 @@ impl CiWindow {
         };
     }
 }
+
+/// 8-byte cache-inhibited load at a real address (XSCOM, XIVE, PSI registers; ESBs; TIMA).
+///
+/// # Safety
+/// `pa` must be an 8-byte aligned device register that tolerates a cache-inhibited load.
+pub unsafe fn ci_load64(pa: u64) -> u64 {
+    let v: u64;
+    // SAFETY: the caller vouches for `pa`.
+    unsafe { asm!("sync", "ldcix {0}, 0, {1}", out(reg) v, in(reg) pa, options(nostack)) };
+    v
+}
+
+/// 8-byte cache-inhibited store at a real address.
+///
+/// # Safety
+/// As [`ci_load64`].
+pub unsafe fn ci_store64(pa: u64, v: u64) {
+    // SAFETY: the caller vouches for `pa`.
+    unsafe { asm!("sync", "stdcix {0}, 0, {1}", in(reg) v, in(reg) pa, options(nostack)) };
+}
+
+/// 1-byte cache-inhibited load at a real address (TIMA byte fields).
+///
+/// # Safety
+/// As [`ci_load64`].
+pub unsafe fn ci_load8(pa: u64) -> u8 {
+    let v: u64;
+    // SAFETY: the caller vouches for `pa`.
+    unsafe { asm!("sync", "lbzcix {0}, 0, {1}", out(reg) v, in(reg) pa, options(nostack)) };
+    v as u8
+}
+
+/// 1-byte cache-inhibited store at a real address.
+///
+/// # Safety
+/// As [`ci_load64`].
+pub unsafe fn ci_store8(pa: u64, v: u8) {
+    // SAFETY: the caller vouches for `pa`.
+    unsafe { asm!("sync", "stbcix {0}, 0, {1}", in(reg) u64::from(v), in(reg) pa, options(nostack)) };
+}
+
+/// 2-byte cache-inhibited load (TIMA acknowledge).
+///
+/// # Safety
+/// As [`ci_load64`].
+pub unsafe fn ci_load16(pa: u64) -> u16 {
+    let v: u64;
+    // SAFETY: the caller vouches for `pa`.
+    unsafe { asm!("sync", "lhzcix {0}, 0, {1}", out(reg) v, in(reg) pa, options(nostack)) };
+    v as u16
+}

@@ -7,3 +7,9 @@
 //! `OPAL_CHECK_TOKEN` reports them absent and Linux uses the XICS presentation calls.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod hw;
+pub mod phys_map;
+pub use hw::{Busy, Controller, Gen, Regs, Vst};
