@@ -148,12 +148,16 @@ pub fn scan(tree: &Tree) -> Inventory {
 /// PSI units under it (`reg = <pcb-address size>`).
 fn scan_chips(tree: &Tree, inv: &mut Inventory) {
     for path in tree.paths_compatible_with("ibm,xscom") {
-        let Some(node) = tree.node(&path) else { continue };
+        let Some(node) = tree.node(&path) else {
+            continue;
+        };
         let (Some(chip_id), Some(reg)) = (node.property_u32("ibm,chip-id"), node.property("reg"))
         else {
             continue;
         };
-        let Some(xscom_base) = read_cells(&mut be_u32s(reg), 2) else { continue };
+        let Some(xscom_base) = read_cells(&mut be_u32s(reg), 2) else {
+            continue;
+        };
         let unit = |compat: [&str; 2]| {
             node.children()
                 .find(|c| compat.iter().any(|k| c.is_compatible(k)))

@@ -7,12 +7,14 @@ use crate::{console, cpu, layout, platform};
 use core::sync::atomic::{AtomicU64, Ordering};
 use hal::os_mem::{OsMemoryRules, OsRange};
 use opal_api::{OpalError, OpalResult, OpalRet};
-use opal_calls::{msg::MessageQueue, xics::Presenter, Ctx};
+use opal_calls::{msg::MessageQueue, xics::Presenter, xive::XiveLock, Ctx};
 
 static RAM_TOP: AtomicU64 = AtomicU64::new(0);
 static RUNTIME_END: AtomicU64 = AtomicU64::new(layout::OPAL_BASE);
 static XICS: Presenter = Presenter::new();
 static MSGS: MessageQueue = MessageQueue::new();
+/// The XIVE logic and controller, once `xive::init` has set them up.
+pub static XIVE: XiveLock = XiveLock::new(None);
 
 /// Fixes what counts as OS memory: RAM below `ram_top`, minus the firmware's range.
 pub fn set_memory_rules(ram_top: u64, runtime_end: u64) {
@@ -75,6 +77,7 @@ extern "C" fn opal_entry_rust(token: u64, args: &[u64; 8], depth: u64) -> i64 {
         platform: &platform::FwPlatform,
         xics: &XICS,
         msgs: &MSGS,
+        xive: &XIVE,
     };
     opal_calls::dispatch(&cx, token, args).into_r3()
 }

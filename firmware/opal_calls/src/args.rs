@@ -27,6 +27,13 @@ impl FromReg for u32 {
     }
 }
 
+/// A C `uint8_t` parameter sees only the low 8 bits.
+impl FromReg for u8 {
+    fn from_reg(raw: u64) -> OpalResult<Self> {
+        Ok(raw as u8)
+    }
+}
+
 /// An address the OS gave us. Holds no pointer and cannot be dereferenced; handlers go
 /// through `OsMemory::check` to use it.
 #[derive(Debug)]

@@ -13,6 +13,8 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+extern crate alloc;
+
 mod args;
 pub mod console;
 pub mod cpu;
@@ -22,6 +24,7 @@ pub mod power;
 pub mod rtc;
 pub mod table;
 pub mod xics;
+pub mod xive;
 
 pub use args::{FromReg, OsPtr};
 pub use table::{check_token, dispatch, Entry, TABLE};
@@ -36,6 +39,7 @@ pub struct Ctx<'a> {
     pub platform: &'a dyn Platform,
     pub xics: &'a xics::Presenter,
     pub msgs: &'a msg::MessageQueue,
+    pub xive: &'a xive::XiveLock,
 }
 
 #[cfg(test)]
@@ -51,6 +55,7 @@ pub(crate) mod testing {
         pub platform: FakePlatform,
         pub xics: xics::Presenter,
         pub msgs: msg::MessageQueue,
+        pub xive: xive::XiveLock,
     }
 
     impl Machine {
@@ -62,6 +67,7 @@ pub(crate) mod testing {
                 platform: FakePlatform::default(),
                 xics: xics::Presenter::new(),
                 msgs: msg::MessageQueue::new(),
+                xive: xive::XiveLock::new(None),
             }
         }
         pub fn ctx(&self) -> Ctx<'_> {
@@ -72,6 +78,7 @@ pub(crate) mod testing {
                 platform: &self.platform,
                 xics: &self.xics,
                 msgs: &self.msgs,
+                xive: &self.xive,
             }
         }
         /// Calls `token` through the real table with up to 8 arguments.

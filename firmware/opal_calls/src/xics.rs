@@ -39,8 +39,19 @@ impl Default for Presenter {
     }
 }
 
+/// The XICS calls belong to emulation mode; once the OS has switched XIVE to exploitation
+/// mode (and always on POWER10) they are WRONG_STATE, as in skiboot.
+fn require_emulation(cx: &Ctx<'_>) -> OpalResult<()> {
+    if crate::xive::exploitation_mode(cx) {
+        Err(OpalError::WrongState)
+    } else {
+        Ok(())
+    }
+}
+
 /// `int64_t opal_int_set_cppr(uint8_t cppr)`: sets this thread's priority.
 pub fn set_cppr(cx: &Ctx<'_>, cppr: u64) -> OpalResult<()> {
+    require_emulation(cx)?;
     let slot = cx.xics.slot(cx.cpus.current())?;
     slot.store(cppr as u8, Ordering::Relaxed);
     Ok(())
@@ -49,6 +60,7 @@ pub fn set_cppr(cx: &Ctx<'_>, cppr: u64) -> OpalResult<()> {
 /// `int64_t opal_int_get_xirr(__be32 *out_xirr, bool just_poll)`: CPPR in the top byte,
 /// the pending source below (0: none). PARAMETER for a bad pointer.
 pub fn get_xirr(cx: &Ctx<'_>, xirr: OsPtr<Be32>, _just_poll: u64) -> OpalResult<()> {
+    require_emulation(cx)?;
     let at = os_range(cx, xirr, 4)?;
     let cppr = cx.xics.slot(cx.cpus.current())?.load(Ordering::Relaxed);
     write_be32(cx, at, u32::from(cppr) << 24);
@@ -58,6 +70,7 @@ pub fn get_xirr(cx: &Ctx<'_>, xirr: OsPtr<Be32>, _just_poll: u64) -> OpalResult<
 /// `int64_t opal_int_eoi(uint32_t xirr)`: restores the CPPR from the top byte; returns
 /// 0, or a positive value if more interrupts are pending (never, with no sources).
 pub fn eoi(cx: &Ctx<'_>, xirr: u32) -> OpalResult<Value> {
+    require_emulation(cx)?;
     cx.xics
         .slot(cx.cpus.current())?
         .store((xirr >> 24) as u8, Ordering::Relaxed);

@@ -76,7 +76,9 @@ pub unsafe fn ci_load8(pa: u64) -> u8 {
 /// As [`ci_load64`].
 pub unsafe fn ci_store8(pa: u64, v: u8) {
     // SAFETY: the caller vouches for `pa`.
-    unsafe { asm!("sync", "stbcix {0}, 0, {1}", in(reg) u64::from(v), in(reg) pa, options(nostack)) };
+    unsafe {
+        asm!("sync", "stbcix {0}, 0, {1}", in(reg) u64::from(v), in(reg) pa, options(nostack))
+    };
 }
 
 /// 2-byte cache-inhibited load (TIMA acknowledge).

@@ -69,12 +69,16 @@ pub trait Controller {
 
     /// Replaces END `idx` (4 BE dwords) through a full cache watch. With `sync`, conflicts
     /// are retried (up to 10 times, then still `Busy`).
-    fn end_update(&mut self, blk: u8, idx: u32, dwords: &[u64; 4], sync: bool)
-        -> Result<(), Busy>;
+    fn end_update(&mut self, blk: u8, idx: u32, dwords: &[u64; 4], sync: bool) -> Result<(), Busy>;
 
     /// Replaces only END dword 2 (words 4–5: the escalation EAS) through a light watch.
-    fn end_update_escalation(&mut self, blk: u8, idx: u32, dword2: u64, sync: bool)
-        -> Result<(), Busy>;
+    fn end_update_escalation(
+        &mut self,
+        blk: u8,
+        idx: u32,
+        dword2: u64,
+        sync: bool,
+    ) -> Result<(), Busy>;
 
     /// As `end_flush` for NVT/NVP `idx`.
     fn nvt_flush(&mut self, blk: u8, idx: u32);
@@ -103,6 +107,10 @@ pub trait Controller {
     /// Puts thread `pir`'s TIMA back to firmware defaults through the indirect TIMA:
     /// HV CPPR 0, POOL context pulled, PHYS ring VT set.
     fn tima_reset(&mut self, blk: u8, pir: u32);
+
+    /// Thread `pir`'s TIMA ring `ring` (0 USER, 1 OS, 2 POOL, 3 PHYS) through the indirect
+    /// TIMA, 16 bytes (NSR, CPPR, IPB, LSMFB, ACK#, INC, AGE, PIPR, then word 2), for dumps.
+    fn tima_ring(&mut self, blk: u8, pir: u32, ring: u8) -> [u8; 16];
 }
 
 /// Raw access to the registers of the XIVE instances, for `ctrl::{p9,p10}`. The firmware

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The `OPAL_XIVE_*` calls as the OS makes them: arguments from registers, out-parameters
+//! written big-endian to OS memory. The logic is `xive::Xive`'s; this layer validates the
+//! OS's pointers (before anything changes), takes the XIVE lock and writes the results.
+//!
+//! Out-pointers: 0 means "don't write" for the optional outputs (Linux passes NULL for
+//! many), as in skiboot; the outputs a call exists to return are required (PARAMETER).
+//!
+//! Concurrency: one lock serialises every XIVE call (skiboot does the same); it is taken
+//! with a bounded spin, so a CPU that died holding it (stopped by a crash NMI) makes later
+//! callers fail with OPAL_BUSY instead of hanging the crash kernel.
+
+use crate::args::{os_range, write_be32, write_be64, OsPtr};
+use crate::Ctx;
+use alloc::boxed::Box;
+use hal::OsRange;
+use opal_api::{Be32, Be64, OpalError, OpalResult, Value};
+use xive::{Controller, Xive};
+
+/// The XIVE logic and the controller it drives.
+pub struct XiveUnit {
+    pub state: Xive,
+    pub hw: Box<dyn Controller + Send>,
+}
+
+pub type XiveLock = spin::Mutex<Option<XiveUnit>>;
+
+/// Spins before a caller gives up on the lock (seconds of spinning on QEMU).
+const LOCK_SPINS: u32 = 50_000_000;
+
+fn with<R>(
+    cx: &Ctx<'_>,
+    f: impl FnOnce(&mut Xive, &mut dyn Controller) -> OpalResult<R>,
+) -> OpalResult<R> {
+    let mut guard = None;
+    for _ in 0..LOCK_SPINS {
+        if let Some(g) = cx.xive.try_lock() {
+            guard = Some(g);
+            break;
+        }
+        core::hint::spin_loop();
+    }
+    let mut guard = guard.ok_or(OpalError::Busy)?;
+    let unit = guard.as_mut().ok_or(OpalError::Unsupported)?;
+    f(&mut unit.state, unit.hw.as_mut())
+}
+
+/// A required out-parameter of `len` bytes.
+fn out(cx: &Ctx<'_>, raw: u64, len: u64) -> OpalResult<OsRange> {
+    os_range(cx, OsPtr::<u8>::new(raw), len)
+}
+
+/// An optional out-parameter: None for 0.
+fn opt_out(cx: &Ctx<'_>, raw: u64, len: u64) -> OpalResult<Option<OsRange>> {
+    if raw == 0 {
+        Ok(None)
+    } else {
+        out(cx, raw, len).map(Some)
+    }
+}
+
+fn put64(cx: &Ctx<'_>, at: Option<OsRange>, v: u64) {
+    if let Some(r) = at {
+        write_be64(cx, r, v);
+    }
+}
+
+fn put32(cx: &Ctx<'_>, at: Option<OsRange>, v: u32) {
+    if let Some(r) = at {
+        write_be32(cx, r, v);
+    }
+}
+
+fn value(v: u64) -> OpalResult<Value> {
+    Value::new(v).ok_or(OpalError::InternalError)
+}
+
+/// `OPAL_XIVE_RESET(u64 version)`.
+pub fn reset(cx: &Ctx<'_>, version: u64) -> OpalResult<()> {
+    with(cx, |x, hw| x.reset(hw, version))
+}
+
+/// `OPAL_XIVE_GET_IRQ_INFO(u32 girq, *flags, *eoi_page, *trig_page, *esb_shift, *src_chip)`.
+pub fn get_irq_info(
+    cx: &Ctx<'_>,
+    girq: u32,
+    flags: OsPtr<Be64>,
+    eoi_page: OsPtr<Be64>,
+    trig_page: OsPtr<Be64>,
+    esb_shift: OsPtr<Be32>,
+    src_chip: OsPtr<Be32>,
+) -> OpalResult<()> {
+    let o_flags = out(cx, flags.raw, 8)?;
+    let o_eoi = opt_out(cx, eoi_page.raw, 8)?;
+    let o_trig = opt_out(cx, trig_page.raw, 8)?;
+    let o_shift = opt_out(cx, esb_shift.raw, 4)?;
+    let o_chip = opt_out(cx, src_chip.raw, 4)?;
+    let info = with(cx, |x, hw| x.get_irq_info(hw, girq))?;
+    put64(cx, Some(o_flags), info.flags);
+    put64(cx, o_eoi, info.eoi_page);
+    put64(cx, o_trig, info.trig_page);
+    put32(cx, o_shift, info.esb_shift);
+    put32(cx, o_chip, info.src_chip);
+    Ok(())
+}
+
+/// `OPAL_XIVE_GET_IRQ_CONFIG(u32 girq, *vp, u8 *prio, *lirq)`: all three required.
+pub fn get_irq_config(
+    cx: &Ctx<'_>,
+    girq: u32,
+    vp: OsPtr<Be64>,
+    prio: OsPtr<u8>,
+    lirq: OsPtr<Be32>,
+) -> OpalResult<()> {
+    let (o_vp, o_prio, o_lirq) = (
+        out(cx, vp.raw, 8)?,
+        out(cx, prio.raw, 1)?,
+        out(cx, lirq.raw, 4)?,
+    );
+    let c = with(cx, |x, hw| x.get_irq_config(hw, girq))?;
+    write_be64(cx, o_vp, c.vp);
+    cx.mem.write(o_prio, 0, &[c.prio]);
+    write_be32(cx, o_lirq, c.lirq);
+    Ok(())
+}
+
+/// `OPAL_XIVE_SET_IRQ_CONFIG(u32 girq, u64 vp, u8 prio, u32 lirq)`.
+pub fn set_irq_config(cx: &Ctx<'_>, girq: u32, vp: u64, prio: u8, lirq: u32) -> OpalResult<()> {
+    with(cx, |x, hw| x.set_irq_config(hw, girq, vp, prio, lirq))
+}
+
+/// `OPAL_XIVE_GET_QUEUE_INFO(u64 vp, u32 prio, *qpage, *qsize, *qeoi_page, *escalate_irq,
+/// *qflags)`.
+#[allow(clippy::too_many_arguments)]
+pub fn get_queue_info(
+    cx: &Ctx<'_>,
+    vp: u64,
+    prio: u32,
+    qpage: OsPtr<Be64>,
+    qsize: OsPtr<Be64>,
+    qeoi_page: OsPtr<Be64>,
+    escalate_irq: OsPtr<Be32>,
+    qflags: OsPtr<Be64>,
+) -> OpalResult<()> {
+    let o = (
+        opt_out(cx, qpage.raw, 8)?,
+        opt_out(cx, qsize.raw, 8)?,
+        opt_out(cx, qeoi_page.raw, 8)?,
+        opt_out(cx, escalate_irq.raw, 4)?,
+        opt_out(cx, qflags.raw, 8)?,
+    );
+    let q = with(cx, |x, hw| x.get_queue_info(hw, vp, prio))?;
+    put64(cx, o.0, q.qpage);
+    put64(cx, o.1, q.qsize);
+    put64(cx, o.2, q.qeoi_page);
+    put32(cx, o.3, q.escalate_irq);
+    put64(cx, o.4, q.qflags);
+    Ok(())
+}
+
+/// `OPAL_XIVE_SET_QUEUE_INFO(u64 vp, u32 prio, u64 qpage, u64 qsize, u64 qflags)`. An
+/// enabled queue's page must be OS RAM.
+pub fn set_queue_info(
+    cx: &Ctx<'_>,
+    vp: u64,
+    prio: u32,
+    qpage: u64,
+    qsize: u64,
+    qflags: u64,
+) -> OpalResult<()> {
+    let enabling = qflags & xive::calls::queue_flags::ENABLED != 0;
+    if enabling && xive::calls::QUEUE_SHIFTS.contains(&(qsize as u32)) && qsize < 64 {
+        out(cx, qpage, 1 << qsize)?;
+    }
+    with(cx, |x, hw| {
+        x.set_queue_info(hw, vp, prio, qpage, qsize, qflags)
+    })
+}
+
+/// `OPAL_XIVE_DONATE_PAGE(u32 chip, u64 addr)`: 64 KiB of OS RAM.
+pub fn donate_page(cx: &Ctx<'_>, chip: u32, addr: u64) -> OpalResult<()> {
+    out(cx, addr, 1 << 16)?;
+    with(cx, |x, hw| x.donate_page(hw, chip, addr))
+}
+
+/// `OPAL_XIVE_ALLOCATE_VP_BLOCK(u32 order)`: the VP base id.
+pub fn allocate_vp_block(cx: &Ctx<'_>, order: u32) -> OpalResult<Value> {
+    with(cx, |x, hw| x.allocate_vp_block(hw, order)).and_then(value)
+}
+
+/// `OPAL_XIVE_FREE_VP_BLOCK(u64 vp_base)`.
+pub fn free_vp_block(cx: &Ctx<'_>, vp_base: u64) -> OpalResult<()> {
+    with(cx, |x, hw| x.free_vp_block(hw, vp_base))
+}
+
+/// `OPAL_XIVE_GET_VP_INFO(u64 vp, *flags, *cam, *report_cl_pair, *chip_id)`.
+pub fn get_vp_info(
+    cx: &Ctx<'_>,
+    vp: u64,
+    flags: OsPtr<Be64>,
+    cam: OsPtr<Be64>,
+    report_cl_pair: OsPtr<Be64>,
+    chip_id: OsPtr<Be32>,
+) -> OpalResult<()> {
+    let o = (
+        opt_out(cx, flags.raw, 8)?,
+        opt_out(cx, cam.raw, 8)?,
+        opt_out(cx, report_cl_pair.raw, 8)?,
+        opt_out(cx, chip_id.raw, 4)?,
+    );
+    let v = with(cx, |x, hw| x.get_vp_info(hw, vp))?;
+    put64(cx, o.0, v.flags);
+    put64(cx, o.1, v.cam);
+    put64(cx, o.2, v.report_cl_pair);
+    put32(cx, o.3, v.chip_id);
+    Ok(())
+}
+
+/// `OPAL_XIVE_SET_VP_INFO(u64 vp, u64 flags, u64 report_cl_pair)`.
+pub fn set_vp_info(cx: &Ctx<'_>, vp: u64, flags: u64, report_cl_pair: u64) -> OpalResult<()> {
+    with(cx, |x, hw| x.set_vp_info(hw, vp, flags, report_cl_pair))
+}
+
+/// `OPAL_XIVE_ALLOCATE_IRQ(u32 chip)`: the girq, or RESOURCE (-10) when none is left.
+pub fn allocate_irq(cx: &Ctx<'_>, chip: u32) -> OpalResult<Value> {
+    let pir = cx.cpus.current();
+    with(cx, |x, hw| x.allocate_irq(hw, chip, pir)).and_then(|g| value(u64::from(g)))
+}
+
+/// `OPAL_XIVE_FREE_IRQ(u32 girq)`.
+pub fn free_irq(cx: &Ctx<'_>, girq: u32) -> OpalResult<()> {
+    with(cx, |x, hw| x.free_irq(hw, girq))
+}
+
+/// `OPAL_XIVE_SYNC(u32 type, u32 id)`.
+pub fn sync(cx: &Ctx<'_>, kind: u32, id: u32) -> OpalResult<()> {
+    with(cx, |x, hw| x.sync(hw, kind, id))
+}
+
+/// `OPAL_XIVE_DUMP(u32 type, u32 id)`.
+pub fn dump(cx: &Ctx<'_>, kind: u32, id: u32) -> OpalResult<()> {
+    with(cx, |x, hw| x.dump(hw, kind, id))
+}
+
+/// `OPAL_XIVE_GET_QUEUE_STATE(u64 vp, u32 prio, be32 *toggle, be32 *index)`.
+pub fn get_queue_state(
+    cx: &Ctx<'_>,
+    vp: u64,
+    prio: u32,
+    toggle: OsPtr<Be32>,
+    index: OsPtr<Be32>,
+) -> OpalResult<()> {
+    let (o_t, o_i) = (out(cx, toggle.raw, 4)?, out(cx, index.raw, 4)?);
+    let (t, i) = with(cx, |x, hw| x.get_queue_state(hw, vp, prio))?;
+    write_be32(cx, o_t, t);
+    write_be32(cx, o_i, i);
+    Ok(())
+}
+
+/// `OPAL_XIVE_SET_QUEUE_STATE(u64 vp, u32 prio, u32 toggle, u32 index)`.
+pub fn set_queue_state(
+    cx: &Ctx<'_>,
+    vp: u64,
+    prio: u32,
+    toggle: u32,
+    index: u32,
+) -> OpalResult<()> {
+    with(cx, |x, hw| x.set_queue_state(hw, vp, prio, toggle, index))
+}
+
+/// `OPAL_XIVE_GET_VP_STATE(u64 vp, be64 *state)`.
+pub fn get_vp_state(cx: &Ctx<'_>, vp: u64, state: OsPtr<Be64>) -> OpalResult<()> {
+    let o = out(cx, state.raw, 8)?;
+    let s = with(cx, |x, hw| x.get_vp_state(hw, vp))?;
+    write_be64(cx, o, s);
+    Ok(())
+}
+
+/// Is the machine in exploitation mode? (The XICS calls are emulation-only.)
+pub fn exploitation_mode(cx: &Ctx<'_>) -> bool {
+    with(cx, |x, _| Ok(x.mode() == xive::Mode::Exploitation)).unwrap_or(false)
+}

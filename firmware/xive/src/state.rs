@@ -1,0 +1,603 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The firmware's XIVE state: one [`Block`] per XIVE instance with its tables and
+//! allocators, the hardware threads, the VP allocator and the mode. Boot-time set-up lives
+//! here; the OPAL calls are in `calls.rs`.
+//!
+//! Tables (per block, in firmware-reserved memory): a direct ESB table and a direct EAS
+//! table sized for [`SOURCES`]; END and NVT tables are indirect, through a 4 KiB directory
+//! of 64 KiB sub-pages. Sub-page 0 of each is the firmware's (it holds the hardware
+//! threads' END sets and VPs); the others come from pages the OS donates
+//! (`OPAL_XIVE_DONATE_PAGE`) and go back to it on `OPAL_XIVE_RESET`.
+//!
+//! Concurrency: a `Xive` is behind one lock in the firmware; every call runs to completion
+//! under it. Crash paths (kdump, OPAL_QUIESCE) do not call XIVE.
+
+use crate::allocator::{Bitmap, IrqAllocator, VpAllocator};
+use crate::entry::{Eas, End, Nvt, Vsd, PQ_OFF};
+use crate::hw::{Busy, Controller, Gen, Vst};
+use crate::ids::{self, Girq, END_SHIFT, FIRST_IRQ, HW_VP_BASE, HW_VP_COUNT, SOURCES, VP_SHIFT};
+use crate::phys_map::{self, Bars, ESB_PAIR_SHIFT};
+use alloc::vec::Vec;
+use opal_api::OpalError;
+
+/// Size of a donated page and of every END/NVT sub-page.
+pub const SUBPAGE_SHIFT: u32 = 16;
+pub const SUBPAGE_SIZE: u64 = 1 << SUBPAGE_SHIFT;
+const DIR_SIZE: u64 = 4096;
+const ENDS_PER_SUBPAGE: u32 = (SUBPAGE_SIZE / End::BYTES) as u32;
+/// Overflow queue pages the P9 VC needs (IPI, HW, 2 × escalation, redistribution, cascade).
+const OVERFLOW_PAGES: u8 = 6;
+/// ESB offset that sets PQ=01 ("off") and returns the old PQ.
+pub const ESB_SET_PQ_01: u64 = 0xd00;
+pub const ESB_SET_PQ_00: u64 = 0xc00;
+pub const ESB_GET: u64 = 0x800;
+
+/// XICS emulation (the P9 boot default) or exploitation (native XIVE driven by the OS).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Emulation,
+    Exploitation,
+}
+
+/// Firmware memory for the tables, handed out once at boot.
+pub trait TableMemory {
+    /// `size` bytes aligned to `align`, or None when the reserved area is exhausted.
+    fn alloc(&mut self, size: u64, align: u64) -> Option<u64>;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InitError {
+    NoMemory,
+    TooManyBlocks,
+    NoIrqSpace,
+    UnknownChip(u32),
+    DuplicateThread(u32),
+}
+
+/// A hardware unit's range of sources (PSI, PHB) with its own ESB pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HwSource {
+    pub first: u32,
+    pub count: u32,
+    pub esb_base: u64,
+    pub esb_shift: u32,
+    pub lsi: bool,
+    /// ESBs have a separate trigger page (and EOI page at +2^shift).
+    pub two_pages: bool,
+}
+
+/// One XIVE instance.
+pub struct Block {
+    pub blk: u8,
+    pub chip_id: u32,
+    pub bars: Bars,
+    pub(crate) eas_table: u64,
+    pub(crate) end_dir: u64,
+    pub(crate) nvt_dir: u64,
+    pub(crate) irqs: IrqAllocator,
+    /// END sets (8 ENDs, one VP's worth) in use; set 0 is never handed out.
+    pub(crate) end_sets: Bitmap,
+    /// Pages the OS donated and the block has not used yet (LIFO).
+    pub(crate) donated: Vec<u64>,
+    /// Sources unmasked since the last reset, masked again by the next reset.
+    pub(crate) unmasked: Bitmap,
+    pub(crate) hw_sources: Vec<HwSource>,
+}
+
+/// A hardware thread: its VP is `0x80 | PIR & 0x7f` in its chip's block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Thread {
+    pub pir: u32,
+    pub blk: u8,
+    /// First END of the thread's set.
+    pub end_base: u32,
+    /// The boot-time IPI source index allocated for it.
+    pub ipi: u32,
+}
+
+pub struct Xive {
+    pub(crate) gen: Gen,
+    pub(crate) mode: Mode,
+    pub(crate) blocks: Vec<Block>,
+    /// VP allocations span 2^alloc_bits blocks.
+    pub(crate) alloc_bits: u32,
+    pub(crate) vps: VpAllocator,
+    pub(crate) threads: Vec<Thread>,
+}
+
+/// Which indirect table a sub-page belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Indirect {
+    End,
+    Nvt,
+}
+
+impl Xive {
+    /// Sets up one block per chip in `chip_ids` (device-tree order = block order):
+    /// allocates and clears the tables, programs every VSD (local and forward). The
+    /// instances' BARs must already be programmed.
+    pub fn new(
+        hw: &mut dyn Controller,
+        mem: &mut dyn TableMemory,
+        chip_ids: &[u32],
+    ) -> Result<Self, InitError> {
+        let gen = hw.gen();
+        if chip_ids.is_empty() || chip_ids.len() > 16 {
+            return Err(InitError::TooManyBlocks);
+        }
+        let mut blocks = Vec::new();
+        for (i, &chip_id) in chip_ids.iter().enumerate() {
+            let blk = i as u8;
+            let mut take = |size: u64| mem.alloc(size, size).ok_or(InitError::NoMemory);
+            let eas_table = take(u64::from(SOURCES) * 8)?;
+            let esb_table = take(u64::from(SOURCES) / 4)?;
+            let end_dir = take(DIR_SIZE)?;
+            let nvt_dir = take(DIR_SIZE)?;
+            let end_page0 = take(SUBPAGE_SIZE)?;
+            let nvt_page0 = take(SUBPAGE_SIZE)?;
+            let mut overflow = Vec::new();
+            if gen == Gen::P9 {
+                for _ in 0..OVERFLOW_PAGES {
+                    overflow.push(take(SUBPAGE_SIZE)?);
+                }
+            }
+            fill(hw, eas_table, u64::from(SOURCES) * 8, 0);
+            // PQ = 01 ("off") for every source: 0b01010101 per byte.
+            fill(hw, esb_table, u64::from(SOURCES) / 4, 0x5555_5555_5555_5555);
+            fill(hw, end_dir, DIR_SIZE, 0);
+            fill(hw, nvt_dir, DIR_SIZE, 0);
+            let mut block = Block {
+                blk,
+                chip_id,
+                bars: phys_map::bars(gen, chip_id),
+                eas_table,
+                end_dir,
+                nvt_dir,
+                irqs: IrqAllocator::new(SOURCES, FIRST_IRQ),
+                end_sets: Bitmap::new(1 << VP_SHIFT),
+                donated: Vec::new(),
+                unmasked: Bitmap::new(SOURCES),
+                hw_sources: Vec::new(),
+            };
+            block.end_sets.set(0, true);
+            install_subpage(hw, &block, gen, Indirect::End, 0, end_page0, true);
+            install_subpage(hw, &block, gen, Indirect::Nvt, 0, nvt_page0, true);
+            hw.set_vsd(
+                blk,
+                Vst::Esb,
+                blk,
+                Vsd::exclusive(gen, esb_table, log2(u64::from(SOURCES) / 4), false).0,
+            );
+            hw.set_vsd(
+                blk,
+                Vst::Eas,
+                blk,
+                Vsd::exclusive(gen, eas_table, log2(u64::from(SOURCES) * 8), false).0,
+            );
+            hw.set_vsd(
+                blk,
+                Vst::End,
+                blk,
+                Vsd::exclusive(gen, end_dir, log2(DIR_SIZE), true).0,
+            );
+            hw.set_vsd(
+                blk,
+                Vst::Nvt,
+                blk,
+                Vsd::exclusive(gen, nvt_dir, log2(DIR_SIZE), true).0,
+            );
+            for (n, page) in overflow.iter().enumerate() {
+                hw.set_vsd(
+                    blk,
+                    Vst::Overflow(n as u8),
+                    n as u8,
+                    Vsd::exclusive(gen, *page, SUBPAGE_SHIFT, false).0,
+                );
+            }
+            blocks.push(block);
+        }
+        // Every instance reaches the other blocks' structures through their ports.
+        for local in 0..blocks.len() {
+            for remote in blocks.iter().filter(|b| b.blk as usize != local) {
+                let port = remote.bars.ic + notify_page_offset(gen);
+                let fwd = Vsd::forward(gen, port, 12).0;
+                for table in [Vst::Esb, Vst::Eas, Vst::End] {
+                    hw.set_vsd(local as u8, table, remote.blk, fwd);
+                }
+                let nvt_fwd = Vsd::forward(gen, remote.bars.pc, log2(remote.bars.pc_size)).0;
+                hw.set_vsd(local as u8, Vst::Nvt, remote.blk, nvt_fwd);
+            }
+        }
+        Ok(Self {
+            gen,
+            mode: match gen {
+                Gen::P9 => Mode::Emulation,
+                Gen::P10 => Mode::Exploitation,
+            },
+            alloc_bits: ids::alloc_bits(blocks.len()),
+            blocks,
+            vps: VpAllocator::new(VP_SHIFT, HW_VP_BASE, HW_VP_COUNT),
+            threads: Vec::new(),
+        })
+    }
+
+    pub fn gen(&self) -> Gen {
+        self.gen
+    }
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+    pub fn blocks(&self) -> &[Block] {
+        &self.blocks
+    }
+    pub fn threads(&self) -> &[Thread] {
+        &self.threads
+    }
+
+    pub(crate) fn block_of_chip(&self, chip_id: u32) -> Option<u8> {
+        self.blocks
+            .iter()
+            .find(|b| b.chip_id == chip_id)
+            .map(|b| b.blk)
+    }
+
+    /// Brings a hardware thread under XIVE: an END set, a boot IPI, a valid VP, enabled in
+    /// the presenter with its TIMA at firmware defaults.
+    pub fn add_thread(
+        &mut self,
+        hw: &mut dyn Controller,
+        pir: u32,
+        chip_id: u32,
+    ) -> Result<(), InitError> {
+        let blk = self
+            .block_of_chip(chip_id)
+            .ok_or(InitError::UnknownChip(chip_id))?;
+        if self.threads.iter().any(|t| t.pir == pir) {
+            return Err(InitError::DuplicateThread(pir));
+        }
+        let gen = self.gen;
+        let block = &mut self.blocks[blk as usize];
+        // Sets 1..256 lie in the firmware's END sub-page 0.
+        let set = block
+            .end_sets
+            .first_clear(1, ENDS_PER_SUBPAGE / ids::PRIORITIES)
+            .ok_or(InitError::NoMemory)?;
+        block.end_sets.set(set, true);
+        let ipi = block.irqs.alloc_boot_ipi().ok_or(InitError::NoIrqSpace)?;
+        write_eas(
+            hw,
+            block,
+            ipi,
+            Eas::masked(Girq::source(blk, ipi).encode(gen)),
+        );
+        let thread = Thread {
+            pir,
+            blk,
+            end_base: set * ids::PRIORITIES,
+            ipi,
+        };
+        for prio in 0..ids::PRIORITIES {
+            let _ = self.write_end(
+                hw,
+                blk,
+                thread.end_base + prio,
+                &default_end(gen, true),
+                true,
+            );
+        }
+        self.write_thread_vp(hw, &thread);
+        hw.thread_enable(blk, pir, true);
+        hw.tima_reset(blk, pir);
+        self.threads.push(thread);
+        Ok(())
+    }
+
+    /// The thread's VP: valid, with its END set.
+    pub(crate) fn write_thread_vp(&mut self, hw: &mut dyn Controller, t: &Thread) {
+        let mut nvt = Nvt::zero(self.gen);
+        nvt.set_valid(true);
+        nvt.set_end_base(t.blk, t.end_base);
+        let _ = self.write_nvt(hw, t.blk, ids::hw_vp_index(t.pir), &nvt, true);
+    }
+
+    /// Reserves `count` sources (aligned to `align`) of `chip_id`'s block for a hardware
+    /// unit whose ESBs are at `esb_base`; they start valid and masked. Returns the first
+    /// girq.
+    pub fn add_hw_source(
+        &mut self,
+        hw: &mut dyn Controller,
+        chip_id: u32,
+        count: u32,
+        align: u32,
+        esb_base: u64,
+        esb_shift: u32,
+        lsi: bool,
+        two_pages: bool,
+    ) -> Result<u32, InitError> {
+        let gen = self.gen;
+        let blk = self
+            .block_of_chip(chip_id)
+            .ok_or(InitError::UnknownChip(chip_id))?;
+        let block = &mut self.blocks[blk as usize];
+        let first = block
+            .irqs
+            .alloc_hw(count, align)
+            .ok_or(InitError::NoIrqSpace)?;
+        for i in first..first + count {
+            write_eas(hw, block, i, Eas::masked(Girq::source(blk, i).encode(gen)));
+        }
+        block.hw_sources.push(HwSource {
+            first,
+            count,
+            esb_base,
+            esb_shift,
+            lsi,
+            two_pages,
+        });
+        Ok(Girq::source(blk, first).encode(gen))
+    }
+
+    /// The hardware source covering `girq`: (block, source, offset in it).
+    pub fn hw_source(&self, girq: u32) -> Option<(u8, HwSource, u32)> {
+        let g = Girq::decode(self.gen, girq).filter(|g| !g.escalation)?;
+        let block = self.blocks.get(g.block as usize)?;
+        block
+            .hw_sources
+            .iter()
+            .find(|s| g.index >= s.first && g.index < s.first + s.count)
+            .map(|s| (g.block, *s, g.index - s.first))
+    }
+
+    // ---- Structure access, always through the cache protocol. ----
+
+    pub(crate) fn end_addr(&self, hw: &dyn Controller, blk: u8, idx: u32) -> Option<u64> {
+        subentry_addr(
+            hw,
+            self.blocks.get(blk as usize)?,
+            self.gen,
+            Indirect::End,
+            idx,
+        )
+    }
+
+    pub(crate) fn nvt_addr(&self, hw: &dyn Controller, blk: u8, idx: u32) -> Option<u64> {
+        subentry_addr(
+            hw,
+            self.blocks.get(blk as usize)?,
+            self.gen,
+            Indirect::Nvt,
+            idx,
+        )
+    }
+
+    /// The current END (flushed from the controller's cache first).
+    pub(crate) fn read_end(&self, hw: &mut dyn Controller, blk: u8, idx: u32) -> Option<End> {
+        let addr = self.end_addr(hw, blk, idx)?;
+        hw.end_flush(blk, idx);
+        let d: [u64; 4] = core::array::from_fn(|i| hw.read64(addr + 8 * i as u64));
+        Some(End::from_dwords(self.gen, &d))
+    }
+
+    pub(crate) fn write_end(
+        &self,
+        hw: &mut dyn Controller,
+        blk: u8,
+        idx: u32,
+        end: &End,
+        sync: bool,
+    ) -> Result<(), OpalError> {
+        self.end_addr(hw, blk, idx)
+            .ok_or(OpalError::InternalError)?;
+        hw.end_update(blk, idx, &end.to_dwords(), sync)
+            .map_err(busy)
+    }
+
+    pub(crate) fn read_nvt(&self, hw: &mut dyn Controller, blk: u8, idx: u32) -> Option<Nvt> {
+        let addr = self.nvt_addr(hw, blk, idx)?;
+        hw.nvt_flush(blk, idx);
+        let n = (Nvt::bytes(self.gen) / 8) as usize;
+        let d: Vec<u64> = (0..n).map(|i| hw.read64(addr + 8 * i as u64)).collect();
+        Some(Nvt::from_dwords(self.gen, &d))
+    }
+
+    pub(crate) fn write_nvt(
+        &self,
+        hw: &mut dyn Controller,
+        blk: u8,
+        idx: u32,
+        nvt: &Nvt,
+        sync: bool,
+    ) -> Result<(), OpalError> {
+        self.nvt_addr(hw, blk, idx)
+            .ok_or(OpalError::InternalError)?;
+        let (d, n) = nvt.to_dwords();
+        hw.nvt_update(blk, idx, &d[..n], sync).map_err(busy)
+    }
+
+    pub(crate) fn read_eas(&self, hw: &dyn Controller, blk: u8, idx: u32) -> Option<Eas> {
+        let b = self.blocks.get(blk as usize)?;
+        (idx < SOURCES).then(|| Eas(hw.read64(b.eas_table + 8 * u64::from(idx))))
+    }
+
+    /// Takes a donated page of `blk` into `table` as sub-page `n`.
+    pub(crate) fn provision(
+        &mut self,
+        hw: &mut dyn Controller,
+        blk: u8,
+        table: Indirect,
+        n: u32,
+    ) -> Result<(), OpalError> {
+        let gen = self.gen;
+        let block = &mut self.blocks[blk as usize];
+        if dir_entry(hw, block, table, n).present() {
+            return Ok(());
+        }
+        let page = block.donated.pop().ok_or(OpalError::XiveProvisioning)?;
+        install_subpage(hw, block, gen, table, n, page, false);
+        Ok(())
+    }
+
+    /// Sub-pages covering NVTs `first..first+count` of `blk`, from donated pages.
+    pub(crate) fn provision_nvts(
+        &mut self,
+        hw: &mut dyn Controller,
+        blk: u8,
+        first: u32,
+        count: u32,
+    ) -> Result<(), OpalError> {
+        let per = nvts_per_subpage(self.gen);
+        for n in first / per..=(first + count - 1) / per {
+            self.provision(hw, blk, Indirect::Nvt, n)?;
+        }
+        Ok(())
+    }
+
+    /// A free END set of `blk` whose sub-page exists (taking a donated page if needed).
+    pub(crate) fn alloc_end_set(
+        &mut self,
+        hw: &mut dyn Controller,
+        blk: u8,
+    ) -> Result<u32, OpalError> {
+        let set = self.blocks[blk as usize]
+            .end_sets
+            .first_clear(1, 1 << VP_SHIFT)
+            .ok_or(OpalError::Resource)?;
+        self.provision(
+            hw,
+            blk,
+            Indirect::End,
+            set * ids::PRIORITIES / ENDS_PER_SUBPAGE,
+        )?;
+        self.blocks[blk as usize].end_sets.set(set, true);
+        Ok(set)
+    }
+
+    /// Drops every sub-page the OS donated (the firmware's stay) and forgets the pages not
+    /// used yet; the OS owns them all again after this.
+    pub(crate) fn drop_donated_pages(&mut self, hw: &mut dyn Controller) {
+        for block in &mut self.blocks {
+            for (table, dir) in [
+                (Indirect::End, block.end_dir),
+                (Indirect::Nvt, block.nvt_dir),
+            ] {
+                for n in 0..(DIR_SIZE / 8) as u32 {
+                    let e = dir_entry(hw, block, table, n);
+                    if e.present() && !e.firmware() {
+                        hw.write64(dir + 8 * u64::from(n), 0);
+                    }
+                }
+            }
+            block.donated.clear();
+            hw.kill_translations(block.blk);
+        }
+    }
+
+    /// Is `page` (64 KiB) already donated or in use as a sub-page anywhere?
+    pub(crate) fn page_known(&self, hw: &dyn Controller, page: u64) -> bool {
+        self.blocks.iter().any(|b| {
+            b.donated.contains(&page)
+                || [Indirect::End, Indirect::Nvt].iter().any(|&t| {
+                    (0..(DIR_SIZE / 8) as u32).any(|n| {
+                        let e = dir_entry(hw, b, t, n);
+                        e.present() && e.addr(self.gen) == page
+                    })
+                })
+        })
+    }
+}
+
+pub(crate) fn busy(_: Busy) -> OpalError {
+    OpalError::Busy
+}
+
+pub(crate) const fn nvts_per_subpage(gen: Gen) -> u32 {
+    (SUBPAGE_SIZE / Nvt::bytes(gen)) as u32
+}
+
+/// An END the firmware parks: invalid, no queue, its ESBs off.
+pub(crate) fn default_end(gen: Gen, firmware: bool) -> End {
+    let mut e = End::zero(gen);
+    e.set_firmware(firmware);
+    e.set_esn(PQ_OFF);
+    e.set_ese(PQ_OFF);
+    e
+}
+
+/// Where the notify port of an instance sits in its IC BAR.
+pub(crate) const fn notify_page_offset(gen: Gen) -> u64 {
+    match gen {
+        Gen::P9 => 1 << 16,
+        Gen::P10 => 4 << 16,
+    }
+}
+
+pub(crate) fn ipi_esb(block: &Block, index: u32) -> u64 {
+    block.bars.ipi_esb + (u64::from(index) << ESB_PAIR_SHIFT)
+}
+
+pub(crate) fn end_esb(block: &Block, end: u32) -> u64 {
+    block.bars.end_esb + (u64::from(end) << ESB_PAIR_SHIFT)
+}
+
+pub(crate) fn write_eas(hw: &mut dyn Controller, block: &Block, idx: u32, eas: Eas) {
+    hw.write64(block.eas_table + 8 * u64::from(idx), eas.0);
+    hw.eas_invalidate(block.blk, idx);
+}
+
+fn dir_of(block: &Block, table: Indirect) -> u64 {
+    match table {
+        Indirect::End => block.end_dir,
+        Indirect::Nvt => block.nvt_dir,
+    }
+}
+
+fn dir_entry(hw: &dyn Controller, block: &Block, table: Indirect, n: u32) -> Vsd {
+    if u64::from(n) >= DIR_SIZE / 8 {
+        return Vsd(0);
+    }
+    Vsd(hw.read64(dir_of(block, table) + 8 * u64::from(n)))
+}
+
+fn subentry_addr(
+    hw: &dyn Controller,
+    block: &Block,
+    gen: Gen,
+    table: Indirect,
+    idx: u32,
+) -> Option<u64> {
+    let (per, size, limit) = match table {
+        Indirect::End => (ENDS_PER_SUBPAGE, End::BYTES, 1u32 << END_SHIFT),
+        Indirect::Nvt => (nvts_per_subpage(gen), Nvt::bytes(gen), 1u32 << VP_SHIFT),
+    };
+    if idx >= limit {
+        return None;
+    }
+    let e = dir_entry(hw, block, table, idx / per);
+    e.present()
+        .then(|| e.addr(gen) + u64::from(idx % per) * size)
+}
+
+/// Clears `page` (not reachable by the hardware yet) and links it as sub-page `n`.
+fn install_subpage(
+    hw: &mut dyn Controller,
+    block: &Block,
+    gen: Gen,
+    table: Indirect,
+    n: u32,
+    page: u64,
+    firmware: bool,
+) {
+    fill(hw, page, SUBPAGE_SIZE, 0);
+    let vsd = Vsd::exclusive(gen, page, SUBPAGE_SHIFT, false).with_firmware(firmware);
+    hw.write64(dir_of(block, table) + 8 * u64::from(n), vsd.0);
+}
+
+fn fill(hw: &mut dyn Controller, addr: u64, len: u64, pattern: u64) {
+    for off in (0..len).step_by(8) {
+        hw.write64(addr + off, pattern);
+    }
+}
+
+fn log2(v: u64) -> u32 {
+    63 - v.leading_zeros()
+}
