@@ -83,6 +83,8 @@ pub struct IrqAllocator {
     ipi_top: u32,
     /// Runtime allocations, indexed by source.
     dynamic: Bitmap,
+    /// No free runtime number lies below this one (keeps first-fit cheap).
+    lowest_free: u32,
 }
 
 impl IrqAllocator {
@@ -91,6 +93,7 @@ impl IrqAllocator {
             hw_bottom: sources,
             ipi_top: first,
             dynamic: Bitmap::new(sources),
+            lowest_free: 0,
         }
     }
 
@@ -115,8 +118,13 @@ impl IrqAllocator {
 
     /// First free number between the boot IPIs and the hardware ranges.
     pub fn alloc_dynamic(&mut self) -> Option<u32> {
-        let i = self.dynamic.first_clear(self.ipi_top, self.hw_bottom)?;
+        let from = self.ipi_top.max(self.lowest_free);
+        let Some(i) = self.dynamic.first_clear(from, self.hw_bottom) else {
+            self.lowest_free = self.hw_bottom;
+            return None;
+        };
         self.dynamic.set(i, true);
+        self.lowest_free = i + 1;
         Some(i)
     }
 
@@ -126,6 +134,7 @@ impl IrqAllocator {
             return false;
         }
         self.dynamic.set(index, false);
+        self.lowest_free = self.lowest_free.min(index);
         true
     }
 
@@ -138,6 +147,7 @@ impl IrqAllocator {
     /// Forgets every runtime allocation (OPAL_XIVE_RESET).
     pub fn reset_dynamic(&mut self) {
         self.dynamic.clear_all();
+        self.lowest_free = 0;
     }
     /// Boot IPIs are `first..ipi_top`.
     pub fn ipi_top(&self) -> u32 {

@@ -11,10 +11,10 @@
 
 use crate::entry::{Eas, Nvt, MAX_EAS_DATA, PQ_OFF};
 use crate::hw::{Controller, Gen};
-use crate::ids::{self, Girq, VpId, PRIORITIES, VP_SHIFT};
+use crate::ids::{self, Girq, VpId, PRIORITIES};
 use crate::phys_map::{ESB_PAGE_SHIFT, ESB_PAIR_SHIFT};
 use crate::state::{
-    default_end, end_esb, ipi_esb, write_eas, Mode, Xive, ESB_SET_PQ_01, SUBPAGE_SIZE,
+    end_esb, ipi_esb, parked_end, write_eas, Mode, Xive, ESB_SET_PQ_01, SUBPAGE_SIZE,
 };
 use log::{info, warn};
 use opal_api::OpalError;
@@ -111,7 +111,7 @@ impl Xive {
     /// The NVT of a VP id (thread VPs must exist; allocated VPs must lie in a live
     /// allocation of that order).
     fn vp_nvt(&self, raw: u64) -> Result<(u8, u32)> {
-        match VpId::decode(raw, self.alloc_bits)? {
+        match VpId::decode(raw, self.alloc_bits, ids::vp_shift(self.gen))? {
             VpId::Thread { pir } => self
                 .threads
                 .iter()
@@ -141,7 +141,9 @@ impl Xive {
             .iter()
             .find(|t| t.blk == blk && ids::hw_vp_index(t.pir) == nvt)
         {
-            if VpId::decode(raw, self.alloc_bits) == Ok(VpId::Thread { pir: t.pir }) {
+            if VpId::decode(raw, self.alloc_bits, ids::vp_shift(self.gen))
+                == Ok(VpId::Thread { pir: t.pir })
+            {
                 return Ok(Vp {
                     blk,
                     nvt,
@@ -208,9 +210,13 @@ impl Xive {
         let gen = self.gen;
         // 1. Silence what the OS turned on.
         for b in 0..self.blocks.len() {
-            let unmasked: alloc::vec::Vec<u32> = self.blocks[b].unmasked.iter_set().collect();
-            for idx in unmasked {
+            // By index, not collected: OPAL calls must not need heap in proportion to
+            // what the OS allocated.
+            for idx in 0..self.blocks[b].unmasked.len() {
                 let block = &self.blocks[b];
+                if !block.unmasked.get(idx) {
+                    continue;
+                }
                 if let Some(eas) = self.read_eas(hw, block.blk, idx) {
                     if eas.valid() {
                         write_eas(hw, block, idx, Eas(eas.0 | Eas::masked(0).0));
@@ -227,33 +233,32 @@ impl Xive {
         }
         // 2. Runtime IRQs.
         for b in 0..self.blocks.len() {
-            let dynamic: alloc::vec::Vec<u32> = self.blocks[b].irqs.dynamic_indexes().collect();
-            for idx in dynamic {
-                write_eas(hw, &self.blocks[b], idx, Eas(0));
+            for idx in 0..ids::SOURCES {
+                if self.blocks[b].irqs.is_dynamic(idx) {
+                    write_eas(hw, &self.blocks[b], idx, Eas(0));
+                }
             }
             self.blocks[b].irqs.reset_dynamic();
         }
         // 3. ENDs: the threads' go back to defaults, every other set is released.
         for b in 0..self.blocks.len() {
             let blk = b as u8;
-            let sets: alloc::vec::Vec<u32> = self.blocks[b]
-                .end_sets
-                .iter_set()
-                .filter(|&s| s != 0)
-                .collect();
-            for set in sets {
-                let owned = self
+            for set in 1..self.blocks[b].end_sets.len() {
+                if !self.blocks[b].end_sets.get(set) {
+                    continue;
+                }
+                let owner = self
                     .threads
                     .iter()
-                    .any(|t| t.blk == blk && t.end_base == set * PRIORITIES);
+                    .find(|t| t.blk == blk && t.end_base == set * PRIORITIES)
+                    .map(|t| ids::hw_vp_index(t.pir));
+                let owned = owner.is_some();
                 for prio in 0..PRIORITIES {
-                    let _ = self.write_end(
-                        hw,
-                        blk,
-                        set * PRIORITIES + prio,
-                        &default_end(gen, owned),
-                        true,
-                    );
+                    let idx = set * PRIORITIES + prio;
+                    let end = parked_end(gen, owned, blk, owner.unwrap_or(0), prio);
+                    // Flushed too: the sub-page holding it may be unlinked below.
+                    let _ = self.write_end(hw, blk, idx, &end, true);
+                    hw.end_flush(blk, idx);
                 }
                 if !owned {
                     self.blocks[b].end_sets.set(set, false);
@@ -267,6 +272,7 @@ impl Xive {
                 for idx in base..base + (1 << order) {
                     if self.nvt_addr(hw, blk, idx).is_some() {
                         let _ = self.write_nvt(hw, blk, idx, &Nvt::zero(gen), true);
+                        hw.nvt_flush(blk, idx);
                     }
                 }
             }
@@ -398,9 +404,7 @@ impl Xive {
                 eas.is_masked(),
             )
         };
-        let end = self
-            .read_end(hw, end_blk, end_idx)
-            .filter(|e| e.valid() || masked);
+        let end = self.read_end(hw, end_blk, end_idx);
         let (vp, prio) = match end {
             Some(e) => {
                 let (nb, ni) = e.target();
@@ -550,7 +554,7 @@ impl Xive {
         }
         let mut end = old;
         if qflags & queue_flags::ENABLED == 0 {
-            end = default_end(self.gen, old.firmware());
+            end = parked_end(self.gen, old.firmware(), v.blk, v.nvt, prio);
             return self.write_end(hw, v.blk, idx, &end, true);
         }
         if qshift != 0 && !QUEUE_SHIFTS.contains(&(qshift as u32)) {
@@ -644,7 +648,7 @@ impl Xive {
         self.require_exploitation()?;
         let n = self.alloc_bits;
         let order = order.max(n + 1);
-        if order > 31 || order - n > VP_SHIFT {
+        if order > 31 || order - n > ids::vp_shift(self.gen) {
             return Err(OpalError::Resource);
         }
         let per_chip = order - n;
@@ -665,67 +669,59 @@ impl Xive {
         for blk in 0..group {
             self.provision_nvts(hw, blk, base, count)?;
         }
-        let mut taken: alloc::vec::Vec<(u8, u32)> = alloc::vec::Vec::new();
+        // Every block's pages first, so a XIVE_PROVISIONING leaves no set allocated.
         for blk in 0..group {
-            for _ in 0..count {
-                match self.alloc_end_set(hw, blk) {
-                    Ok(set) => taken.push((blk, set)),
-                    Err(e) => {
-                        for (b, s) in taken {
-                            self.blocks[b as usize].end_sets.set(s, false);
-                        }
-                        return Err(e);
-                    }
-                }
-            }
+            self.provision_end_sets(hw, blk, count)?;
         }
+        // Cannot fail for want of sets now; a hardware error part-way leaves VPs whose
+        // NVT is still zero, which every call treats as unallocated.
         let gen = self.gen;
-        for (i, &(blk, set)) in taken.iter().enumerate() {
-            let idx = base + (i as u32 % count);
-            for prio in 0..PRIORITIES {
-                self.write_end(
-                    hw,
-                    blk,
-                    set * PRIORITIES + prio,
-                    &default_end(gen, false),
-                    true,
-                )?;
+        for blk in 0..group {
+            for idx in base..base + count {
+                let set = self
+                    .alloc_end_set(hw, blk)
+                    .map_err(|_| OpalError::InternalError)?;
+                for prio in 0..PRIORITIES {
+                    let end = parked_end(gen, false, blk, idx, prio);
+                    self.write_end(hw, blk, set * PRIORITIES + prio, &end, true)?;
+                }
+                let mut nvt = Nvt::zero(gen);
+                nvt.set_end_base(blk, set * PRIORITIES);
+                self.write_nvt(hw, blk, idx, &nvt, true)?;
             }
-            let mut nvt = Nvt::zero(gen);
-            nvt.set_end_base(blk, set * PRIORITIES);
-            self.write_nvt(hw, blk, idx, &nvt, true)?;
         }
         Ok(())
     }
 
     pub fn free_vp_block(&mut self, hw: &mut dyn Controller, vp_base: u64) -> Result<()> {
         self.require_exploitation()?;
-        let (blk, base, order) = match VpId::decode(vp_base, self.alloc_bits)? {
-            VpId::Allocated {
-                block,
-                index,
-                order,
-            } => (block, index, order),
-            VpId::Thread { .. } => return Err(OpalError::Parameter),
-        };
+        let (blk, base, order) =
+            match VpId::decode(vp_base, self.alloc_bits, ids::vp_shift(self.gen))? {
+                VpId::Allocated {
+                    block,
+                    index,
+                    order,
+                } => (block, index, order),
+                VpId::Thread { .. } => return Err(OpalError::Parameter),
+            };
         let per_chip = order - self.alloc_bits;
         if blk != 0 || self.vps.order_of(base) != Some(per_chip) {
             return Err(OpalError::Parameter);
         }
         // Check every VP first: nothing is freed if one is still enabled.
         let group = 1u8 << self.alloc_bits;
-        let mut vps = alloc::vec::Vec::new();
         for b in 0..group {
             for idx in base..base + (1 << per_chip) {
                 let nvt = self.read_nvt(hw, b, idx).ok_or(OpalError::InternalError)?;
                 if nvt.valid() {
                     return Err(OpalError::XiveFreeActive);
                 }
-                vps.push((b, idx, nvt));
             }
         }
         let gen = self.gen;
-        for (b, idx, nvt) in vps {
+        let vps = (0..group).flat_map(|b| (base..base + (1 << per_chip)).map(move |i| (b, i)));
+        for (b, idx) in vps {
+            let nvt = self.read_nvt(hw, b, idx).ok_or(OpalError::InternalError)?;
             if nvt.has_end_base() {
                 let (eblk, ebase) = nvt.end_base();
                 for prio in 0..PRIORITIES {
@@ -738,7 +734,13 @@ impl Xive {
                             b, idx, prio
                         );
                     }
-                    self.write_end(hw, eblk, ebase + prio, &default_end(gen, false), true)?;
+                    self.write_end(
+                        hw,
+                        eblk,
+                        ebase + prio,
+                        &parked_end(gen, false, 0, 0, 0),
+                        true,
+                    )?;
                 }
                 if let Some(block) = self.blocks.get_mut(eblk as usize) {
                     block.end_sets.set(ebase / PRIORITIES, false);
@@ -840,7 +842,7 @@ impl Xive {
         let old7 = self
             .read_end(hw, v.blk, end7_idx)
             .ok_or(OpalError::InternalError)?;
-        let mut e7 = default_end(gen, old7.firmware());
+        let mut e7 = parked_end(gen, old7.firmware(), v.blk, v.nvt, PRIORITIES - 1);
         if on {
             e7.set_valid(true);
             e7.set_silent_escalate(true);

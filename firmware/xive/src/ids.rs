@@ -14,9 +14,16 @@ pub const SOURCES: u32 = 1 << SOURCE_SHIFT;
 /// The first girq index ever handed out (0–0xF stay unused; 2 is XICS's IPI number).
 pub const FIRST_IRQ: u32 = 0x10;
 
-/// VPs per block (the VP allocator's whole order) and ENDs per block (8 per VP).
-pub const VP_SHIFT: u32 = 17;
-pub const END_SHIFT: u32 = VP_SHIFT + 3;
+/// log2 of the VPs per block (the VP allocator's whole order), as skiboot sizes it:
+/// P9 1 Mi ENDs / 8 priorities; P10 8 Mi ENDs / 8 priorities. ENDs per block are 8 per VP.
+pub const fn vp_shift(gen: Gen) -> u32 {
+    match gen {
+        Gen::P9 => 17,
+        Gen::P10 => 20,
+    }
+}
+/// The largest VP space of any generation (bounds VP id decoding).
+pub const MAX_VP_SHIFT: u32 = 20;
 /// Priorities per VP, hence ENDs per VP.
 pub const PRIORITIES: u32 = 8;
 /// HW-thread VPs: `0x80 | (PIR & 0x7f)`, permanently reserved in the VP allocator.
@@ -98,7 +105,7 @@ impl VpId {
     /// Decodes `raw` for a machine whose VP allocations span 2^`alloc_bits` blocks.
     /// Whether a `Thread` PIR exists, and whether an `Allocated` VP was allocated, is for
     /// the caller to check.
-    pub fn decode(raw: u64, alloc_bits: u32) -> Result<Self, OpalError> {
+    pub fn decode(raw: u64, alloc_bits: u32, vp_shift: u32) -> Result<Self, OpalError> {
         if raw >> 32 != 0 || raw & (VP_GROUP | VP_ESCALATION) != 0 {
             return Err(OpalError::Parameter);
         }
@@ -107,14 +114,14 @@ impl VpId {
             return Ok(VpId::Thread { pir: index });
         }
         let order = ((raw >> VP_ORDER_SHIFT) & 0x1f) as u32;
-        if order <= alloc_bits || order - alloc_bits > VP_SHIFT {
+        if order <= alloc_bits || order - alloc_bits > vp_shift {
             return Err(OpalError::Parameter);
         }
         let per_chip = order - alloc_bits;
         let low = (1u32 << per_chip) - 1;
         let block = (index >> per_chip) & ((1 << alloc_bits) - 1);
         let idx = ((index >> alloc_bits) & !low) | (index & low);
-        if idx >= 1 << VP_SHIFT {
+        if idx >= 1 << vp_shift {
             return Err(OpalError::Parameter);
         }
         Ok(VpId::Allocated {
@@ -179,18 +186,14 @@ mod tests {
     fn vp_ids_round_trip_for_every_chip_count_and_order() {
         for chips in 1..=16usize {
             let n = alloc_bits(chips);
-            for order in n + 1..=n + VP_SHIFT {
+            for order in n + 1..=n + 17 {
                 let per_chip = order - n;
-                let base = if per_chip == VP_SHIFT {
-                    0
-                } else {
-                    1 << per_chip
-                };
+                let base = if per_chip == 17 { 0 } else { 1 << per_chip };
                 for blk in 0..(1u8 << n) {
                     for off in [0, (1 << per_chip) - 1] {
                         let raw = VpId::encode_allocated(blk, base + off, order, n);
                         assert_eq!(
-                            VpId::decode(raw, n),
+                            VpId::decode(raw, n, 17),
                             Ok(VpId::Allocated {
                                 block: blk,
                                 index: base + off,
@@ -209,7 +212,7 @@ mod tests {
         // 1 chip, ALLOCATE_VP_BLOCK(0) → order 1; a base at index 0 is 0x4100_0000.
         assert_eq!(VpId::encode_allocated(0, 0, 1, 0), 0x4100_0000);
         assert_eq!(VpId::encode_allocated(0, 0x800, 11, 0), 0x4b00_0800);
-        assert_eq!(VpId::decode(0x5, 0), Ok(VpId::Thread { pir: 5 }));
+        assert_eq!(VpId::decode(0x5, 0, 17), Ok(VpId::Thread { pir: 5 }));
         for bad in [
             1u64 << 31,
             1 << 29 | 1 << 30,
@@ -217,12 +220,16 @@ mod tests {
             0x4000_0000,
             u64::MAX,
         ] {
-            assert_eq!(VpId::decode(bad, 0), Err(OpalError::Parameter), "{bad:#x}");
+            assert_eq!(
+                VpId::decode(bad, 0, 17),
+                Err(OpalError::Parameter),
+                "{bad:#x}"
+            );
         }
         // order must exceed the block bits.
-        assert_eq!(VpId::decode(0x4100_0000, 1), Err(OpalError::Parameter));
+        assert_eq!(VpId::decode(0x4100_0000, 1, 17), Err(OpalError::Parameter));
         // an order too large for a block's VP space.
-        assert_eq!(VpId::decode(0x5f00_0000, 0), Err(OpalError::Parameter));
+        assert_eq!(VpId::decode(0x5f00_0000, 0, 17), Err(OpalError::Parameter));
     }
 
     #[test]

@@ -10,11 +10,18 @@ extern crate alloc;
 pub mod allocator;
 pub mod bits;
 pub mod calls;
+pub mod ctrl;
 pub mod entry;
 pub mod hw;
 pub mod ids;
+#[cfg(any(test, feature = "model"))]
+pub mod model;
 pub mod phys_map;
+pub mod psi;
 pub mod state;
+
+#[cfg(test)]
+mod tests;
 pub use hw::{Busy, Controller, Gen, Regs, Vst};
 
 pub use calls::{IrqConfig, IrqInfo, QueueInfo, VpInfo};

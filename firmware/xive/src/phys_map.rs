@@ -27,8 +27,11 @@ pub struct Bars {
     /// P10 only: the END BAR (equal to `end_esb`).
     pub end: u64,
     pub end_size: u64,
-    /// The PSI host bridge's ESB pages.
+    /// The PSI host bridge's ESB pages (P9: 64 KiB window of 4 KiB pages; P10: 1 MiB
+    /// window of 64 KiB pages).
     pub psi_esb: u64,
+    /// The PSI host bridge's own registers (skiboot `PSIHB_REG`, 1 MiB).
+    pub psihb: u64,
 }
 
 /// ESB pages per IPI or END: a trigger (or ESn) page and an EOI (or ESe) page.
@@ -36,6 +39,8 @@ pub const ESB_PAGE_SHIFT: u32 = 16;
 pub const ESB_PAIR_SHIFT: u32 = 17;
 
 const TM_BASE: u64 = 0x0006_0302_0318_0000;
+/// PSIHB registers, chip 0, on both generations (QEMU PNV9_PSIHB_BASE / PNV10_PSIHB_BASE).
+const PSIHB_BASE: u64 = 0x0006_0302_0300_0000;
 
 /// P9 VC BAR: 64 sets of 8 GiB, the first 48 for IPIs, the last 16 for ENDs.
 const P9_VC_SIZE: u64 = 512 << 30;
@@ -60,6 +65,7 @@ pub fn bars(gen: Gen, chip_id: u32) -> Bars {
                 end: 0,
                 end_size: 0,
                 psi_esb: 0x0006_0302_031c_0000 | stride,
+                psihb: PSIHB_BASE | stride,
             }
         }
         Gen::P10 => {
@@ -78,7 +84,10 @@ pub fn bars(gen: Gen, chip_id: u32) -> Bars {
                 pc_size: 1 << 40,
                 end,
                 end_size: 2 << 40,
-                psi_esb: 0x0006_0302_031c_0000 | stride,
+                // Not the P9 address: on P10 the ESB window moved below the PSIHB
+                // registers and grew to 1 MiB (skiboot P10 map, QEMU PNV10_PSIHB_ESB_BASE).
+                psi_esb: 0x0006_0302_0200_0000 | stride,
+                psihb: PSIHB_BASE | stride,
             }
         }
     }
@@ -96,5 +105,19 @@ mod tests {
         assert_eq!(bars(Gen::P9, 1).ic, 0x0006_0702_0310_0000);
         assert_eq!(bars(Gen::P9, 1).tm, TM_BASE);
         assert_eq!(bars(Gen::P10, 0).ic, 0x0006_0302_0000_0000);
+    }
+
+    #[test]
+    fn psi_windows_match_skiboot_and_qemu() {
+        let p9 = bars(Gen::P9, 0);
+        assert_eq!(p9.psi_esb, 0x0006_0302_031c_0000);
+        assert_eq!(p9.psihb, 0x0006_0302_0300_0000);
+        assert_eq!(bars(Gen::P9, 1).psihb, 0x0006_0702_0300_0000);
+        let p10 = bars(Gen::P10, 0);
+        assert_eq!(p10.psi_esb, 0x0006_0302_0200_0000);
+        assert_eq!(p10.psihb, 0x0006_0302_0300_0000);
+        assert_eq!(bars(Gen::P10, 1).psi_esb, 0x0006_1302_0200_0000);
+        // The P10 PSI ESB window sits right after the 32 MiB IC BAR, not inside it.
+        assert_eq!(p10.ic + p10.ic_size, p10.psi_esb);
     }
 }

@@ -15,7 +15,7 @@
 use crate::allocator::{Bitmap, IrqAllocator, VpAllocator};
 use crate::entry::{Eas, End, Nvt, Vsd, PQ_OFF};
 use crate::hw::{Busy, Controller, Gen, Vst};
-use crate::ids::{self, Girq, END_SHIFT, FIRST_IRQ, HW_VP_BASE, HW_VP_COUNT, SOURCES, VP_SHIFT};
+use crate::ids::{self, vp_shift, Girq, FIRST_IRQ, HW_VP_BASE, HW_VP_COUNT, SOURCES};
 use crate::phys_map::{self, Bars, ESB_PAIR_SHIFT};
 use alloc::vec::Vec;
 use opal_api::OpalError;
@@ -23,7 +23,28 @@ use opal_api::OpalError;
 /// Size of a donated page and of every END/NVT sub-page.
 pub const SUBPAGE_SHIFT: u32 = 16;
 pub const SUBPAGE_SIZE: u64 = 1 << SUBPAGE_SHIFT;
-const DIR_SIZE: u64 = 4096;
+/// The NVT directory: at most 512 sub-pages (P10: 1 Mi NVPs of 32 bytes).
+const NVT_DIR_SIZE: u64 = 4096;
+
+/// The END directory: one pointer per 2048 ENDs (P9 4 KiB; P10 needs 32 KiB, rounded up
+/// to 64 KiB because an indirect table, like a page, is 4K, 64K, 2M or 16M).
+const fn end_dir_size(gen: Gen) -> u64 {
+    let ends = 1u64 << (vp_shift(gen) + 3);
+    let bytes = ends / ENDS_PER_SUBPAGE as u64 * 8;
+    if bytes <= 4096 {
+        4096
+    } else {
+        1 << 16
+    }
+}
+
+/// Bytes of the directory of `table`.
+const fn dir_size(gen: Gen, table: Indirect) -> u64 {
+    match table {
+        Indirect::End => end_dir_size(gen),
+        Indirect::Nvt => NVT_DIR_SIZE,
+    }
+}
 const ENDS_PER_SUBPAGE: u32 = (SUBPAGE_SIZE / End::BYTES) as u32;
 /// Overflow queue pages the P9 VC needs (IPI, HW, 2 × escalation, redistribution, cascade).
 const OVERFLOW_PAGES: u8 = 6;
@@ -131,8 +152,8 @@ impl Xive {
             let mut take = |size: u64| mem.alloc(size, size).ok_or(InitError::NoMemory);
             let eas_table = take(u64::from(SOURCES) * 8)?;
             let esb_table = take(u64::from(SOURCES) / 4)?;
-            let end_dir = take(DIR_SIZE)?;
-            let nvt_dir = take(DIR_SIZE)?;
+            let end_dir = take(end_dir_size(gen))?;
+            let nvt_dir = take(NVT_DIR_SIZE)?;
             let end_page0 = take(SUBPAGE_SIZE)?;
             let nvt_page0 = take(SUBPAGE_SIZE)?;
             let mut overflow = Vec::new();
@@ -144,8 +165,8 @@ impl Xive {
             fill(hw, eas_table, u64::from(SOURCES) * 8, 0);
             // PQ = 01 ("off") for every source: 0b01010101 per byte.
             fill(hw, esb_table, u64::from(SOURCES) / 4, 0x5555_5555_5555_5555);
-            fill(hw, end_dir, DIR_SIZE, 0);
-            fill(hw, nvt_dir, DIR_SIZE, 0);
+            fill(hw, end_dir, end_dir_size(gen), 0);
+            fill(hw, nvt_dir, NVT_DIR_SIZE, 0);
             let mut block = Block {
                 blk,
                 chip_id,
@@ -154,7 +175,7 @@ impl Xive {
                 end_dir,
                 nvt_dir,
                 irqs: IrqAllocator::new(SOURCES, FIRST_IRQ),
-                end_sets: Bitmap::new(1 << VP_SHIFT),
+                end_sets: Bitmap::new(1 << vp_shift(gen)),
                 donated: Vec::new(),
                 unmasked: Bitmap::new(SOURCES),
                 hw_sources: Vec::new(),
@@ -178,13 +199,13 @@ impl Xive {
                 blk,
                 Vst::End,
                 blk,
-                Vsd::exclusive(gen, end_dir, log2(DIR_SIZE), true).0,
+                Vsd::exclusive(gen, end_dir, log2(end_dir_size(gen)), true).0,
             );
             hw.set_vsd(
                 blk,
                 Vst::Nvt,
                 blk,
-                Vsd::exclusive(gen, nvt_dir, log2(DIR_SIZE), true).0,
+                Vsd::exclusive(gen, nvt_dir, log2(NVT_DIR_SIZE), true).0,
             );
             for (n, page) in overflow.iter().enumerate() {
                 hw.set_vsd(
@@ -216,7 +237,7 @@ impl Xive {
             },
             alloc_bits: ids::alloc_bits(blocks.len()),
             blocks,
-            vps: VpAllocator::new(VP_SHIFT, HW_VP_BASE, HW_VP_COUNT),
+            vps: VpAllocator::new(vp_shift(gen), HW_VP_BASE, HW_VP_COUNT),
             threads: Vec::new(),
         })
     }
@@ -276,14 +297,10 @@ impl Xive {
             end_base: set * ids::PRIORITIES,
             ipi,
         };
+        let nvt = ids::hw_vp_index(pir);
         for prio in 0..ids::PRIORITIES {
-            let _ = self.write_end(
-                hw,
-                blk,
-                thread.end_base + prio,
-                &default_end(gen, true),
-                true,
-            );
+            let end = parked_end(gen, true, blk, nvt, prio);
+            let _ = self.write_end(hw, blk, thread.end_base + prio, &end, true);
         }
         self.write_thread_vp(hw, &thread);
         hw.thread_enable(blk, pir, true);
@@ -452,24 +469,58 @@ impl Xive {
         Ok(())
     }
 
-    /// A free END set of `blk` whose sub-page exists (taking a donated page if needed).
-    pub(crate) fn alloc_end_set(
+    /// Makes sure `count` free END sets of `blk` lie in installed sub-pages, installing
+    /// donated pages (lowest missing sub-page first) as needed. RESOURCE if the block
+    /// cannot hold that many sets at all; XIVE_PROVISIONING if pages are missing (the ones
+    /// installed so far stay installed).
+    pub(crate) fn provision_end_sets(
         &mut self,
         hw: &mut dyn Controller,
         blk: u8,
-    ) -> Result<u32, OpalError> {
-        let set = self.blocks[blk as usize]
-            .end_sets
-            .first_clear(1, 1 << VP_SHIFT)
-            .ok_or(OpalError::Resource)?;
-        self.provision(
-            hw,
-            blk,
-            Indirect::End,
-            set * ids::PRIORITIES / ENDS_PER_SUBPAGE,
-        )?;
-        self.blocks[blk as usize].end_sets.set(set, true);
-        Ok(set)
+        count: u32,
+    ) -> Result<(), OpalError> {
+        let sets_per_page = ENDS_PER_SUBPAGE / ids::PRIORITIES;
+        let pages = (1u32 << vp_shift(self.gen)) / sets_per_page;
+        let (mut usable, mut free_total) = (0u32, 0u32);
+        let mut missing = Vec::new();
+        for n in 0..pages {
+            let first = n * sets_per_page;
+            let block = &self.blocks[blk as usize];
+            let free = (first..first + sets_per_page)
+                .filter(|&s| s != 0 && !block.end_sets.get(s))
+                .count() as u32;
+            free_total += free;
+            if dir_entry(hw, block, Indirect::End, n).present() {
+                usable += free;
+            } else {
+                missing.push(n);
+            }
+        }
+        if free_total < count {
+            return Err(OpalError::Resource);
+        }
+        let mut missing = missing.into_iter();
+        while usable < count {
+            let n = missing.next().ok_or(OpalError::Resource)?;
+            self.provision(hw, blk, Indirect::End, n)?;
+            usable += sets_per_page;
+        }
+        Ok(())
+    }
+
+    /// A free END set of `blk` in an installed sub-page (see `provision_end_sets`).
+    pub(crate) fn alloc_end_set(&mut self, hw: &dyn Controller, blk: u8) -> Result<u32, OpalError> {
+        let sets_per_page = ENDS_PER_SUBPAGE / ids::PRIORITIES;
+        let block = &mut self.blocks[blk as usize];
+        let mut from = 1;
+        while let Some(set) = block.end_sets.first_clear(from, block.end_sets.len()) {
+            if dir_entry(hw, block, Indirect::End, set / sets_per_page).present() {
+                block.end_sets.set(set, true);
+                return Ok(set);
+            }
+            from = (set / sets_per_page + 1) * sets_per_page;
+        }
+        Err(OpalError::Resource)
     }
 
     /// Drops every sub-page the OS donated (the firmware's stay) and forgets the pages not
@@ -480,7 +531,7 @@ impl Xive {
                 (Indirect::End, block.end_dir),
                 (Indirect::Nvt, block.nvt_dir),
             ] {
-                for n in 0..(DIR_SIZE / 8) as u32 {
+                for n in 0..(dir_size(hw.gen(), table) / 8) as u32 {
                     let e = dir_entry(hw, block, table, n);
                     if e.present() && !e.firmware() {
                         hw.write64(dir + 8 * u64::from(n), 0);
@@ -497,7 +548,7 @@ impl Xive {
         self.blocks.iter().any(|b| {
             b.donated.contains(&page)
                 || [Indirect::End, Indirect::Nvt].iter().any(|&t| {
-                    (0..(DIR_SIZE / 8) as u32).any(|n| {
+                    (0..(dir_size(self.gen, t) / 8) as u32).any(|n| {
                         let e = dir_entry(hw, b, t, n);
                         e.present() && e.addr(self.gen) == page
                     })
@@ -514,12 +565,14 @@ pub(crate) const fn nvts_per_subpage(gen: Gen) -> u32 {
     (SUBPAGE_SIZE / Nvt::bytes(gen)) as u32
 }
 
-/// An END the firmware parks: invalid, no queue, its ESBs off.
-pub(crate) fn default_end(gen: Gen, firmware: bool) -> End {
+/// An END the firmware parks: invalid, no queue, its ESBs off, but still naming its VP
+/// and priority (so GET_IRQ_CONFIG can report where a source routed to it points).
+pub(crate) fn parked_end(gen: Gen, firmware: bool, blk: u8, nvt: u32, prio: u32) -> End {
     let mut e = End::zero(gen);
     e.set_firmware(firmware);
     e.set_esn(PQ_OFF);
     e.set_ese(PQ_OFF);
+    e.set_target(blk, nvt, prio as u8);
     e
 }
 
@@ -552,7 +605,7 @@ fn dir_of(block: &Block, table: Indirect) -> u64 {
 }
 
 fn dir_entry(hw: &dyn Controller, block: &Block, table: Indirect, n: u32) -> Vsd {
-    if u64::from(n) >= DIR_SIZE / 8 {
+    if u64::from(n) >= dir_size(hw.gen(), table) / 8 {
         return Vsd(0);
     }
     Vsd(hw.read64(dir_of(block, table) + 8 * u64::from(n)))
@@ -566,8 +619,12 @@ fn subentry_addr(
     idx: u32,
 ) -> Option<u64> {
     let (per, size, limit) = match table {
-        Indirect::End => (ENDS_PER_SUBPAGE, End::BYTES, 1u32 << END_SHIFT),
-        Indirect::Nvt => (nvts_per_subpage(gen), Nvt::bytes(gen), 1u32 << VP_SHIFT),
+        Indirect::End => (ENDS_PER_SUBPAGE, End::BYTES, 1u32 << (vp_shift(gen) + 3)),
+        Indirect::Nvt => (
+            nvts_per_subpage(gen),
+            Nvt::bytes(gen),
+            1u32 << vp_shift(gen),
+        ),
     };
     if idx >= limit {
         return None;
