@@ -13,6 +13,12 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use hal::FlushState;
 use spin::Mutex;
 
+const IER: u64 = 1;
+/// IER bit 0: interrupt on received data available (and on character timeout).
+const IER_RX_DATA: u8 = 0x01;
+const IIR: u64 = 2;
+const IIR_ID_MASK: u8 = 0x0f;
+const IIR_CHAR_TIMEOUT: u8 = 0x0c;
 const LSR: u64 = 5;
 const LSR_DATA_READY: u8 = 0x01;
 const LSR_THR_EMPTY: u8 = 0x20;
@@ -88,10 +94,21 @@ impl<const N: usize> Ring<N> {
 /// Size of the OS-visible output queue (skiboot: 4 KiB, reports 0xFFF free at most).
 const TX_QUEUE: usize = 4096;
 
+/// The UART's receive interrupt, as the firmware drives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RxIrq {
+    Off,
+    On,
+    /// Wanted, but turned off while the input ring is full, so a level interrupt cannot
+    /// fire forever (skiboot `rx_full`); back on once the OS reads.
+    PausedFull,
+}
+
 struct State {
     uart: Option<Uart>,
     tx: Ring<TX_QUEUE>,
     rx: Ring<1024>,
+    rx_irq: RxIrq,
 }
 
 impl State {
@@ -125,6 +142,24 @@ impl State {
                 }
             }
         }
+        self.update_rx_irq();
+    }
+
+    /// Pauses the receive interrupt while the ring is full and resumes it when there is
+    /// room again.
+    fn update_rx_irq(&mut self) {
+        let Some(uart) = &self.uart else { return };
+        match self.rx_irq {
+            RxIrq::On if self.rx.space() == 0 => {
+                uart.regs.write8(IER, 0);
+                self.rx_irq = RxIrq::PausedFull;
+            }
+            RxIrq::PausedFull if self.rx.space() > 0 => {
+                uart.regs.write8(IER, IER_RX_DATA);
+                self.rx_irq = RxIrq::On;
+            }
+            _ => {}
+        }
     }
 }
 
@@ -132,6 +167,7 @@ static CONSOLE: Mutex<State> = Mutex::new(State {
     uart: None,
     tx: Ring::new(),
     rx: Ring::new(),
+    rx_irq: RxIrq::Off,
 });
 /// Address of the UART registers, for the lock-free crash path (0 = none).
 static UART_BASE: AtomicU64 = AtomicU64::new(0);
@@ -245,6 +281,7 @@ impl hal::Console for OpalConsole {
                 None => break,
             }
         }
+        st.update_rx_irq();
         n
     }
     fn flush(&self, _term: u32) -> FlushState {
@@ -361,6 +398,54 @@ static LOGGER: Logger = Logger;
 pub fn init_logging() {
     let _ = log::set_logger(&LOGGER);
     log::set_max_level(log::LevelFilter::Debug);
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RxIrqError {
+    /// No UART is attached.
+    NoUart,
+    /// IER did not read back as written (the value read).
+    NotTaken(u8),
+}
+
+/// Turns on the UART's receive interrupt (16550 IER bit 0, the only one the firmware
+/// uses; skiboot `uart_update_ier`). MCR OUT2 is left alone: skiboot never sets it, and
+/// QEMU's 16550 does not gate its IRQ with it. Transmit stays polled.
+pub fn enable_rx_interrupt() -> Result<(), RxIrqError> {
+    let mut st = CONSOLE.lock();
+    let uart = st.uart.as_ref().ok_or(RxIrqError::NoUart)?;
+    uart.regs.write8(IER, IER_RX_DATA);
+    let ier = uart.regs.read8(IER);
+    if ier != IER_RX_DATA {
+        return Err(RxIrqError::NotTaken(ier));
+    }
+    st.rx_irq = RxIrq::On;
+    // Whatever is already waiting would otherwise keep the line up unnoticed.
+    st.receive();
+    Ok(())
+}
+
+/// Turns the receive interrupt off again (OS shutdown, kexec, XIVE reset).
+pub fn disable_rx_interrupt() {
+    let mut st = CONSOLE.lock();
+    if let Some(uart) = &st.uart {
+        uart.regs.write8(IER, 0);
+    }
+    st.rx_irq = RxIrq::Off;
+}
+
+/// The UART's SerIRQ fired: moves the received bytes into the input ring (reading RBR is
+/// what drops the line) and clears a character-timeout indication that has no data behind
+/// it (skiboot's AST2500 SUART workaround).
+pub fn uart_interrupt() {
+    let Some(mut st) = lock_bounded() else { return };
+    st.receive();
+    if let Some(uart) = &st.uart {
+        let timeout = uart.regs.read8(IIR) & IIR_ID_MASK == IIR_CHAR_TIMEOUT;
+        if timeout && uart.regs.read8(LSR) & LSR_DATA_READY == 0 {
+            let _ = uart.regs.read8(0);
+        }
+    }
 }
 
 /// Runs from OPAL_POLL_EVENTS and the flush path: moves input and output along.

@@ -40,3 +40,35 @@ pub const fn runtime_end(ncpus: usize) -> u64 {
 const _: () = assert!(HEAP_BASE % 0x1_0000 == 0 && STACKS_BASE % STACK_SIZE == 0);
 const _: () = assert!(STACKS_BASE + (MAX_CPUS as u64) * STACK_SIZE < 0x4000_0000);
 const _: () = assert!(EMERGENCY_STACK_TOP < STACK_SIZE / 2);
+
+/// Firmware memory handed out once at boot, after the per-CPU regions: the XIVE tables.
+/// Everything below `end()` is reserved from the OS.
+pub struct BootArena {
+    next: u64,
+}
+
+/// The arena never reaches past this (QEMU's smallest powernv RAM is 1 GiB... and the
+/// kernel loads below OPAL_BASE).
+const ARENA_LIMIT: u64 = 0x4000_0000;
+
+impl BootArena {
+    pub const fn new(start: u64) -> Self {
+        Self { next: start }
+    }
+
+    /// `size` bytes aligned to `align` (a power of two).
+    pub fn alloc(&mut self, size: u64, align: u64) -> Option<u64> {
+        let base = self.next.checked_add(align - 1)? & !(align - 1);
+        let end = base.checked_add(size)?;
+        if end > ARENA_LIMIT {
+            return None;
+        }
+        self.next = end;
+        Some(base)
+    }
+
+    /// End of reserved memory, rounded to 64 KiB.
+    pub fn end(&self) -> u64 {
+        (self.next + 0xffff) & !0xffff
+    }
+}

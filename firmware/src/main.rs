@@ -14,12 +14,16 @@ mod arch;
 mod console;
 mod cpu;
 mod heap;
+mod interrupts;
 mod inventory;
 mod layout;
+mod lpc_irq;
 mod memlog;
 mod opal;
 mod os_tree;
 mod platform;
+mod psi;
+mod xive_regs;
 mod xscom;
 
 use alloc::vec::Vec;
@@ -104,7 +108,9 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
     cpu::print_inventory(&inv.threads);
     log::info!(target: "opalite::cpu", "{} of {} secondary threads parked", parked, ncpus.saturating_sub(1));
 
-    let runtime_end = layout::runtime_end(ncpus);
+    let mut arena = layout::BootArena::new(layout::runtime_end(ncpus));
+    let xive = interrupts::init(&tree, &inv, &mut arena);
+    let runtime_end = arena.end();
     opal::set_memory_rules(inv.ram_top(), runtime_end);
     platform::init(lpc, inv.ipmi_bt);
     platform::set_nest_mmus(
@@ -113,6 +119,7 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
     );
 
     let opal_info = os_tree::OpalInfo {
+        xive,
         base: layout::OPAL_BASE,
         entry: arch::opal_entry as *const () as u64,
         runtime_size: runtime_end - layout::OPAL_BASE,

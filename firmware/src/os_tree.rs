@@ -8,7 +8,24 @@ use alloc::format;
 use alloc::vec::Vec;
 use devtree::{Error, Tree};
 
+/// A firmware-owned interrupt the OS requests for OPAL (and passes back through
+/// `OPAL_HANDLE_INTERRUPT`).
+pub struct OpalIrq {
+    pub girq: u32,
+    pub name: alloc::string::String,
+}
+
+/// What the OS must learn about the interrupt controller.
+pub struct XiveInfo {
+    pub opal_irqs: Vec<OpalIrq>,
+    pub gen: xive::Gen,
+    /// TIMA base: 4 pages (HW, HV, OS, User) of 64 KiB.
+    pub tm_base: u64,
+    pub provision_chips: Vec<u32>,
+}
+
 pub struct OpalInfo {
+    pub xive: Option<XiveInfo>,
     pub base: u64,
     pub entry: u64,
     pub runtime_size: u64,
@@ -77,14 +94,95 @@ pub fn build(tree: &mut Tree, inv: &Inventory, opal: &OpalInfo) -> Result<Vec<u8
 
     idle_states(tree, inv.generation())?;
 
-    // Interrupts: the XICS presentation calls (icp-opal) until XIVE is programmed.
-    tree.ensure_node("/interrupt-controller@0")?;
-    tree.set_property_strings("/interrupt-controller@0", "compatible", &["ibm,opal-intc"])?;
-    tree.set_property_empty("/interrupt-controller@0", "interrupt-controller")?;
-    tree.set_property_u32("/interrupt-controller@0", "#interrupt-cells", 2)?;
+    match &opal.xive {
+        Some(x) => xive_nodes(tree, x)?,
+        None => {
+            // No XIVE: the XICS presentation calls (icp-opal) with nothing routed.
+            tree.ensure_node("/interrupt-controller@0")?;
+            tree.set_property_strings("/interrupt-controller@0", "compatible", &["ibm,opal-intc"])?;
+            tree.set_property_empty("/interrupt-controller@0", "interrupt-controller")?;
+            tree.set_property_u32("/interrupt-controller@0", "#interrupt-cells", 2)?;
+        }
+    }
 
     tree.set_boot_cpuid_phys(opal.boot_pir);
     tree.to_dtb()
+}
+
+/// The XIVE nodes Linux's native driver reads (xive.md §12.4, §11.5): on P9 an interrupt
+/// source controller node (the parent Linux's irq domain matches, `ibm,opal-xive-vc`) and
+/// the presenter node (`ibm,opal-xive-pe`, with `ibm,opal-intc` so `xive=off` still finds
+/// the XICS calls); on P10 one node that is both.
+fn xive_nodes(tree: &mut Tree, x: &XiveInfo) -> Result<(), Error> {
+    let pe = format!("/interrupt-controller@{:x}", x.tm_base);
+    tree.ensure_node(&pe)?;
+    match x.gen {
+        xive::Gen::P9 => {
+            let ics = "/interrupt-controller@0";
+            tree.ensure_node(ics)?;
+            tree.set_property_strings(ics, "compatible", &["ibm,opal-xive-vc", "IBM,opal-xics"])?;
+            tree.set_property_u64s(ics, "reg", &[0, 0])?;
+            tree.set_property_u32(ics, "#address-cells", 0)?;
+            tree.set_property_u32(ics, "#interrupt-cells", 2)?;
+            tree.set_property_string(ics, "device_type", "PowerPC-Interrupt-Source-Controller")?;
+            tree.set_property_empty(ics, "interrupt-controller")?;
+            tree.set_property_strings(&pe, "compatible", &["ibm,opal-xive-pe", "ibm,opal-intc"])?;
+        }
+        xive::Gen::P10 => {
+            tree.set_property_strings(
+                &pe,
+                "compatible",
+                &["ibm,opal-xive-pe", "ibm,opal-xive-vc", "ibm,opal-intc"],
+            )?;
+            tree.set_property_empty(&pe, "interrupt-controller")?;
+            tree.set_property_u32(&pe, "#address-cells", 0)?;
+            tree.set_property_u32(&pe, "#interrupt-cells", 2)?;
+        }
+    }
+    // The four TIMA views: HW, HV (Linux), OS (KVM guests), User.
+    let reg: Vec<u64> = (0..4u64)
+        .flat_map(|n| [x.tm_base + (n << 16), 1 << 16])
+        .collect();
+    tree.set_property_u64s(&pe, "reg", &reg)?;
+    tree.set_property_cells(&pe, "ibm,xive-eq-sizes", &xive::calls::QUEUE_SHIFTS)?;
+    tree.set_property_u32(&pe, "ibm,xive-#priorities", xive::ids::PRIORITIES)?;
+    tree.set_property_empty(&pe, "single-escalation-support")?;
+    tree.set_property_u32(&pe, "ibm,xive-provision-page-size", 1 << 16)?;
+    tree.set_property_cells(&pe, "ibm,xive-provision-chips", &x.provision_chips)?;
+
+    // OPAL's own interrupts (xive.md §12.3): level-sensitive LSIs from the PSI bridge.
+    let parent = match x.gen {
+        xive::Gen::P9 => "/interrupt-controller@0".into(),
+        xive::Gen::P10 => pe.clone(),
+    };
+    let phandle = free_phandle(tree);
+    tree.set_property_u32(&parent, "phandle", phandle)?;
+    let cells: Vec<u32> = x.opal_irqs.iter().flat_map(|i| [i.girq, 1]).collect();
+    let names: Vec<&str> = x.opal_irqs.iter().map(|i| i.name.as_str()).collect();
+    let girqs: Vec<u32> = x.opal_irqs.iter().map(|i| i.girq).collect();
+    tree.set_property_u32("/ibm,opal", "interrupt-parent", phandle)?;
+    tree.set_property_cells("/ibm,opal", "interrupts", &cells)?;
+    tree.set_property_strings("/ibm,opal", "interrupt-names", &names)?;
+    tree.set_property_strings("/ibm,opal", "opal-interrupts-names", &names)?;
+    tree.set_property_cells("/ibm,opal", "opal-interrupts", &girqs)?;
+    Ok(())
+}
+
+/// One more than the largest phandle in the tree.
+fn free_phandle(tree: &Tree) -> u32 {
+    fn walk(n: &devtree::Node, max: &mut u32) {
+        for p in ["phandle", "linux,phandle"] {
+            if let Some(v) = n.property_u32(p) {
+                *max = (*max).max(v);
+            }
+        }
+        for c in n.children() {
+            walk(c, max);
+        }
+    }
+    let mut max = 0;
+    walk(tree.root(), &mut max);
+    max + 1
 }
 
 /// Stop states Linux may use for idle; only the ones that keep all state, so no

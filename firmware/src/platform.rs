@@ -92,6 +92,36 @@ pub fn init(io: Option<LpcIo>, bt_port: Option<u16>) {
     *BMC.lock() = Some(bt);
 }
 
+/// Turns on the BT interface's B2H interrupt (skiboot `bt_init`: clear, then enable).
+/// Returns false without a BMC.
+pub fn enable_bt_interrupt() -> bool {
+    let mut guard = BMC.lock();
+    match guard.as_mut() {
+        Some(bt) => {
+            bt.set_irq_enabled(true);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The BT interface's SerIRQ fired (skiboot `bt_irq`): acknowledges B2H_IRQ, keeping the
+/// interrupt enabled, and moves a request in flight along. If another CPU holds the
+/// driver, the line stays up and the interrupt comes back after the OS's EOI.
+pub fn bt_interrupt() {
+    let Some(mut guard) = BMC.try_lock() else {
+        return;
+    };
+    if let Some(bt) = guard.as_mut() {
+        bt.set_irq_enabled(true);
+        if bt.in_flight().is_some() {
+            if let Some(Err(e)) = bt.poll() {
+                log::warn!("IPMI: request failed: {e:?}");
+            }
+        }
+    }
+}
+
 pub fn has_rtc() -> bool {
     RTC_VALID.load(Ordering::Acquire)
 }
@@ -113,6 +143,12 @@ fn chassis(what: ChassisControl) -> OpalResult<()> {
 pub struct FwPlatform;
 
 impl hal::Platform for FwPlatform {
+    fn handle_interrupt(&self, girq: u32) -> OpalResult<()> {
+        crate::psi::handle_psi_interrupt(girq)
+            .map(|_| ())
+            .map_err(|_| OpalError::Parameter)
+    }
+
     fn poll(&self) {
         console::poll();
         if let Some(mut guard) = BMC.try_lock() {

@@ -215,6 +215,11 @@ pub struct FakePlatform {
 }
 
 impl Platform for FakePlatform {
+    /// The fake machine has no firmware-owned interrupt sources.
+    fn handle_interrupt(&self, _girq: u32) -> OpalResult<()> {
+        Err(OpalError::Parameter)
+    }
+
     fn poll(&self) {
         self.polls.set(self.polls.get() + 1);
     }

@@ -21,4 +21,7 @@ pub trait Platform {
     /// Tells the nest MMU of `chip` (or every chip for `u64::MAX`) the partition table.
     /// `Err(Unsupported)` when the machine has no nest MMU (QEMU), as skiboot answers.
     fn nest_mmu_set_ptcr(&self, chip: u64, ptcr: u64) -> OpalResult<()>;
+    /// Services the firmware-owned interrupt `girq` (the OS got it and calls
+    /// `OPAL_HANDLE_INTERRUPT`). `Err(Parameter)` if no firmware source owns it.
+    fn handle_interrupt(&self, girq: u32) -> OpalResult<()>;
 }

@@ -39,6 +39,17 @@ pub fn poll_events(cx: &Ctx<'_>, mask: OsPtr<Be64>) -> OpalResult<()> {
     Ok(())
 }
 
+/// `int64_t opal_handle_interrupt(uint32_t girq, __be64 *outstanding_event_mask)`: the OS
+/// took a firmware-owned interrupt (PSI: UART, BMC, LPC); OPAL services it and reports the
+/// events now pending. PARAMETER for a bad pointer (nothing done) or a girq no firmware
+/// source owns (the mask is still written), as skiboot.
+pub fn handle_interrupt(cx: &Ctx<'_>, girq: u32, mask: OsPtr<Be64>) -> OpalResult<()> {
+    let out = os_range(cx, mask, 8)?;
+    let handled = cx.platform.handle_interrupt(girq);
+    write_be64(cx, out, pending(cx));
+    handled
+}
+
 #[cfg(test)]
 mod tests {
     use crate::testing::Machine;

@@ -4,7 +4,7 @@
 //! one token, or a token above `OPAL_LAST`, fail at compile time in `build_table`.
 
 use crate::args::FromReg;
-use crate::{console, cpu, events, msg, power, rtc, xics, Ctx};
+use crate::{console, cpu, events, msg, power, rtc, xics, xive, Ctx};
 use opal_api::token::{self, Token, OPAL_LAST};
 use opal_api::{OpalError, OpalResult, OpalRet, Value};
 
@@ -62,7 +62,8 @@ use crate::args::{OsPtr, TermNo};
 use opal_api::{Be32, Be64};
 
 opal_table! {
-    OPAL_CONSOLE_WRITE => console::write[term: TermNo, len: OsPtr<Be64>, buf: OsPtr<u8>];
+        OPAL_CONSOLE_WRITE => console::write[term: TermNo, len: OsPtr<Be64>, buf: OsPtr<u8>];
+    OPAL_HANDLE_INTERRUPT => events::handle_interrupt[girq: u32, mask: OsPtr<Be64>];
     OPAL_CONSOLE_READ => console::read[term: TermNo, len: OsPtr<Be64>, buf: OsPtr<u8>];
     OPAL_RTC_READ => rtc::read[ymd: OsPtr<Be32>, hms: OsPtr<Be64>];
     OPAL_RTC_WRITE => rtc::write[ymd: u32, hms: u64];
@@ -82,6 +83,24 @@ opal_table! {
     OPAL_INT_SET_CPPR => xics::set_cppr[cppr: u64];
     OPAL_INT_EOI => xics::eoi[xirr: u32];
     OPAL_NMMU_SET_PTCR => power::nmmu_set_ptcr[chip: u64, ptcr: u64];
+    OPAL_XIVE_RESET => xive::reset[version: u64];
+    OPAL_XIVE_GET_IRQ_INFO => xive::get_irq_info[girq: u32, flags: OsPtr<Be64>, eoi_page: OsPtr<Be64>, trig_page: OsPtr<Be64>, esb_shift: OsPtr<Be32>, src_chip: OsPtr<Be32>];
+    OPAL_XIVE_GET_IRQ_CONFIG => xive::get_irq_config[girq: u32, vp: OsPtr<Be64>, prio: OsPtr<u8>, lirq: OsPtr<Be32>];
+    OPAL_XIVE_SET_IRQ_CONFIG => xive::set_irq_config[girq: u32, vp: u64, prio: u8, lirq: u32];
+    OPAL_XIVE_GET_QUEUE_INFO => xive::get_queue_info[vp: u64, prio: u32, qpage: OsPtr<Be64>, qsize: OsPtr<Be64>, qeoi_page: OsPtr<Be64>, escalate_irq: OsPtr<Be32>, qflags: OsPtr<Be64>];
+    OPAL_XIVE_SET_QUEUE_INFO => xive::set_queue_info[vp: u64, prio: u32, qpage: u64, qsize: u64, qflags: u64];
+    OPAL_XIVE_DONATE_PAGE => xive::donate_page[chip: u32, addr: u64];
+    OPAL_XIVE_ALLOCATE_VP_BLOCK => xive::allocate_vp_block[order: u32];
+    OPAL_XIVE_FREE_VP_BLOCK => xive::free_vp_block[vp_base: u64];
+    OPAL_XIVE_GET_VP_INFO => xive::get_vp_info[vp: u64, flags: OsPtr<Be64>, cam: OsPtr<Be64>, report_cl_pair: OsPtr<Be64>, chip_id: OsPtr<Be32>];
+    OPAL_XIVE_SET_VP_INFO => xive::set_vp_info[vp: u64, flags: u64, report_cl_pair: u64];
+    OPAL_XIVE_ALLOCATE_IRQ => xive::allocate_irq[chip: u32];
+    OPAL_XIVE_FREE_IRQ => xive::free_irq[girq: u32];
+    OPAL_XIVE_SYNC => xive::sync[kind: u32, id: u32];
+    OPAL_XIVE_DUMP => xive::dump[kind: u32, id: u32];
+    OPAL_XIVE_GET_QUEUE_STATE => xive::get_queue_state[vp: u64, prio: u32, toggle: OsPtr<Be32>, index: OsPtr<Be32>];
+    OPAL_XIVE_SET_QUEUE_STATE => xive::set_queue_state[vp: u64, prio: u32, toggle: u32, index: u32];
+    OPAL_XIVE_GET_VP_STATE => xive::get_vp_state[vp: u64, state: OsPtr<Be64>];
 }
 
 /// Is `token` implemented?

@@ -37,6 +37,52 @@ impl CiWindow {
             asm!("sync", "stbcix {0}, 0, {1}", in(reg) u64::from(v), in(reg) self.base + offset, options(nostack))
         };
     }
+
+    /// Big-endian 4-byte load (LPC HC and OPB master registers accept only these).
+    pub fn read32(&self, offset: u64) -> u32 {
+        assert!(
+            offset % 4 == 0 && offset + 4 <= self.len,
+            "MMIO read outside its window"
+        );
+        let v: u64;
+        // SAFETY: in the window the constructor vouched for, naturally aligned.
+        unsafe {
+            asm!("sync", "lwzcix {0}, 0, {1}", out(reg) v, in(reg) self.base + offset, options(nostack))
+        };
+        v as u32
+    }
+
+    /// Big-endian 4-byte store.
+    pub fn write32(&self, offset: u64, v: u32) {
+        assert!(
+            offset % 4 == 0 && offset + 4 <= self.len,
+            "MMIO write outside its window"
+        );
+        // SAFETY: in the window the constructor vouched for, naturally aligned.
+        unsafe {
+            asm!("sync", "stwcix {0}, 0, {1}", in(reg) u64::from(v), in(reg) self.base + offset, options(nostack))
+        };
+    }
+
+    /// Big-endian 8-byte load (PSIHB registers, ESB pages).
+    pub fn read64(&self, offset: u64) -> u64 {
+        assert!(
+            offset % 8 == 0 && offset + 8 <= self.len,
+            "MMIO read outside its window"
+        );
+        // SAFETY: in the window the constructor vouched for, naturally aligned.
+        unsafe { ci_load64(self.base + offset) }
+    }
+
+    /// Big-endian 8-byte store.
+    pub fn write64(&self, offset: u64, v: u64) {
+        assert!(
+            offset % 8 == 0 && offset + 8 <= self.len,
+            "MMIO write outside its window"
+        );
+        // SAFETY: in the window the constructor vouched for, naturally aligned.
+        unsafe { ci_store64(self.base + offset, v) }
+    }
 }
 
 /// 8-byte cache-inhibited load at a real address (XSCOM, XIVE, PSI registers; ESBs; TIMA).

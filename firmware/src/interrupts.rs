@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Interrupt-controller bring-up: finds the XIVE instance of every chip, programs it
+//! (`xive::ctrl`), builds the tables and the per-thread state (`xive::Xive`), puts each
+//! chip's PSI host bridge behind it and routes the LPC SerIRQs (UART, BMC) there, then
+//! hands the result to the OPAL calls. skiboot `hw/xive.c` `init_xive` / `hw/xive2.c`,
+//! `hw/psi.c`, `hw/lpc.c`.
+
+use crate::inventory::Inventory;
+use crate::layout::BootArena;
+use crate::os_tree::{OpalIrq, XiveInfo};
+use crate::xive_regs::FwRegs;
+use crate::{console, lpc_irq, psi};
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use devtree::Tree;
+use opal_calls::xive::XiveUnit;
+use xive::ctrl::{P10, P9};
+use xive::{Controller, Gen, Xive};
+
+struct ArenaTables<'a>(&'a mut BootArena);
+
+impl xive::TableMemory for ArenaTables<'_> {
+    fn alloc(&mut self, size: u64, align: u64) -> Option<u64> {
+        self.0.alloc(size, align)
+    }
+}
+
+/// Sets XIVE up on every chip; None (and Linux falls back to the XICS calls) when the
+/// machine has no XIVE we know.
+pub fn init(tree: &Tree, inv: &Inventory, arena: &mut BootArena) -> Option<XiveInfo> {
+    let gen = match inv.generation() {
+        9 => Gen::P9,
+        10 => Gen::P10,
+        _ => return None,
+    };
+    let (mut regs, instances) = FwRegs::new(&inv.chips, gen);
+    if instances.is_empty() {
+        log::warn!("XIVE: no interrupt controller in the device tree");
+        return None;
+    }
+    // Tables live in firmware-reserved RAM; donated sub-pages anywhere in OS RAM.
+    regs.add_table_memory(0, inv.ram_top());
+    let chip_ids: Vec<u32> = instances.iter().map(|i| i.chip_id).collect();
+    let mut hw: Box<dyn Controller + Send> = match gen {
+        Gen::P9 => {
+            let mut c = P9::new(regs, instances);
+            for blk in 0..chip_ids.len() as u8 {
+                if let Err(e) = c.init_instance(blk) {
+                    log::error!("XIVE: block {} set-up failed: {:?}", blk, e);
+                    return None;
+                }
+            }
+            Box::new(c)
+        }
+        Gen::P10 => {
+            let mut c = P10::new(regs, instances);
+            for blk in 0..chip_ids.len() as u8 {
+                if let Err(e) = c.init_instance(blk) {
+                    log::error!("XIVE: block {} set-up failed: {:?}", blk, e);
+                    return None;
+                }
+            }
+            Box::new(c)
+        }
+    };
+    let mut state = match Xive::new(hw.as_mut(), &mut ArenaTables(arena), &chip_ids) {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("XIVE: table set-up failed: {:?}", e);
+            return None;
+        }
+    };
+    for t in &inv.threads {
+        if let Err(e) = state.add_thread(hw.as_mut(), t.pir, t.chip) {
+            log::error!("XIVE: thread {:#x}: {:?}", t.pir, e);
+            return None;
+        }
+    }
+    let opal_irqs = firmware_sources(tree, inv, gen, &mut state, hw.as_mut());
+    log::info!(
+        "XIVE: {} block(s), {} threads, {} firmware interrupts, {:?} mode",
+        chip_ids.len(),
+        state.threads().len(),
+        opal_irqs.len(),
+        state.mode()
+    );
+    let info = XiveInfo {
+        gen,
+        tm_base: xive::phys_map::bars(gen, chip_ids[0]).tm,
+        provision_chips: state.provision_chips(),
+        opal_irqs,
+    };
+    *crate::opal::XIVE.lock() = Some(XiveUnit { state, hw });
+    Some(info)
+}
+
+/// The PSI bridge of every chip in ESB mode behind XIVE, the LPC SerIRQs routed to it and
+/// the UART's receive interrupt on. Returns the interrupts the OS must request for OPAL.
+/// A failure here leaves the console polled (by the OS's heartbeat), which still works.
+fn firmware_sources(
+    tree: &Tree,
+    inv: &Inventory,
+    gen: Gen,
+    state: &mut Xive,
+    hw: &mut dyn Controller,
+) -> Vec<OpalIrq> {
+    let mut irqs = Vec::new();
+    let mut bridges = Vec::new();
+    for chip in inv
+        .chips
+        .iter()
+        .filter(|c| c.psi_pcba.is_some() && c.xive_pcba.is_some())
+    {
+        let bars = xive::phys_map::bars(gen, chip.chip_id);
+        let girq = match state.add_hw_source(
+            hw,
+            chip.chip_id,
+            xive::psi::PSI_SOURCE_COUNT,
+            xive::psi::PSI_GIRQ_ALIGN,
+            bars.psi_esb,
+            xive::psi::esb_shift(gen),
+            true,
+            false,
+        ) {
+            Ok(g) => g,
+            Err(e) => {
+                log::error!("PSI[0x{:03x}]: no interrupt numbers: {:?}", chip.chip_id, e);
+                continue;
+            }
+        };
+        let notify = bars.ic + xive::psi::notify_port_offset(gen);
+        match psi::init(chip, gen, &bars, girq, notify) {
+            Ok(sources) => bridges.push(sources),
+            Err(e) => log::error!("PSI[0x{:03x}]: set-up failed: {:?}", chip.chip_id, e),
+        }
+    }
+    if bridges.is_empty() {
+        return irqs;
+    }
+    match lpc_irq::init(tree, inv) {
+        Ok(_) => {
+            if let Err(e) = console::enable_rx_interrupt() {
+                log::warn!("UART: receive interrupt not enabled: {:?}", e);
+            }
+        }
+        Err(e) => log::warn!("LPC: SerIRQ routing failed: {:?}", e),
+    }
+    // Named after the LPC routing is known (a SerIRQ route takes its device's name).
+    for sources in &bridges {
+        for (girq, src) in sources.opal_interrupts() {
+            irqs.push(OpalIrq {
+                girq,
+                name: sources.name(src),
+            });
+        }
+    }
+    irqs
+}
