@@ -10,7 +10,8 @@ Usage: cargo xtask <command> [options]
 
 Commands:
   build [--debug]
-      Build the firmware and write the raw image target/opalite.lid.
+      Build the firmware and write the raw image target/opalite.lid; also build the
+      conformance payload, target/opal-conformance.elf.
   run [options]
       Boot Linux on QEMU with the firmware, console on this terminal (a busybox shell).
         --machine powernv9|powernv10|powernv8   (default powernv9)
@@ -29,6 +30,17 @@ Commands:
         --filter SUBSTR    only the tests whose name contains SUBSTR (repeatable)
         --firmware PATH    run the QEMU scenarios against this image (no build)
         --debug            build the firmware without --release
+  conformance [options]
+      Boot the OPAL conformance payload (tests/conformance) instead of Linux and print
+      its report; succeeds if no case failed.
+        --machine powernv9|powernv10|powernv8   (default powernv9)
+        --smp N[,cores=C,threads=T]             (default 4,cores=2,threads=2)
+        --firmware PATH    run it on this image (e.g. skiboot.lid) instead of Opalite
+        --require AREA     an absent OPAL area is a failure, not a skip (repeatable;
+                           `all` for every area)
+        --append STR       more payload options, e.g. conformance.only=xive.queue
+        --timeout SECS     kill QEMU after this long (default 600)
+        --debug            build without --release
   help
 ";
 
@@ -153,10 +165,34 @@ impl TestOpts {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub struct ConformanceOpts {
+    pub machine: Machine,
+    pub smp: Smp,
+    pub firmware: Option<PathBuf>,
+    pub require: Vec<String>,
+    pub append: Option<String>,
+    pub timeout: u64,
+    pub debug: bool,
+}
+
+impl ConformanceOpts {
+    /// The payload's command line (`/chosen/bootargs`).
+    pub fn bootargs(&self) -> String {
+        let mut words: Vec<String> = Vec::new();
+        if !self.require.is_empty() {
+            words.push(format!("conformance.require={}", self.require.join(",")));
+        }
+        words.extend(self.append.clone());
+        words.join(" ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
     Build { debug: bool },
     Run(RunOpts),
     Test(TestOpts),
+    Conformance(ConformanceOpts),
     Help,
 }
 
@@ -209,6 +245,7 @@ pub fn parse(argv: Vec<String>) -> Result<Cmd> {
         }
         "run" => parse_run(&mut args).map(Cmd::Run),
         "test" => parse_test(&mut args).map(Cmd::Test),
+        "conformance" => parse_conformance(&mut args).map(Cmd::Conformance),
         "help" | "-h" | "--help" => Ok(Cmd::Help),
         other => bail!("unknown command `{other}`\n\n{USAGE}"),
     }
@@ -268,6 +305,40 @@ fn parse_test(args: &mut Args) -> Result<TestOpts> {
     }
     if o.host_only && o.qemu_only {
         bail!("--host-only and --qemu-only exclude each other");
+    }
+    Ok(o)
+}
+
+fn parse_conformance(args: &mut Args) -> Result<ConformanceOpts> {
+    let mut o = ConformanceOpts {
+        machine: Machine::Powernv9,
+        smp: Smp::parse("4,cores=2,threads=2")?,
+        firmware: None,
+        require: Vec::new(),
+        append: None,
+        timeout: 600,
+        debug: false,
+    };
+    while let Some((opt, inline)) = args.next_opt() {
+        match opt.as_str() {
+            "--machine" | "-M" => o.machine = Machine::parse(&args.value(&opt, inline)?)?,
+            "--smp" => o.smp = Smp::parse(&args.value(&opt, inline)?)?,
+            "--firmware" => o.firmware = Some(args.value(&opt, inline)?.into()),
+            "--require" => o.require.push(args.value(&opt, inline)?),
+            "--append" => o.append = Some(args.value(&opt, inline)?),
+            "--timeout" => {
+                let v = args.value(&opt, inline)?;
+                o.timeout = match v.parse() {
+                    Ok(n) if n > 0 => n,
+                    _ => bail!("bad --timeout `{v}` (seconds, > 0)"),
+                }
+            }
+            "--debug" => {
+                no_value(&opt, &inline)?;
+                o.debug = true
+            }
+            _ => bail!("unknown option `{opt}` for conformance\n\n{USAGE}"),
+        }
     }
     Ok(o)
 }
@@ -365,6 +436,37 @@ mod tests {
         assert!(!o.selects("boot-powernv9-smp4"));
         assert!(TestOpts::default().selects("anything"));
         assert!(parse(argv("test --host-only --qemu-only")).is_err());
+    }
+
+    #[test]
+    fn conformance_options() {
+        let Cmd::Conformance(o) = parse(argv("conformance")).unwrap() else {
+            panic!()
+        };
+        assert_eq!(o.machine, Machine::Powernv9);
+        assert_eq!(o.smp.to_qemu(), "4,cores=2,threads=2");
+        assert_eq!(o.bootargs(), "");
+        let cmd = parse(vec![
+            "conformance".into(),
+            "--machine=powernv10".into(),
+            "--firmware".into(),
+            "/usr/share/qemu/skiboot.lid".into(),
+            "--require".into(),
+            "xive".into(),
+            "--append".into(),
+            "conformance.only=xive.queue".into(),
+            "--timeout=30".into(),
+        ])
+        .unwrap();
+        let Cmd::Conformance(o) = cmd else { panic!() };
+        assert_eq!(o.machine, Machine::Powernv10);
+        assert_eq!(o.timeout, 30);
+        assert_eq!(
+            o.bootargs(),
+            "conformance.require=xive conformance.only=xive.queue"
+        );
+        assert!(parse(argv("conformance --timeout 0")).is_err());
+        assert!(parse(argv("conformance --initrd x")).is_err());
     }
 
     #[test]

@@ -12,10 +12,15 @@ pub const TARGET_JSON: &str = "firmware/powerpc64-opal.json";
 /// Separate from the host `target/` so the two cargos never wait on each other's lock.
 pub const FW_TARGET_DIR: &str = "target/fw";
 pub const IMAGE: &str = "target/opalite.lid";
+/// The conformance payload (tests/conformance), copied here after each build.
+pub const PAYLOAD_ELF: &str = "target/opal-conformance.elf";
+const PAYLOAD_PACKAGE: &str = "opal-conformance";
 
 pub struct Built {
     pub elf: PathBuf,
     pub image: PathBuf,
+    /// The conformance payload, built with the firmware (same target, same profile).
+    pub payload: PathBuf,
 }
 
 /// Where build output goes: the terminal, or (under `xtask test`) a log file.
@@ -36,42 +41,34 @@ impl Output<'_> {
 }
 
 pub fn elf_path(debug: bool) -> PathBuf {
+    target_binary(debug, "opalite")
+}
+
+fn target_binary(debug: bool, name: &str) -> PathBuf {
     let profile = if debug { "debug" } else { "release" };
     util::repo_root()
         .join(FW_TARGET_DIR)
         .join("powerpc64-opal")
         .join(profile)
-        .join("opalite")
+        .join(name)
 }
 
+/// Builds the firmware and the conformance payload (one cargo run), then the raw image.
 pub fn build(debug: bool, output: Output) -> Result<Built> {
     let root = util::repo_root();
-    let tc = toolchain::ensure_firmware_toolchain()?;
     let version = opalite_version(&root);
     eprintln!(
-        "xtask: building firmware {version} ({}) with {}",
+        "xtask: building firmware {version} and the conformance payload ({})",
         if debug { "debug" } else { "release" },
-        tc.origin
     );
-
-    let mut cmd = Command::new(&tc.cargo);
-    cmd.current_dir(&root).arg("build");
-    if !debug {
-        cmd.arg("--release");
-    }
-    cmd.args(["-p", "opalite", "--target", TARGET_JSON])
-        .args(["-Zbuild-std=core,alloc,compiler_builtins"])
-        .args(["-Zbuild-std-features=compiler-builtins-mem"]);
-    if tc.needs_json_flag {
-        cmd.arg("-Zjson-target-spec");
-    }
-    cmd.args(["--target-dir", FW_TARGET_DIR]);
-    scrub_cargo_env(&mut cmd);
-    cmd.env("RUSTC", &tc.rustc)
-        .env("RUSTC_BOOTSTRAP", "1")
-        .env("OPALITE_VERSION", &version);
-    output.apply(&mut cmd)?;
-    util::run(&mut cmd).context("firmware build failed")?;
+    cargo_build(
+        &root,
+        debug,
+        &["opalite", PAYLOAD_PACKAGE],
+        &version,
+        output,
+    )
+    .context("firmware build failed")?;
 
     let elf = elf_path(debug);
     if !elf.is_file() {
@@ -81,7 +78,76 @@ pub fn build(debug: bool, output: Output) -> Result<Built> {
     make_image(&root, &elf, &image, output)?;
     let size = std::fs::metadata(&image)?.len();
     println!("{}: {}", IMAGE, util::human_size(size));
-    Ok(Built { elf, image })
+    let payload = copy_payload(&root, debug)?;
+    Ok(Built {
+        elf,
+        image,
+        payload,
+    })
+}
+
+/// Builds only the conformance payload (to run it on another firmware).
+pub fn build_payload(debug: bool, output: Output) -> Result<PathBuf> {
+    let root = util::repo_root();
+    let version = opalite_version(&root);
+    eprintln!(
+        "xtask: building the conformance payload ({})",
+        if debug { "debug" } else { "release" },
+    );
+    cargo_build(&root, debug, &[PAYLOAD_PACKAGE], &version, output)
+        .context("conformance payload build failed")?;
+    copy_payload(&root, debug)
+}
+
+/// `cargo build` of `packages` for the firmware target, with build-std.
+fn cargo_build(
+    root: &Path,
+    debug: bool,
+    packages: &[&str],
+    version: &str,
+    output: Output,
+) -> Result<()> {
+    let tc = toolchain::ensure_firmware_toolchain()?;
+    eprintln!("xtask: using {}", tc.origin);
+    let mut cmd = Command::new(&tc.cargo);
+    cmd.current_dir(root).arg("build");
+    if !debug {
+        cmd.arg("--release");
+    }
+    for p in packages {
+        cmd.args(["-p", p]);
+    }
+    cmd.args(["--target", TARGET_JSON])
+        .args(["-Zbuild-std=core,alloc,compiler_builtins"])
+        .args(["-Zbuild-std-features=compiler-builtins-mem"]);
+    if tc.needs_json_flag {
+        cmd.arg("-Zjson-target-spec");
+    }
+    cmd.args(["--target-dir", FW_TARGET_DIR]);
+    scrub_cargo_env(&mut cmd);
+    cmd.env("RUSTC", &tc.rustc)
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env("OPALITE_VERSION", version);
+    output.apply(&mut cmd)?;
+    util::run(&mut cmd)
+}
+
+/// Copies the payload ELF to target/opal-conformance.elf. QEMU's `-kernel` loads the
+/// file as it is, and both firmwares run an ELF in place.
+fn copy_payload(root: &Path, debug: bool) -> Result<PathBuf> {
+    let built = target_binary(debug, PAYLOAD_PACKAGE);
+    if !built.is_file() {
+        bail!("the build succeeded but {} is missing", built.display());
+    }
+    let dest = root.join(PAYLOAD_ELF);
+    std::fs::copy(&built, &dest).context(format!(
+        "cannot copy {} to {}",
+        built.display(),
+        dest.display()
+    ))?;
+    let size = std::fs::metadata(&dest)?.len();
+    println!("{}: {}", PAYLOAD_ELF, util::human_size(size));
+    Ok(dest)
 }
 
 /// ELF -> raw image with tools/mkimage; objcopy if mkimage is missing or fails.

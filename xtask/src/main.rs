@@ -2,6 +2,7 @@
 //! and run the tests. See `cargo xtask help`.
 
 mod args;
+mod conformance;
 mod debian;
 mod firmware;
 mod harness;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         Cmd::Build { debug } => firmware::build(debug, firmware::Output::Terminal).map(|_| true),
         Cmd::Run(opts) => run(&opts).map(|()| true),
         Cmd::Test(opts) => testrun::run(&opts),
+        Cmd::Conformance(opts) => conformance::run(&opts),
     });
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -74,7 +76,7 @@ fn run(opts: &RunOpts) -> Result<()> {
         memory: opts.memory.clone(),
         firmware,
         kernel,
-        initrd,
+        initrd: Some(initrd),
         append,
         gdb: opts.gdb,
     };

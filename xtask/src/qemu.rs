@@ -13,7 +13,8 @@ pub struct QemuConfig {
     pub memory: String,
     pub firmware: PathBuf,
     pub kernel: PathBuf,
-    pub initrd: PathBuf,
+    /// None for payloads that need no initramfs (the conformance payload).
+    pub initrd: Option<PathBuf>,
     pub append: String,
     pub gdb: bool,
 }
@@ -40,11 +41,13 @@ impl QemuConfig {
             self.firmware.display().to_string(),
             "-kernel".into(),
             self.kernel.display().to_string(),
-            "-initrd".into(),
-            self.initrd.display().to_string(),
-            "-append".into(),
-            self.append.clone(),
         ];
+        if let Some(initrd) = &self.initrd {
+            a.extend(["-initrd".into(), initrd.display().to_string()]);
+        }
+        if !self.append.is_empty() {
+            a.extend(["-append".into(), self.append.clone()]);
+        }
         let console_args: &[&str] = match console {
             Console::Interactive => &["-nographic", "-serial", "mon:stdio"],
             Console::Captured => &[
@@ -77,7 +80,7 @@ mod tests {
             memory: "2G".into(),
             firmware: "fw.lid".into(),
             kernel: "vmlinux".into(),
-            initrd: "initrd".into(),
+            initrd: Some("initrd".into()),
             append: "console=hvc0 opalite.test=poweroff".into(),
             gdb: false,
         }
@@ -92,6 +95,23 @@ mod tests {
              -initrd initrd -append console=hvc0 opalite.test=poweroff \
              -display none -monitor none -serial stdio -no-reboot"
         );
+    }
+
+    #[test]
+    fn payload_without_initrd() {
+        let mut c = config();
+        c.kernel = "target/opal-conformance.elf".into();
+        c.initrd = None;
+        c.append = "conformance.require=xive".into();
+        let a = c.args(Console::Captured).join(" ");
+        assert_eq!(
+            a,
+            "-M powernv10 -m 2G -smp 4,cores=2,threads=2 -bios fw.lid \
+             -kernel target/opal-conformance.elf -append conformance.require=xive \
+             -display none -monitor none -serial stdio -no-reboot"
+        );
+        c.append.clear();
+        assert!(!c.args(Console::Captured).contains(&"-append".to_string()));
     }
 
     #[test]

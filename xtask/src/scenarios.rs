@@ -1,6 +1,8 @@
 //! The QEMU boot scenarios of `cargo xtask test`, as data. Edit the tables below.
 //!
-//! A scenario boots QEMU, then walks its `steps` in order over the console output:
+//! A scenario boots QEMU with a `kernel`: Debian's Linux and the busybox initramfs, or
+//! the conformance payload (tests/conformance, no initramfs). It then walks its `steps`
+//! in order over the console output:
 //! `expect` waits for a substring (a `*` in it matches anything within one line),
 //! `send` types text on the console. After the last step QEMU must exit by itself with
 //! status 0 (the guest powered off) before the timeout. A forbidden substring anywhere fails
@@ -38,11 +40,22 @@ const fn send(s: &'static str) -> Step {
     Step::Send(s)
 }
 
+/// What QEMU loads with `-kernel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// Debian's ppc64el Linux with xtask's busybox initramfs.
+    Linux,
+    /// target/opal-conformance.elf, the bare-metal OPAL client; `append` carries its
+    /// options (`conformance.require=...`, see tests/conformance/src/bootargs.rs).
+    Conformance,
+}
+
 #[derive(Debug)]
 pub struct Scenario {
     pub name: &'static str,
     pub machine: Machine,
     pub smp: &'static str,
+    pub kernel: Kernel,
     pub append: &'static str,
     pub steps: &'static [Step],
     pub forbidden: &'static [&'static str],
@@ -117,13 +130,51 @@ const SHELL_ECHO: &[Step] = &[
     expect("reboot: Power down"),
 ];
 
+/// Native XIVE: Linux picks the XIVE backend, and the console's interrupt (the UART's
+/// SerIRQ through the PSI bridge, serviced by OPAL_HANDLE_INTERRUPT) fires when we type.
+/// The awk sums a /proc/interrupts line over every CPU column.
+const XIVE_NATIVE: &[Step] = &[
+    expect("xive: Interrupt handling initialized with native backend"),
+    expect("OPALITE-SHELL-READY"),
+    expect("opalite-sh# "),
+    send("echo OPALITE-ECHO-$((6*7))\n"),
+    expect("OPALITE-ECHO-42"),
+    send("awk '/XIVE-IRQ/ && /lpc-uart/ { s = 0; for (i = 2; $i ~ /^[0-9]+$/; i++) s += $i; print \"UART-IRQS-\" (s > 0 ? \"SEEN\" : \"NONE\") }' /proc/interrupts\n"),
+    expect("UART-IRQS-SEEN"),
+    send("awk '/hvc_console/ { s = 0; for (i = 2; $i ~ /^[0-9]+$/; i++) s += $i; print \"HVC-IRQS-\" (s > 0 ? \"SEEN\" : \"NONE\") }' /proc/interrupts\n"),
+    expect("HVC-IRQS-SEEN"),
+    send("poweroff -f\n"),
+    expect("reboot: Power down"),
+];
+
 const POWEROFF: &str = "console=hvc0 opalite.test=poweroff";
+
+/// The conformance payload's run: every case passes (a DEVIATION, an answer that matches
+/// a documented skiboot departure from the spec, is accepted from another firmware but
+/// not from Opalite), and the payload powers the machine off.
+const CONFORMANCE: &[Step] = &[
+    expect("opal-conformance "),
+    expect("setup: "),
+    expect("conformance: * passed, 0 failed,"),
+    opalite(" 0 deviations,"),
+];
+
+/// The payload's options: the XIVE area must be there (absent tokens are a failure).
+const CONFORMANCE_XIVE: &str = "conformance.require=xive";
+
+const FORBIDDEN_PAYLOAD: &[&str] = &[
+    "payload panic",
+    "Unexpected exception",
+    "Called with bad token",
+    "OPAL_CEC_POWER_DOWN did not power",
+];
 
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "boot-powernv9-smp4",
         machine: Machine::Powernv9,
         smp: "4,cores=2,threads=2",
+        kernel: Kernel::Linux,
         append: POWEROFF,
         steps: BOOT_SMP4,
         forbidden: FORBIDDEN,
@@ -133,6 +184,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "boot-powernv10-smp4",
         machine: Machine::Powernv10,
         smp: "4,cores=2,threads=2",
+        kernel: Kernel::Linux,
         append: POWEROFF,
         steps: BOOT_SMP4,
         forbidden: FORBIDDEN,
@@ -142,6 +194,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "boot-powernv9-smp1",
         machine: Machine::Powernv9,
         smp: "1",
+        kernel: Kernel::Linux,
         append: POWEROFF,
         steps: BOOT_SMP1,
         forbidden: FORBIDDEN,
@@ -151,6 +204,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "boot-powernv10-smp1",
         machine: Machine::Powernv10,
         smp: "1",
+        kernel: Kernel::Linux,
         append: POWEROFF,
         steps: BOOT_SMP1,
         forbidden: FORBIDDEN,
@@ -160,10 +214,53 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "shell-echo-powernv9-smp1",
         machine: Machine::Powernv9,
         smp: "1",
+        kernel: Kernel::Linux,
         append: "console=hvc0 opalite.test=shell-echo",
         steps: SHELL_ECHO,
         forbidden: FORBIDDEN,
         timeout: 120,
+    },
+    Scenario {
+        name: "xive-native-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::Linux,
+        append: "console=hvc0 opalite.test=shell-echo",
+        steps: XIVE_NATIVE,
+        forbidden: FORBIDDEN,
+        timeout: 120,
+    },
+    Scenario {
+        name: "xive-native-powernv10-smp4",
+        machine: Machine::Powernv10,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::Linux,
+        append: "console=hvc0 opalite.test=shell-echo",
+        steps: XIVE_NATIVE,
+        forbidden: FORBIDDEN,
+        timeout: 120,
+    },
+    // XIVE from a real OS-side caller; includes exhausting a chip's ~1 Mi IPIs, which
+    // skiboot's allocator does in about a minute under QEMU.
+    Scenario {
+        name: "conformance-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::Conformance,
+        append: CONFORMANCE_XIVE,
+        steps: CONFORMANCE,
+        forbidden: FORBIDDEN_PAYLOAD,
+        timeout: 240,
+    },
+    Scenario {
+        name: "conformance-powernv10-smp4",
+        machine: Machine::Powernv10,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::Conformance,
+        append: CONFORMANCE_XIVE,
+        steps: CONFORMANCE,
+        forbidden: FORBIDDEN_PAYLOAD,
+        timeout: 240,
     },
 ];
 
@@ -195,6 +292,24 @@ mod tests {
         assert!(!ours.contains(&other_fw("Hardware name:*opal:")));
         assert_eq!(theirs.last(), Some(&expect("reboot: Power down")));
         assert_eq!(s.timeout_for(true), 2 * s.timeout_for(false));
+    }
+
+    #[test]
+    fn conformance_scenarios_require_xive_and_no_deviation_from_opalite() {
+        let runs: Vec<&Scenario> = SCENARIOS
+            .iter()
+            .filter(|s| s.kernel == Kernel::Conformance)
+            .collect();
+        assert_eq!(runs.len(), 2);
+        for s in runs {
+            assert_eq!(s.smp, "4,cores=2,threads=2");
+            assert!(s.append.contains("conformance.require=xive"));
+            assert!(s.steps_for(false).contains(&opalite(" 0 deviations,")));
+            assert!(!s.steps_for(true).contains(&opalite(", 0 deviations,")));
+            assert!(s
+                .steps_for(true)
+                .contains(&expect("conformance: * passed, 0 failed,")));
+        }
     }
 
     #[test]

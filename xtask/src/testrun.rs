@@ -11,7 +11,7 @@ use crate::firmware;
 use crate::harness;
 use crate::initramfs;
 use crate::qemu::{Console, QemuConfig};
-use crate::scenarios::{Scenario, SCENARIOS};
+use crate::scenarios::{Kernel, Scenario, SCENARIOS};
 use crate::toolchain;
 use crate::util::{self, Context, Result};
 
@@ -44,8 +44,10 @@ impl Tally {
 /// Everything the scenarios share once set up.
 struct Bench {
     qemu: PathBuf,
-    kernel: PathBuf,
-    initrd: PathBuf,
+    /// Debian's kernel and the busybox initramfs, for [`Kernel::Linux`] scenarios.
+    linux: std::result::Result<(PathBuf, PathBuf), String>,
+    /// The conformance payload, for [`Kernel::Conformance`] scenarios.
+    payload: std::result::Result<PathBuf, String>,
 }
 
 /// Returns whether everything passed.
@@ -66,6 +68,10 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
         SCENARIOS.iter().filter(|s| opts.selects(s.name)).collect()
     };
     let want_build = !opts.host_only && opts.firmware.is_none();
+    let needs_payload = scenarios.iter().any(|s| s.kernel == Kernel::Conformance);
+    let needs_linux = scenarios.iter().any(|s| s.kernel == Kernel::Linux);
+    // `firmware::build` makes the payload too; with `--firmware` it is built on its own.
+    let mut payload: std::result::Result<PathBuf, String> = Err("not built".to_string());
     let firmware: std::result::Result<PathBuf, String> = match &opts.firmware {
         Some(path) if path.is_file() => Ok(path.clone()),
         Some(path) => Err(format!("{} does not exist", path.display())),
@@ -76,13 +82,28 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
                 "firmware-build",
                 built.as_ref().map(drop).map_err(Clone::clone),
             );
-            built.map_err(|_| "the firmware build failed".to_string())
+            match built {
+                Ok(b) => {
+                    payload = Ok(b.payload);
+                    Ok(b.image)
+                }
+                Err(_) => Err("the firmware build failed".to_string()),
+            }
         }
         None => Err("not built".to_string()),
     };
+    if opts.firmware.is_some() && needs_payload {
+        let log = logs.join("payload-build.log");
+        let built = payload_logged(opts.debug, &log);
+        tally.record(
+            "payload-build",
+            built.as_ref().map(drop).map_err(Clone::clone),
+        );
+        payload = built.map_err(|_| "the payload build failed".to_string());
+    }
 
     if !scenarios.is_empty() {
-        let bench = setup_bench(&root).map_err(|e| {
+        let bench = setup_bench(&root, needs_linux, payload).map_err(|e| {
             eprintln!("xtask: cannot prepare the QEMU runs: {e}");
             format!("setup failed: {e}")
         });
@@ -100,39 +121,76 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
     Ok(tally.failed == 0)
 }
 
-/// `cargo test` at the root: the workspace's default members, i.e. every host crate.
+/// `cargo test` at the root (the workspace's default members, i.e. every host crate),
+/// then the host half of the conformance payload, which is not a default member.
 fn host_unit_tests(root: &Path, log: &Path) -> std::result::Result<(), String> {
     eprintln!("xtask: cargo test (log: {})", rel(log));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let file = std::fs::File::create(log).map_err(|e| e.to_string())?;
-    let status = Command::new(cargo)
-        .arg("test")
-        .current_dir(root)
-        .stdout(file.try_clone().map_err(|e| e.to_string())?)
-        .stderr(file)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if status.success() {
-        return Ok(());
-    }
-    print_log_tail(log);
-    Err(format!("cargo test: {status}, log {}", rel(log)))
-}
-
-fn build_logged(debug: bool, log: &Path) -> std::result::Result<PathBuf, String> {
-    eprintln!("xtask: building the firmware (log: {})", rel(log));
-    let _ = std::fs::write(log, "");
-    match firmware::build(debug, firmware::Output::Log(log)) {
-        Ok(built) => Ok(built.image),
-        Err(e) => {
+    let runs: [&[&str]; 2] = [&["test"], &["test", "-p", "opal-conformance", "--lib"]];
+    for args in runs {
+        let status = Command::new(&cargo)
+            .args(args)
+            .current_dir(root)
+            .stdout(file.try_clone().map_err(|e| e.to_string())?)
+            .stderr(file.try_clone().map_err(|e| e.to_string())?)
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !status.success() {
             print_log_tail(log);
-            Err(format!("{e}; log {}", rel(log)))
+            return Err(format!(
+                "cargo {}: {status}, log {}",
+                args.join(" "),
+                rel(log)
+            ));
         }
     }
+    Ok(())
 }
 
-fn setup_bench(root: &Path) -> Result<Bench> {
+fn build_logged(debug: bool, log: &Path) -> std::result::Result<firmware::Built, String> {
+    eprintln!("xtask: building the firmware (log: {})", rel(log));
+    let _ = std::fs::write(log, "");
+    firmware::build(debug, firmware::Output::Log(log)).map_err(|e| {
+        print_log_tail(log);
+        format!("{e}; log {}", rel(log))
+    })
+}
+
+fn payload_logged(debug: bool, log: &Path) -> std::result::Result<PathBuf, String> {
+    eprintln!(
+        "xtask: building the conformance payload (log: {})",
+        rel(log)
+    );
+    let _ = std::fs::write(log, "");
+    firmware::build_payload(debug, firmware::Output::Log(log)).map_err(|e| {
+        print_log_tail(log);
+        format!("{e}; log {}", rel(log))
+    })
+}
+
+fn setup_bench(
+    root: &Path,
+    needs_linux: bool,
+    payload: std::result::Result<PathBuf, String>,
+) -> Result<Bench> {
     let qemu = toolchain::ensure_qemu()?;
+    let linux = if needs_linux {
+        prepare_linux(root).map_err(|e| {
+            eprintln!("xtask: cannot prepare Linux: {e}");
+            format!("setup failed: {e}")
+        })
+    } else {
+        Err("not prepared".to_string())
+    };
+    Ok(Bench {
+        qemu,
+        linux,
+        payload,
+    })
+}
+
+fn prepare_linux(root: &Path) -> Result<(PathBuf, PathBuf)> {
     let debian = DebCache::open()?;
     let kernel = debian
         .kernel()
@@ -142,11 +200,7 @@ fn setup_bench(root: &Path) -> Result<Bench> {
         .context("cannot get Debian's ppc64el busybox")?;
     let initrd = root.join(initramfs::IMAGE);
     initramfs::build(&busybox, &initrd)?;
-    Ok(Bench {
-        qemu,
-        kernel,
-        initrd,
-    })
+    Ok((kernel, initrd))
 }
 
 fn run_scenario(
@@ -156,13 +210,20 @@ fn run_scenario(
     other_firmware: bool,
     logs: &Path,
 ) -> std::result::Result<(), String> {
+    let (kernel, initrd) = match s.kernel {
+        Kernel::Linux => {
+            let (kernel, initrd) = bench.linux.clone()?;
+            (kernel, Some(initrd))
+        }
+        Kernel::Conformance => (bench.payload.clone()?, None),
+    };
     let config = QemuConfig {
         machine: s.machine,
         smp: Smp::parse(s.smp).map_err(|e| e.to_string())?,
         memory: "2G".to_string(),
         firmware: firmware.to_path_buf(),
-        kernel: bench.kernel.clone(),
-        initrd: bench.initrd.clone(),
+        kernel,
+        initrd,
         append: s.append.to_string(),
         gdb: false,
     };

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The payload's processor-level code: the entry point, the OPAL call trampoline and the
+//! timebase. This module and `opal.rs`/`arena.rs` are the only places with `unsafe`.
+//!
+//! Both skiboot and Opalite enter an OS payload the same way (opal-boot-contract.md §3.1,
+//! skiboot `core/init.c` `load_and_boot_kernel`): `hrfid` to the ELF entry with MSR =
+//! HV | SF, i.e. **big-endian, hypervisor, real mode** (IR = DR = 0), external interrupts
+//! and machine checks off, r3 = the device tree. We stay in that mode for the whole run,
+//! which is also the mode OPAL must be called in (the same section, "OPAL therefore
+//! starts in big-endian, real mode, hypervisor"): a little-endian OS switches endianness
+//! and translation off around every call (Linux's `__opal_call` does it with `hrfid`), but
+//! this payload is already there, so the trampoline is a plain `bctrl` and OPAL returns
+//! with `blr` (skiboot) to the LR we set.
+
+use core::arch::{asm, global_asm};
+
+global_asm!(
+    r#"
+    .section .text.entry, "ax", @progbits
+    .globl _start
+    .type _start, @function
+_start:
+    /* r3 = device tree (both firmwares); keep it in a non-volatile register. */
+    mr      31, 3
+    /* ELFv2: code compiled from Rust expects r2 = .TOC. at its local entry points
+     * (toolchain-notes.md); the image runs where it is linked, so absolute is right. */
+    lis     2, .TOC.@ha
+    addi    2, 2, .TOC.@l
+    /* QEMU copied the whole ELF file here, so BSS holds file bytes (symbols, debug
+     * info): clear it before any Rust static is used. */
+    lis     4, _bss_start@ha
+    addi    4, 4, _bss_start@l
+    lis     5, _bss_end@ha
+    addi    5, 5, _bss_end@l
+    li      0, 0
+1:  cmpld   4, 5
+    bge     2f
+    std     0, 0(4)
+    addi    4, 4, 8
+    b       1b
+2:  lis     1, _stack_top@ha
+    addi    1, 1, _stack_top@l
+    /* A minimal ELFv2 frame with a null back chain ends stack walks here. */
+    li      0, 0
+    stdu    0, -32(1)
+    mr      3, 31
+    bl      payload_main
+3:  b       3b
+
+    .section .text.park, "ax", @progbits
+    .globl secondary_park
+    .type secondary_park, @function
+    .p2align 4
+/* Where OPAL_START_CPU sends the threads this payload does not use (entered like the
+ * boot thread: big-endian hypervisor real mode, r3 = PIR). skiboot leaves threads that
+ * were never started spinning once the OS runs (opal-boot-contract.md §3.1 step 3), which
+ * on QEMU takes host CPU time from the thread doing the work. Here they sleep in stop0
+ * lite (PSSCR = 0: resume at the next instruction) with the decrementer pushed far out;
+ * with MSR[EE] = 0 nothing is ever delivered, a wakeup just loops. No stack, no TOC. */
+secondary_park:
+    li      0, 0
+    mtspr   855, 0
+1:  lis     0, 0x7fff
+    ori     0, 0, 0xffff
+    mtspr   22, 0
+    stop
+    b       1b
+
+    .section .text.opal_call, "ax", @progbits
+    .globl opal_call_raw
+    .type opal_call_raw, @function
+    .p2align 4
+/* u64 opal_call_raw(u64 token, const u64 args[8], u64 opal_base, u64 opal_entry)
+ *
+ * The OPAL calling convention (opal-boot-contract.md §3.2): r0 = token, r2 = OPAL base,
+ * r3..r10 = arguments, LR = where to return; OPAL preserves r1, r13..r31 and CR2..CR4 and
+ * clobbers r0, r2 and the volatile registers. Those are volatile for our caller too,
+ * except r2 (our TOC), which is saved in the caller's TOC slot and reloaded. */
+opal_call_raw:
+    mflr    0
+    std     0, 16(1)
+    std     2, 24(1)
+    stdu    1, -32(1)
+    mtctr   6
+    mr      0, 3
+    mr      2, 5
+    mr      11, 4
+    ld      3, 0(11)
+    ld      4, 8(11)
+    ld      5, 16(11)
+    ld      6, 24(11)
+    ld      7, 32(11)
+    ld      8, 40(11)
+    ld      9, 48(11)
+    ld      10, 56(11)
+    bctrl
+    addi    1, 1, 32
+    ld      2, 24(1)
+    ld      0, 16(1)
+    mtlr    0
+    blr
+"#
+);
+
+extern "C" {
+    /// The parking loop for unused threads (see the assembly above); never call it.
+    pub fn secondary_park() -> !;
+    /// See the assembly above. The caller must make sure every address among `args`
+    /// that the called token writes through is memory OPAL may write.
+    pub fn opal_call_raw(token: u64, args: *const [u64; 8], opal_base: u64, opal_entry: u64)
+        -> u64;
+}
+
+/// The timebase (SPR 268).
+pub fn mftb() -> u64 {
+    let tb: u64;
+    // SAFETY: reading the timebase has no side effects.
+    unsafe { asm!("mfspr {0}, 268", out(reg) tb, options(nomem, nostack, preserves_flags)) };
+    tb
+}
+
+/// This thread's PIR (SPR 1023, readable in hypervisor mode).
+pub fn pir() -> u32 {
+    let pir: u64;
+    // SAFETY: reading PIR has no side effects; we run in hypervisor mode.
+    unsafe { asm!("mfspr {0}, 1023", out(reg) pir, options(nomem, nostack, preserves_flags)) };
+    pir as u32
+}

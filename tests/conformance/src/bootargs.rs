@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Options from the kernel command line (`/chosen/bootargs`, QEMU's `-append`), so a
+//! scenario can state what it requires without rebuilding the payload:
+//!
+//! * `conformance.require=xive,opal` (or `all`): an area whose OPAL tokens are absent is a
+//!   failure instead of a skip;
+//! * `conformance.only=xive.queue,xive.vp`: run only the cases whose name contains one of
+//!   these strings;
+//! * `conformance.skip=xive.irq.exhaustion`: leave out the cases whose name contains one.
+//!
+//! Unknown words are ignored (the line may carry other programs' arguments).
+
+use crate::list::List;
+
+const MAX_ITEMS: usize = 16;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options<'a> {
+    pub require: List<&'a str, MAX_ITEMS>,
+    pub only: List<&'a str, MAX_ITEMS>,
+    pub skip: List<&'a str, MAX_ITEMS>,
+    /// Items that did not fit; reported so a long option is never half-applied silently.
+    pub dropped: usize,
+}
+
+impl<'a> Options<'a> {
+    pub fn parse(bootargs: &'a str) -> Self {
+        let mut o = Options::default();
+        for word in bootargs.split_ascii_whitespace() {
+            let Some((key, value)) = word.split_once('=') else {
+                continue;
+            };
+            let list = match key {
+                "conformance.require" => &mut o.require,
+                "conformance.only" => &mut o.only,
+                "conformance.skip" => &mut o.skip,
+                _ => continue,
+            };
+            for item in value.split(',').filter(|s| !s.is_empty()) {
+                if list.push(item).is_err() {
+                    o.dropped += 1;
+                }
+            }
+        }
+        o
+    }
+
+    /// Whether the scenario requires `area` (its absence is then a failure).
+    pub fn requires(&self, area: &str) -> bool {
+        self.require.iter().any(|r| *r == area || *r == "all")
+    }
+
+    /// Whether case `name` is selected by `only` and `skip`.
+    pub fn selects(&self, name: &str) -> bool {
+        let wanted = self.only.is_empty() || self.only.iter().any(|s| name.contains(s));
+        wanted && !self.skip.iter().any(|s| name.contains(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_options_and_ignores_the_rest() {
+        let o = Options::parse(
+            "console=hvc0 conformance.require=xive conformance.only=xive.queue,xive.vp quiet",
+        );
+        assert!(o.requires("xive"));
+        assert!(!o.requires("opal"));
+        assert!(o.selects("xive.queue.info"));
+        assert!(o.selects("xive.vp.info"));
+        assert!(!o.selects("xive.irq.exhaustion"));
+        let o = Options::parse("conformance.require=all conformance.skip=exhaustion");
+        assert!(o.requires("opal"));
+        assert!(o.selects("xive.queue.info"));
+        assert!(!o.selects("xive.irq.exhaustion"));
+        assert!(Options::parse("").selects("anything"));
+    }
+
+    #[test]
+    fn reports_items_that_did_not_fit() {
+        let many = format!("conformance.skip={}", vec!["x"; MAX_ITEMS + 2].join(","));
+        assert_eq!(Options::parse(&many).dropped, 2);
+    }
+}
