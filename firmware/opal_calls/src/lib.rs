@@ -70,6 +70,30 @@ pub(crate) mod testing {
                 xive: xive::XiveLock::new(None),
             }
         }
+        /// The same machine with a P9 or P10 XIVE (the caching model) behind the calls:
+        /// one chip, threads 0, 1, 4, 5, in the generation's boot mode.
+        pub fn with_xive(gen: ::xive::Gen) -> Self {
+            struct Bump(u64);
+            impl ::xive::TableMemory for Bump {
+                fn alloc(&mut self, size: u64, align: u64) -> Option<u64> {
+                    let base = (self.0 + align - 1) & !(align - 1);
+                    self.0 = base + size;
+                    Some(base)
+                }
+            }
+            let m = Self::new();
+            let mut hw = ::xive::model::Model::new(gen, &[0]);
+            let mut state =
+                ::xive::Xive::new(&mut hw, &mut Bump(0x3100_0000), &[0]).expect("xive tables");
+            for pir in [0, 1, 4, 5] {
+                state.add_thread(&mut hw, pir, 0).expect("thread");
+            }
+            *m.xive.lock() = Some(xive::XiveUnit {
+                state,
+                hw: alloc::boxed::Box::new(hw),
+            });
+            m
+        }
         pub fn ctx(&self) -> Ctx<'_> {
             Ctx {
                 mem: &self.mem,

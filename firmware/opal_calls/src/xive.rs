@@ -280,3 +280,155 @@ pub fn get_vp_state(cx: &Ctx<'_>, vp: u64, state: OsPtr<Be64>) -> OpalResult<()>
 pub fn exploitation_mode(cx: &Ctx<'_>) -> bool {
     with(cx, |x, _| Ok(x.mode() == xive::Mode::Exploitation)).unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::Machine;
+    use opal_api::token::*;
+    use xive::calls::queue_flags::{ALWAYS_NOTIFY, ENABLED};
+    use xive::Gen;
+
+    /// Out-parameters in the fake RAM (1 MiB; firmware at 0x8_0000..0x9_0000).
+    const OUT: u64 = 0x1000;
+    const QPAGE: u64 = 0x1_0000;
+    const FIRMWARE: u64 = 0x8_0000;
+
+    #[test]
+    fn irq_exhaustion_is_minus_10_in_r3_never_a_32_bit_marker() {
+        for (gen, limit) in [(Gen::P9, 1i64 << 24), (Gen::P10, 1 << 28)] {
+            let m = Machine::with_xive(gen);
+            assert_eq!(m.call(OPAL_XIVE_RESET, &[1]), 0);
+            let mut last = 0;
+            let r3 = loop {
+                let r = m.call(OPAL_XIVE_ALLOCATE_IRQ, &[0]);
+                if r < 0 {
+                    break r;
+                }
+                assert!(r >= 0x10 && r < limit, "girq {r:#x}");
+                last = r;
+            };
+            assert_eq!(r3, -10, "OPAL_RESOURCE as a signed 64-bit value");
+            assert_ne!(r3 as u64, 0xffff_ffff);
+            // ANY_CHIP too, and the allocator still works after a free.
+            assert_eq!(m.call(OPAL_XIVE_ALLOCATE_IRQ, &[0xffff_ffff]), -10);
+            assert_eq!(m.call(OPAL_XIVE_FREE_IRQ, &[last as u64]), 0);
+            assert_eq!(m.call(OPAL_XIVE_ALLOCATE_IRQ, &[0xffff_ffff]), last);
+        }
+    }
+
+    #[test]
+    fn queue_state_round_trips_big_endian_through_the_table() {
+        for gen in [Gen::P9, Gen::P10] {
+            let m = Machine::with_xive(gen);
+            assert_eq!(m.call(OPAL_XIVE_RESET, &[1]), 0);
+            assert_eq!(
+                m.call(
+                    OPAL_XIVE_SET_QUEUE_INFO,
+                    &[4, 7, QPAGE, 16, ENABLED | ALWAYS_NOTIFY]
+                ),
+                0
+            );
+            assert_eq!(m.call(OPAL_XIVE_GET_QUEUE_STATE, &[4, 7, OUT, OUT + 4]), 0);
+            assert_eq!(
+                m.mem.peek(OUT, 8),
+                [0, 0, 0, 1, 0, 0, 0, 0],
+                "(1, 0) big-endian"
+            );
+            assert_eq!(m.call(OPAL_XIVE_SET_QUEUE_STATE, &[4, 7, 0, 0x1234]), 0);
+            assert_eq!(m.call(OPAL_XIVE_GET_QUEUE_STATE, &[4, 7, OUT, OUT + 4]), 0);
+            assert_eq!(m.mem.peek(OUT, 8), [0, 0, 0, 0, 0, 0, 0x12, 0x34]);
+            // Required outputs: NULL, and a pointer into the firmware, are PARAMETER and
+            // write nothing.
+            m.mem.poke(OUT, &[0xAA; 8]);
+            assert_eq!(m.call(OPAL_XIVE_GET_QUEUE_STATE, &[4, 7, 0, OUT]), -1);
+            assert_eq!(
+                m.call(OPAL_XIVE_GET_QUEUE_STATE, &[4, 7, OUT, FIRMWARE]),
+                -1
+            );
+            assert_eq!(m.mem.peek(OUT, 8), [0xAA; 8]);
+            // The queue page must be OS RAM.
+            assert_eq!(
+                m.call(OPAL_XIVE_SET_QUEUE_INFO, &[4, 6, FIRMWARE, 16, ENABLED]),
+                -1
+            );
+            assert_eq!(
+                m.call(OPAL_XIVE_SET_QUEUE_INFO, &[4, 6, 0x4000_0000, 16, ENABLED]),
+                -1
+            );
+            // Disabled queue: WRONG_STATE.
+            assert_eq!(m.call(OPAL_XIVE_SET_QUEUE_INFO, &[4, 7, 0, 0, 0]), 0);
+            assert_eq!(
+                m.call(OPAL_XIVE_GET_QUEUE_STATE, &[4, 7, OUT, OUT + 4]),
+                -14
+            );
+            assert_eq!(m.call(OPAL_XIVE_SET_QUEUE_STATE, &[4, 7, 1, 0]), -14);
+        }
+    }
+
+    #[test]
+    fn optional_outputs_may_be_null() {
+        let m = Machine::with_xive(Gen::P9);
+        assert_eq!(m.call(OPAL_XIVE_RESET, &[1]), 0);
+        assert_eq!(
+            m.call(OPAL_XIVE_SET_QUEUE_INFO, &[1, 3, QPAGE, 12, ENABLED]),
+            0
+        );
+        // Only qflags and the escalation girq asked for.
+        m.mem.poke(OUT, &[0xAA; 16]);
+        assert_eq!(
+            m.call(OPAL_XIVE_GET_QUEUE_INFO, &[1, 3, 0, 0, 0, OUT + 8, OUT]),
+            0
+        );
+        assert_eq!(m.mem.peek_be64(OUT), ENABLED);
+        assert_eq!(
+            m.mem.peek(OUT + 8, 4),
+            [0x01, 0x00, 0x00, 0x13],
+            "escalation girq of END 0x13"
+        );
+        assert_eq!(m.mem.peek(OUT + 12, 4), [0xAA; 4]);
+        // GET_IRQ_INFO needs its flags pointer.
+        let girq = m.call(OPAL_XIVE_ALLOCATE_IRQ, &[0]) as u64;
+        assert_eq!(m.call(OPAL_XIVE_GET_IRQ_INFO, &[girq, 0, OUT, 0, 0, 0]), -1);
+        assert_eq!(m.call(OPAL_XIVE_GET_IRQ_INFO, &[girq, OUT, 0, 0, 0, 0]), 0);
+        assert_eq!(m.mem.peek_be64(OUT), 1, "TRIGGER_PAGE");
+        // GET_IRQ_CONFIG's prio is one byte.
+        assert_eq!(m.call(OPAL_XIVE_SET_IRQ_CONFIG, &[girq, 1, 3, 0x77]), 0);
+        m.mem.poke(OUT, &[0xAA; 16]);
+        assert_eq!(
+            m.call(OPAL_XIVE_GET_IRQ_CONFIG, &[girq, OUT, OUT + 8, OUT + 12]),
+            0
+        );
+        assert_eq!(
+            m.mem.peek(OUT, 16),
+            [0, 0, 0, 0, 0, 0, 0, 1, 3, 0xAA, 0xAA, 0xAA, 0, 0, 0, 0x77]
+        );
+    }
+
+    #[test]
+    fn xics_calls_stop_in_exploitation_mode() {
+        let m = Machine::with_xive(Gen::P9);
+        assert_eq!(
+            m.call(OPAL_INT_SET_CPPR, &[0xff]),
+            0,
+            "emulation mode at boot"
+        );
+        assert_eq!(m.call(OPAL_XIVE_RESET, &[1]), 0);
+        assert_eq!(m.call(OPAL_INT_SET_CPPR, &[0xff]), -14);
+        assert_eq!(m.call(OPAL_INT_GET_XIRR, &[OUT, 0]), -14);
+        assert_eq!(m.call(OPAL_XIVE_RESET, &[0]), 0);
+        assert_eq!(m.call(OPAL_INT_SET_CPPR, &[0xff]), 0);
+        let p10 = Machine::with_xive(Gen::P10);
+        assert_eq!(
+            p10.call(OPAL_INT_SET_CPPR, &[0xff]),
+            -14,
+            "no XICS emulation on P10"
+        );
+    }
+
+    #[test]
+    fn without_xive_the_calls_say_unsupported() {
+        let m = Machine::new();
+        assert_eq!(m.call(OPAL_XIVE_RESET, &[1]), -7);
+        assert_eq!(m.call(OPAL_INT_SET_CPPR, &[0xff]), 0);
+    }
+}
