@@ -112,16 +112,16 @@ fn firmware_sources(
         .filter(|c| c.psi_pcba.is_some() && c.xive_pcba.is_some())
     {
         let bars = xive::phys_map::bars(gen, chip.chip_id);
-        let girq = match state.add_hw_source(
-            hw,
-            chip.chip_id,
-            xive::psi::PSI_SOURCE_COUNT,
-            xive::psi::PSI_GIRQ_ALIGN,
-            bars.psi_esb,
-            xive::psi::esb_shift(gen),
-            true,
-            false,
-        ) {
+        // 14 level-sensitive sources with one 4 KiB (P9) or 64 KiB (P10) ESB page each.
+        let unit = xive::state::HwSource {
+            first: 0,
+            count: xive::psi::PSI_SOURCE_COUNT,
+            esb_base: bars.psi_esb,
+            esb_shift: xive::psi::esb_shift(gen),
+            lsi: true,
+            two_pages: false,
+        };
+        let girq = match state.add_hw_source(hw, chip.chip_id, xive::psi::PSI_GIRQ_ALIGN, unit) {
             Ok(g) => g,
             Err(e) => {
                 log::error!("PSI[0x{:03x}]: no interrupt numbers: {:?}", chip.chip_id, e);

@@ -770,6 +770,9 @@ pub struct Model {
     routing_changed: BTreeSet<u8>,
 
     events: Vec<RouterEvent>,
+    /// Hardware units' ESB pages: (base, pages, page shift), and their PQ bits by page.
+    device_esbs: Vec<(u64, u32, u32)>,
+    device_pq: BTreeMap<u64, u8>,
     /// Interior mutability: `read64` takes `&self` and still records stale reads.
     violations: RefCell<Vec<Violation>>,
 }
@@ -799,6 +802,8 @@ impl Model {
             kills: BTreeMap::new(),
             routing_changed: BTreeSet::new(),
             events: Vec::new(),
+            device_esbs: Vec::new(),
+            device_pq: BTreeMap::new(),
             violations: RefCell::new(Vec::new()),
         };
         if chips.len() > 16 {
@@ -808,6 +813,43 @@ impl Model {
             );
         }
         model
+    }
+
+    /// Declares the ESB pages of a hardware unit (a PSI bridge, a PHB): `count` pages of
+    /// 2^`shift` bytes from `base`, each one source whose PQ starts at 01 (off). The model
+    /// runs their PQ state machine for loads (no routing: a unit triggers through the
+    /// notify port, see [`Model::route`]).
+    pub fn add_device_esbs(&mut self, base: u64, count: u32, shift: u32) {
+        self.device_esbs.push((base, count, shift));
+    }
+
+    /// PQ of the device source whose ESB page holds `addr` (01 if never touched).
+    pub fn device_pq(&self, addr: u64) -> Option<u8> {
+        self.device_esb_page(addr)
+            .map(|p| *self.device_pq.get(&p).unwrap_or(&0b01))
+    }
+
+    fn device_esb_page(&self, addr: u64) -> Option<u64> {
+        self.device_esbs.iter().find_map(|&(base, count, shift)| {
+            let end = base + (u64::from(count) << shift);
+            (addr >= base && addr < end).then(|| addr & !((1u64 << shift) - 1))
+        })
+    }
+
+    /// The management offsets of xive.md §6.2 on a device source (LSI: a load EOI
+    /// clears P).
+    fn device_esb_load(&mut self, page: u64, offset: u64) -> u64 {
+        let old = *self.device_pq.get(&page).unwrap_or(&0b01);
+        let new = match offset & 0xf00 {
+            0x800 => old,
+            0xc00 => 0b00,
+            0xd00 => 0b01,
+            0xe00 => 0b10,
+            0xf00 => 0b11,
+            _ => old & 0b01,
+        };
+        self.device_pq.insert(page, new);
+        u64::from(old)
     }
 
     /// One chip (id 0), block 0.
@@ -2053,6 +2095,9 @@ impl Controller for Model {
     }
 
     fn esb_load(&mut self, addr: u64) -> u64 {
+        if let Some(page) = self.device_esb_page(addr) {
+            return self.device_esb_load(page, addr & 0xfff);
+        }
         match self.decode_esb(addr) {
             Some(EsbTarget::Ipi {
                 blk,

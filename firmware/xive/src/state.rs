@@ -317,20 +317,24 @@ impl Xive {
         let _ = self.write_nvt(hw, t.blk, ids::hw_vp_index(t.pir), &nvt, true);
     }
 
-    /// Reserves `count` sources (aligned to `align`) of `chip_id`'s block for a hardware
-    /// unit whose ESBs are at `esb_base`; they start valid and masked. Returns the first
-    /// girq.
+    /// Reserves sources of `chip_id`'s block for the hardware unit `unit` describes (its
+    /// `first` is ignored: the allocator chooses); they start valid and masked. Returns
+    /// the first girq.
     pub fn add_hw_source(
         &mut self,
         hw: &mut dyn Controller,
         chip_id: u32,
-        count: u32,
         align: u32,
-        esb_base: u64,
-        esb_shift: u32,
-        lsi: bool,
-        two_pages: bool,
+        unit: HwSource,
     ) -> Result<u32, InitError> {
+        let HwSource {
+            count,
+            esb_base,
+            esb_shift,
+            lsi,
+            two_pages,
+            ..
+        } = unit;
         let gen = self.gen;
         let blk = self
             .block_of_chip(chip_id)

@@ -779,3 +779,50 @@ fn busy_from_the_cache_watch_is_retried_for_synchronous_updates() {
     m.inject_busy(0);
     m.assert_coherent();
 }
+
+#[test]
+fn hardware_sources_report_their_own_esbs_and_are_masked_by_reset() {
+    for gen in GENS {
+        let (mut x, mut m) = boot(gen, &[0]);
+        let unit = crate::state::HwSource {
+            first: 0,
+            count: 14,
+            esb_base: 0x0006_0302_031c_0000,
+            esb_shift: 12,
+            lsi: true,
+            two_pages: false,
+        };
+        m.add_device_esbs(unit.esb_base, unit.count, unit.esb_shift);
+        let first = x.add_hw_source(&mut m, 0, 16, unit).unwrap();
+        assert_eq!(first, ids::SOURCES - 16, "carved from the top, 16-aligned");
+        assert_eq!(x.reset(&mut m, 1), Ok(()));
+        let info = x.get_irq_info(&m, first + 8).unwrap();
+        assert_eq!(info.flags, crate::calls::irq_flags::LSI);
+        assert_eq!(
+            (info.eoi_page, info.trig_page, info.esb_shift),
+            (0x0006_0302_031c_8000, 0, 12)
+        );
+        assert_eq!(
+            x.hw_source(first + 8).map(|(b, _, off)| (b, off)),
+            Some((0, 8))
+        );
+        assert_eq!(x.hw_source(first + 14), None);
+        // Linux routes it; RESET masks it again.
+        assert_eq!(x.set_irq_config(&mut m, first + 8, 0, 7, first + 8), Ok(()));
+        assert_eq!(x.get_irq_config(&mut m, first + 8).map(|c| c.prio), Ok(7));
+        m.esb_load(info.eoi_page + 0xc00); // the OS unmasks it at its ESB
+        assert_eq!(x.reset(&mut m, 1), Ok(()));
+        assert_eq!(
+            m.device_pq(info.eoi_page),
+            Some(0b01),
+            "RESET turned the source off"
+        );
+        assert_eq!(
+            x.get_irq_config(&mut m, first + 8).map(|c| c.prio),
+            Ok(PRIO_MASKED)
+        );
+        // Not a runtime IRQ: FREE_IRQ refuses it.
+        assert_eq!(x.free_irq(&mut m, first + 8), Err(OpalError::Parameter));
+        m.assert_coherent();
+    }
+}
