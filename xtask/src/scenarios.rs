@@ -147,6 +147,16 @@ const XIVE_NATIVE: &[Step] = &[
     expect("reboot: Power down"),
 ];
 
+/// Two chips: two XIVE blocks reaching each other through forward VSDs, VP allocations
+/// spanning both (block-group mode), a PSI bridge per chip.
+const BOOT_TWO_CHIPS: &[Step] = &[
+    opalite("XIVE: 2 block(s), 8 threads"),
+    expect("xive: Interrupt handling initialized with native backend"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-CPUS=8 "),
+    expect("reboot: Power down"),
+];
+
 const POWEROFF: &str = "console=hvc0 opalite.test=poweroff";
 
 /// The conformance payload's run: every case passes (a DEVIATION, an answer that matches
@@ -217,6 +227,16 @@ pub const SCENARIOS: &[Scenario] = &[
         kernel: Kernel::Linux,
         append: "console=hvc0 opalite.test=shell-echo",
         steps: SHELL_ECHO,
+        forbidden: FORBIDDEN,
+        timeout: 120,
+    },
+        Scenario {
+        name: "boot-powernv9-2chips-smp8",
+        machine: Machine::Powernv9,
+        smp: "8,sockets=2,cores=2,threads=2",
+        kernel: Kernel::Linux,
+        append: POWEROFF,
+        steps: BOOT_TWO_CHIPS,
         forbidden: FORBIDDEN,
         timeout: 120,
     },
