@@ -42,26 +42,51 @@ const _: () = assert!(STACKS_BASE + (MAX_CPUS as u64) * STACK_SIZE < 0x4000_0000
 const _: () = assert!(EMERGENCY_STACK_TOP < STACK_SIZE / 2);
 
 /// Firmware memory handed out once at boot, after the per-CPU regions: the XIVE tables.
-/// Everything below `end()` is reserved from the OS.
+/// Everything below `end()` is reserved from the OS. Space skipped to align a large table
+/// (the 2 MiB EAS table) is kept and handed out to later, smaller requests.
 pub struct BootArena {
     next: u64,
+    /// Skipped ranges (start, end), at most a few.
+    holes: [(u64, u64); 4],
 }
 
-/// The arena never reaches past this (QEMU's smallest powernv RAM is 1 GiB... and the
-/// kernel loads below OPAL_BASE).
+/// The arena never reaches past this (the kernel loads below OPAL_BASE, and QEMU's
+/// smallest powernv RAM is far above).
 const ARENA_LIMIT: u64 = 0x4000_0000;
+
+const fn align_up(v: u64, align: u64) -> Option<u64> {
+    match v.checked_add(align - 1) {
+        Some(x) => Some(x & !(align - 1)),
+        None => None,
+    }
+}
 
 impl BootArena {
     pub const fn new(start: u64) -> Self {
-        Self { next: start }
+        Self {
+            next: start,
+            holes: [(0, 0); 4],
+        }
     }
 
     /// `size` bytes aligned to `align` (a power of two).
     pub fn alloc(&mut self, size: u64, align: u64) -> Option<u64> {
-        let base = self.next.checked_add(align - 1)? & !(align - 1);
+        for hole in self.holes.iter_mut() {
+            let base = align_up(hole.0, align)?;
+            if base + size <= hole.1 {
+                hole.0 = base + size;
+                return Some(base);
+            }
+        }
+        let base = align_up(self.next, align)?;
         let end = base.checked_add(size)?;
         if end > ARENA_LIMIT {
             return None;
+        }
+        if base > self.next {
+            if let Some(free) = self.holes.iter_mut().find(|h| h.0 >= h.1) {
+                *free = (self.next, base);
+            }
         }
         self.next = end;
         Some(base)
