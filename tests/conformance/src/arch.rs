@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //! The payload's processor-level code: the entry point, the OPAL call trampoline and the
-//! timebase. This module and `opal.rs`/`arena.rs` are the only places with `unsafe`.
+//! timebase, and cache-inhibited MMIO. This module and `opal.rs`/`arena.rs` hold the
+//! `unsafe` code; the ESB accesses in `areas/xive/delivery.rs` call its MMIO helpers.
 //!
 //! Both skiboot and Opalite enter an OS payload the same way (opal-boot-contract.md §3.1,
 //! skiboot `core/init.c` `load_and_boot_kernel`): `hrfid` to the ELF entry with MSR =
@@ -125,4 +126,40 @@ pub fn pir() -> u32 {
     // SAFETY: reading PIR has no side effects; we run in hypervisor mode.
     unsafe { asm!("mfspr {0}, 1023", out(reg) pir, options(nomem, nostack, preserves_flags)) };
     pir as u32
+}
+
+/// A cache-inhibited 8-byte MMIO access, the way an ESB page must be touched (xive.md
+/// §6.2). The payload runs in real mode, where an ordinary load or store is a cacheable
+/// access; `ldcix`/`stdcix` are the cache-inhibited forms for hypervisor real mode. Both
+/// are preceded by `sync`, so every earlier store (a queue page zeroed, an OPAL call's
+/// table writes) is visible before the access reaches the device.
+///
+/// # Safety
+/// `addr` must be an 8-byte aligned MMIO address where the access is allowed: a page the
+/// firmware reported for this purpose (e.g. `OPAL_XIVE_GET_IRQ_INFO`'s trigger or EOI
+/// page) and an offset the specification defines for it.
+pub unsafe fn ci_load64(addr: u64) -> u64 {
+    let value: u64;
+    // SAFETY: passed on to the caller; ldcix touches only `addr`.
+    unsafe { asm!("sync", "ldcix {0}, 0, {1}", out(reg) value, in(reg) addr, options(nostack)) };
+    value
+}
+
+/// The store counterpart of [`ci_load64`], followed by `sync` so the store has reached
+/// the device before the caller looks at its effects.
+///
+/// # Safety
+/// As [`ci_load64`].
+pub unsafe fn ci_store64(addr: u64, value: u64) {
+    // SAFETY: passed on to the caller; stdcix writes only `addr`.
+    unsafe {
+        asm!("sync", "stdcix {0}, 0, {1}", "sync", in(reg) value, in(reg) addr, options(nostack))
+    };
+}
+
+/// `sync` (hwsync): orders this thread's accesses against what devices and other threads
+/// wrote to memory, before the payload reads memory a device writes (a XIVE queue).
+pub fn sync() {
+    // SAFETY: a barrier has no other effect.
+    unsafe { asm!("sync", options(nostack, preserves_flags)) };
 }

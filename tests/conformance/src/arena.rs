@@ -61,6 +61,22 @@ impl Arena {
         Ok(addr)
     }
 
+    /// The big-endian `u32` at `addr`, read from memory (not from a value the compiler
+    /// kept): how the payload looks at what a device or OPAL wrote into a page it was
+    /// given, e.g. a XIVE event queue. `None` unless `addr` is 4-byte aligned and inside
+    /// what the arena has handed out since its last reset.
+    pub fn read_be32(&self, addr: u64) -> Option<u32> {
+        let end = addr.checked_add(4)?;
+        if addr % 4 != 0 || addr < self.range.start || end > self.next {
+            return None;
+        }
+        // SAFETY: an aligned word inside an arena allocation; arena memory is RAM only the
+        // payload and the firmware it was given to access (see `new`).
+        Some(u32::from_be(unsafe {
+            core::ptr::read_volatile(addr as *const u32)
+        }))
+    }
+
     /// A zeroed bitmap of `bits` bits.
     pub fn bitmap(&mut self, bits: u64) -> CaseResult<Bitmap> {
         let words = bits.div_ceil(64);

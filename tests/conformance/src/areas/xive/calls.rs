@@ -212,3 +212,42 @@ pub fn set_queue_state(cx: &Ctx, vp: u64, prio: u32, toggle: u32, index: u32) ->
     let args = [vp, u64::from(prio), u64::from(toggle), u64::from(index)];
     call(cx, OPAL_XIVE_SET_QUEUE_STATE, &args)
 }
+
+/// The outputs of `GET_IRQ_INFO`: flags is required (§13.3), the rest optional.
+pub struct IrqInfoOut {
+    pub flags: Out64,
+    pub eoi_page: Option<Out64>,
+    pub trig_page: Option<Out64>,
+    pub esb_shift: Option<Out32>,
+    pub src_chip: Option<Out32>,
+}
+
+impl IrqInfoOut {
+    /// Every output requested.
+    pub fn all() -> Self {
+        IrqInfoOut {
+            flags: Out::new(),
+            eoi_page: Some(Out::new()),
+            trig_page: Some(Out::new()),
+            esb_shift: Some(Out::new()),
+            src_chip: Some(Out::new()),
+        }
+    }
+}
+
+pub fn get_irq_info(cx: &Ctx, girq: u64, out: &mut IrqInfoOut) -> CaseResult<Ret> {
+    let args = [
+        girq,
+        out.flags.addr(),
+        ptr(out.eoi_page.as_mut()),
+        ptr(out.trig_page.as_mut()),
+        ptr(out.esb_shift.as_mut()),
+        ptr(out.src_chip.as_mut()),
+    ];
+    call(cx, OPAL_XIVE_GET_IRQ_INFO, &args)
+}
+
+pub fn set_irq_config(cx: &Ctx, girq: u64, vp: u64, prio: u8, lirq: u32) -> CaseResult<Ret> {
+    let args = [girq, vp, u64::from(prio), u64::from(lirq)];
+    call(cx, OPAL_XIVE_SET_IRQ_CONFIG, &args)
+}

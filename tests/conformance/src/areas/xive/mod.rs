@@ -11,6 +11,7 @@
 //! mode (§11.5), VP space and table geometry differ (§5.3, §11.3), CAM lines differ.
 
 mod calls;
+mod delivery;
 mod irq;
 mod queue;
 mod reset;
@@ -145,6 +146,26 @@ pub static AREA: Area = Area {
         Case {
             name: "xive.irq.alloc_free",
             run: irq::alloc_free,
+        },
+        Case {
+            name: "xive.delivery.enqueue",
+            run: delivery::enqueue,
+        },
+        Case {
+            name: "xive.delivery.wrap",
+            run: delivery::wrap,
+        },
+        Case {
+            name: "xive.delivery.restore_state",
+            run: delivery::restore_state,
+        },
+        Case {
+            name: "xive.delivery.masked",
+            run: delivery::masked,
+        },
+        Case {
+            name: "xive.delivery.other_thread",
+            run: delivery::other_thread,
         },
         Case {
             name: "xive.irq.exhaustion",
