@@ -110,7 +110,7 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
 
     let mut arena = layout::BootArena::new(layout::runtime_end(ncpus));
     let xive = interrupts::init(&tree, &inv, &mut arena);
-        let runtime_end = arena.end();
+    let runtime_end = arena.end();
     log::info!(target: "opalite::init",
         "{} KiB reserved from the OS at {:#x}",
         (runtime_end - layout::OPAL_BASE) >> 10,

@@ -230,7 +230,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN,
         timeout: 120,
     },
-        Scenario {
+    Scenario {
         name: "boot-powernv9-2chips-smp8",
         machine: Machine::Powernv9,
         smp: "8,sockets=2,cores=2,threads=2",

@@ -109,13 +109,23 @@ pub fn check_token(token: u64) -> bool {
 }
 
 /// `OPAL_CHECK_TOKEN(u64 token)`: `OPAL_TOKEN_PRESENT` (1) or `OPAL_TOKEN_ABSENT` (0).
-fn check_token_call(_cx: &Ctx<'_>, tok: u64) -> OpalResult<Value> {
-    let answer = if check_token(tok) {
+fn check_token_call(cx: &Ctx<'_>, tok: u64) -> OpalResult<Value> {
+    let answer = if check_token(tok) && !absent_on_this_machine(cx, tok) {
         opal_api::OPAL_TOKEN_PRESENT
     } else {
         opal_api::OPAL_TOKEN_ABSENT
     };
     Value::new(answer).ok_or(OpalError::InternalError)
+}
+
+/// Calls in the table that this machine does not have: POWER10's XIVE2 has no XICS
+/// emulation, so there the XICS calls are absent (skiboot does not register them either)
+/// rather than present and always WRONG_STATE.
+fn absent_on_this_machine(cx: &Ctx<'_>, token: u64) -> bool {
+    matches!(
+        token,
+        token::OPAL_INT_GET_XIRR | token::OPAL_INT_SET_CPPR | token::OPAL_INT_EOI
+    ) && crate::xive::generation(cx) == Some(::xive::Gen::P10)
 }
 
 /// Calls a CPU may make while it is already inside OPAL (an NMI or machine check taken
@@ -140,8 +150,8 @@ pub fn allowed_when_reentered(token: u64) -> bool {
 /// Runs the handler for `token`. Unknown tokens get `OPAL_PARAMETER`, as in skiboot.
 pub fn dispatch(cx: &Ctx<'_>, token: u64, regs: &[u64; 8]) -> OpalRet {
     match TABLE.get(token as usize).copied().flatten() {
-        Some(entry) => (entry.shim)(cx, regs),
-        None => {
+        Some(entry) if !absent_on_this_machine(cx, token) => (entry.shim)(cx, regs),
+        _ => {
             log::error!("OPAL: Called with bad token {} !", token as i64);
             OpalRet::err(OpalError::Parameter)
         }
