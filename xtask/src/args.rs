@@ -41,6 +41,14 @@ Commands:
         --append STR       more payload options, e.g. conformance.only=xive.queue
         --timeout SECS     kill QEMU after this long (default 600)
         --debug            build without --release
+  bench [options]
+      Opalite against Debian's skiboot (/usr/share/qemu/skiboot.lid) in the same run:
+      firmware boot, OPAL call cost, reserved memory, power-off (QEMU -icount shift=0 for
+      guest-time figures), image size, scaling over threads and chips, Linux end-to-end
+      wall clock. Prints a table with Opalite/skiboot ratios; writes target/bench.json.
+        --quick            powernv9/10 at 1 and 4 threads only, no scaling, no Linux
+        --no-linux         everything but the Linux end-to-end boots
+        --runs N           Linux boots per firmware and thread count (default 3)
   help
 ";
 
@@ -188,11 +196,19 @@ impl ConformanceOpts {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub struct BenchOpts {
+    pub quick: bool,
+    pub no_linux: bool,
+    pub runs: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
     Build { debug: bool },
     Run(RunOpts),
     Test(TestOpts),
     Conformance(ConformanceOpts),
+    Bench(BenchOpts),
     Help,
 }
 
@@ -246,6 +262,7 @@ pub fn parse(argv: Vec<String>) -> Result<Cmd> {
         "run" => parse_run(&mut args).map(Cmd::Run),
         "test" => parse_test(&mut args).map(Cmd::Test),
         "conformance" => parse_conformance(&mut args).map(Cmd::Conformance),
+        "bench" => parse_bench(&mut args).map(Cmd::Bench),
         "help" | "-h" | "--help" => Ok(Cmd::Help),
         other => bail!("unknown command `{other}`\n\n{USAGE}"),
     }
@@ -305,6 +322,35 @@ fn parse_test(args: &mut Args) -> Result<TestOpts> {
     }
     if o.host_only && o.qemu_only {
         bail!("--host-only and --qemu-only exclude each other");
+    }
+    Ok(o)
+}
+
+fn parse_bench(args: &mut Args) -> Result<BenchOpts> {
+    let mut o = BenchOpts {
+        quick: false,
+        no_linux: false,
+        runs: 3,
+    };
+    while let Some((opt, inline)) = args.next_opt() {
+        match opt.as_str() {
+            "--quick" => {
+                no_value(&opt, &inline)?;
+                o.quick = true
+            }
+            "--no-linux" => {
+                no_value(&opt, &inline)?;
+                o.no_linux = true
+            }
+            "--runs" => {
+                let v = args.value(&opt, inline)?;
+                o.runs = match v.parse() {
+                    Ok(n) if n > 0 => n,
+                    _ => bail!("--runs needs a positive number, not `{v}`"),
+                };
+            }
+            _ => bail!("unknown option `{opt}` for bench\n\n{USAGE}"),
+        }
     }
     Ok(o)
 }

@@ -2,6 +2,7 @@
 //! and run the tests. See `cargo xtask help`.
 
 mod args;
+mod bench;
 mod conformance;
 mod debian;
 mod firmware;
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         Cmd::Run(opts) => run(&opts).map(|()| true),
         Cmd::Test(opts) => testrun::run(&opts),
         Cmd::Conformance(opts) => conformance::run(&opts),
+        Cmd::Bench(opts) => bench::run(&opts),
     });
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -13,6 +13,7 @@
 mod arch;
 mod areas;
 mod arena;
+mod bench;
 mod opal;
 mod runner;
 
@@ -41,7 +42,7 @@ extern "C" {
 }
 
 #[no_mangle]
-extern "C" fn payload_main(fdt_addr: u64) -> ! {
+extern "C" fn payload_main(fdt_addr: u64, entry_tb: u64) -> ! {
     // SAFETY: both firmwares pass the device tree's real address in r3; we are in real
     // mode, so it is a valid pointer, and its header bounds the rest (checked below).
     let blob: &'static [u8] = unsafe {
@@ -63,6 +64,11 @@ extern "C" fn payload_main(fdt_addr: u64) -> ! {
     let opts = Options::parse(sys.bootargs);
     banner(&mut con, &tree, &sys, &opts);
     park_secondaries(&opal, &mut con, &sys);
+    if bench::requested(sys.bootargs) {
+        bench::run(&opal, &mut con, &sys, entry_tb);
+        bench::mark_power_off(&mut con);
+        finish(&opal, &mut con)
+    }
 
     let payload_end = core::ptr::addr_of!(_payload_end) as u64;
     let mut taken: List<Range, 72> = List::new();

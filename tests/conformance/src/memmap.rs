@@ -69,9 +69,37 @@ pub fn largest_free<const R: usize, const T: usize>(
     best
 }
 
+/// How many bytes the union of `ranges` covers: firmwares list the same reservation more
+/// than once (skiboot puts each in `/reserved-memory` and in `reserved-ranges`).
+pub fn covered_bytes<const N: usize>(ranges: &List<Range, N>) -> u64 {
+    let mut sorted = *ranges;
+    sorted.as_mut_slice().sort_unstable_by_key(|r| r.start);
+    let (mut total, mut reach) = (0u64, 0u64);
+    for r in sorted.iter() {
+        let start = r.start.max(reach);
+        if r.end > start {
+            total += r.end - start;
+        }
+        reach = reach.max(r.end);
+    }
+    total
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn covered_bytes_counts_overlaps_once() {
+        let r: List<Range, 8> = list(&[
+            (0x3000_0000, 0x3300_0000),
+            (0x1000, 0x2000),
+            (0x3000_0000, 0x3100_0000),
+            (0x3200_0000, 0x3400_0000),
+        ]);
+        assert_eq!(covered_bytes(&r), 0x1000 + 0x400_0000);
+        assert_eq!(covered_bytes(&List::<Range, 1>::new()), 0);
+    }
 
     fn list<const N: usize>(items: &[(u64, u64)]) -> List<Range, N> {
         let mut l = List::new();

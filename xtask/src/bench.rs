@@ -1,0 +1,572 @@
+//! `cargo xtask bench`: Opalite against Debian's skiboot, side by side, in the same run on
+//! the same QEMU. Firmware-only figures come from the conformance payload's bench mode
+//! (`conformance.bench`, tests/conformance/src/bench.rs) run under `-icount shift=0`: guest
+//! time is one nanosecond per instruction, so they do not move with host load. The Linux
+//! end-to-end figures are plain multi-threaded TCG wall clock (what a developer feels).
+//! Prints a table and writes target/bench.json. Not part of `cargo xtask test`.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::args::{BenchOpts, Machine, Smp};
+use crate::debian;
+use crate::firmware;
+use crate::initramfs;
+use crate::qemu::{Console, QemuConfig};
+use crate::toolchain;
+use crate::util::{self, Result};
+
+pub const SKIBOOT: &str = "/usr/share/qemu/skiboot.lid";
+/// The deterministic clock: 2^0 ns of guest time per instruction; `sleep=off` so that
+/// idle waits jump to the next timer instead of following the host's clock.
+const ICOUNT: &str = "shift=0,sleep=off";
+const USERSPACE_MARKER: &str = "OPALITE-USERSPACE-OK";
+
+/// One figure for both firmwares.
+struct Row {
+    metric: String,
+    config: String,
+    unit: &'static str,
+    opalite: Option<f64>,
+    skiboot: Option<f64>,
+    /// What the Opalite/skiboot ratio (or, for absolute targets, Opalite's value) must not
+    /// exceed, and how the target reads.
+    target: Option<Target>,
+}
+
+#[derive(Clone, Copy)]
+enum Target {
+    /// Opalite / skiboot at most this.
+    Ratio(f64),
+    /// Opalite's value at most this.
+    Absolute(f64),
+}
+
+impl Row {
+    fn ratio(&self) -> Option<f64> {
+        match (self.opalite, self.skiboot) {
+            (Some(o), Some(s)) if s > 0.0 => Some(o / s),
+            _ => None,
+        }
+    }
+
+    fn met(&self) -> Option<bool> {
+        match self.target? {
+            Target::Ratio(r) => self.ratio().map(|x| x <= r),
+            Target::Absolute(a) => self.opalite.map(|x| x <= a),
+        }
+    }
+
+    fn target_text(&self) -> String {
+        match self.target {
+            Some(Target::Ratio(r)) if r < 1.0 => format!("<= 1/{:.0}", 1.0 / r),
+            Some(Target::Ratio(r)) => format!("<= {r}x"),
+            Some(Target::Absolute(a)) => format!("<= {}", fmt_value(a, self.unit)),
+            None => "-".into(),
+        }
+    }
+}
+
+/// What one QEMU run printed, with host seconds since QEMU start for each line.
+struct Capture {
+    lines: Vec<(f64, String)>,
+    /// Host seconds from QEMU start to its exit; None if it was killed at the deadline.
+    exit: Option<f64>,
+}
+
+impl Capture {
+    fn bench(&self) -> BTreeMap<String, f64> {
+        let mut m = BTreeMap::new();
+        for (_, l) in &self.lines {
+            let mut w = l.split_whitespace();
+            if let (Some("BENCH"), Some(name), Some(value)) = (w.next(), w.next(), w.next()) {
+                if let Ok(v) = value.parse::<f64>() {
+                    m.insert(name.to_string(), v);
+                }
+            }
+        }
+        m
+    }
+
+    fn first(&self, needle: &str) -> Option<f64> {
+        self.lines
+            .iter()
+            .find(|(_, l)| l.contains(needle))
+            .map(|(t, _)| *t)
+    }
+}
+
+fn run_qemu(qemu: &Path, args: &[String], timeout: Duration, log: &Path) -> Result<Capture> {
+    let mut cmd = Command::new(qemu);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    eprintln!("+ {}", util::show(&cmd));
+    let start = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| util::Error(format!("cannot start QEMU: {e}")))?;
+    let (tx, rx) = mpsc::channel::<(f64, Vec<u8>)>();
+    if let Some(mut out) = child.stdout.take() {
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = out.read(&mut chunk) {
+                let t = start.elapsed().as_secs_f64();
+                if n == 0 || tx.send((t, chunk[..n].to_vec())).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    let mut lines = Vec::new();
+    let mut partial: Vec<u8> = Vec::new();
+    let mut raw: Vec<u8> = Vec::new();
+    let mut take = |t: f64, data: &[u8], lines: &mut Vec<(f64, String)>| {
+        raw.extend_from_slice(data);
+        for &b in data {
+            if b == b'\n' {
+                let text = String::from_utf8_lossy(&partial).replace('\r', "");
+                lines.push((t, text));
+                partial.clear();
+            } else {
+                partial.push(b);
+            }
+        }
+    };
+    let deadline = start + timeout;
+    let exit = loop {
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok((t, data)) => {
+                take(t, &data, &mut lines);
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                child.wait()?;
+                break Some(start.elapsed().as_secs_f64());
+            }
+        }
+        if child.try_wait()?.is_some() {
+            let t = start.elapsed().as_secs_f64();
+            for (t, data) in rx.try_iter() {
+                take(t, &data, &mut lines);
+            }
+            break Some(t);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            child.wait()?;
+            break None;
+        }
+    };
+    if !partial.is_empty() {
+        lines.push((
+            exit.unwrap_or(0.0),
+            String::from_utf8_lossy(&partial).into(),
+        ));
+    }
+    std::fs::write(log, &raw)?;
+    Ok(Capture { lines, exit })
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+struct Firmwares {
+    /// (name, image) in table order: Opalite first.
+    images: [(&'static str, PathBuf); 2],
+}
+
+/// One machine and `-smp`: the payload's `BENCH` figures and the power-off wall time (ms)
+/// for Opalite and skiboot, in that order.
+type ConfigResult = (
+    Machine,
+    &'static str,
+    [BTreeMap<String, f64>; 2],
+    [Option<f64>; 2],
+);
+
+/// The machines and `-smp` topologies of the firmware-only runs.
+fn topologies(quick: bool) -> Vec<(Machine, &'static str)> {
+    let mut v = vec![
+        (Machine::Powernv9, "1"),
+        (Machine::Powernv9, "4,cores=2,threads=2"),
+        (Machine::Powernv10, "1"),
+        (Machine::Powernv10, "4,cores=2,threads=2"),
+    ];
+    if !quick {
+        v.extend([
+            (Machine::Powernv9, "8,cores=2,threads=4"),
+            (Machine::Powernv9, "16,cores=4,threads=4"),
+            (Machine::Powernv9, "4,sockets=2,cores=1,threads=2"),
+            (Machine::Powernv9, "8,sockets=2,cores=2,threads=2"),
+        ]);
+    }
+    v
+}
+
+fn config_name(machine: Machine, smp: &str) -> String {
+    format!("{} smp {smp}", machine.name())
+}
+
+pub fn run(opts: &BenchOpts) -> Result<bool> {
+    let root = util::repo_root();
+    let qemu = toolchain::ensure_qemu()?;
+    let built = firmware::build(false, firmware::Output::Terminal)?;
+    let fws = Firmwares {
+        images: [
+            ("opalite", built.image.clone()),
+            ("skiboot", PathBuf::from(SKIBOOT)),
+        ],
+    };
+    if !fws.images[1].1.is_file() {
+        crate::bail!("{SKIBOOT} is missing (Debian package qemu-system-data)");
+    }
+    let logs = root.join("target/bench-logs");
+    std::fs::create_dir_all(&logs)?;
+    let mut rows: Vec<Row> = Vec::new();
+
+    // Footprint: image size.
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len() as f64).ok();
+    rows.push(Row {
+        metric: "image size".into(),
+        config: "-".into(),
+        unit: "bytes",
+        opalite: size(&fws.images[0].1),
+        skiboot: size(&fws.images[1].1),
+        target: Some(Target::Absolute(256.0 * 1024.0)),
+    });
+
+    // Firmware-only runs (payload, icount).
+    let mut per_config: Vec<ConfigResult> = Vec::new();
+    for (machine, smp) in topologies(opts.quick) {
+        let mut figures: [BTreeMap<String, f64>; 2] = Default::default();
+        let mut poweroff: [Option<f64>; 2] = [None, None];
+        for (i, (fw_name, image)) in fws.images.iter().enumerate() {
+            let config = QemuConfig {
+                machine,
+                smp: Smp::parse(smp)?,
+                memory: "2G".into(),
+                firmware: image.clone(),
+                kernel: built.payload.clone(),
+                initrd: None,
+                append: "conformance.bench".into(),
+                gdb: false,
+            };
+            let mut args = config.args(Console::Captured);
+            args.extend(["-icount".into(), ICOUNT.into()]);
+            let log = logs.join(format!(
+                "payload-{fw_name}-{}-smp{}.log",
+                machine.name(),
+                smp.replace(',', "_")
+            ));
+            let cap = run_qemu(&qemu, &args, Duration::from_secs(300), &log)?;
+            let b = cap.bench();
+            if !b.contains_key("entry-tb") {
+                eprintln!(
+                    "xtask: bench: no BENCH lines from {fw_name} on {} (log {})",
+                    config_name(machine, smp),
+                    log.display()
+                );
+            }
+            // Power-off: host wall time from the payload's last line to QEMU's exit.
+            poweroff[i] = match (cap.first("BENCH poweroff-tb"), cap.exit) {
+                (Some(t0), Some(t1)) => Some((t1 - t0) * 1000.0),
+                _ => None,
+            };
+            figures[i] = b;
+        }
+        per_config.push((machine, smp, figures, poweroff));
+    }
+
+    let ms = |b: &BTreeMap<String, f64>, key: &str| -> Option<f64> {
+        let hz = *b.get("tb-hz")?;
+        Some(b.get(key)? / hz * 1000.0)
+    };
+    for (machine, smp, f, _) in &per_config {
+        rows.push(Row {
+            metric: "firmware boot (QEMU start -> kernel entry, icount)".into(),
+            config: config_name(*machine, smp),
+            unit: "ms",
+            opalite: ms(&f[0], "entry-tb"),
+            skiboot: ms(&f[1], "entry-tb"),
+            target: Some(Target::Ratio(1.0 / 20.0)),
+        });
+    }
+    // Per-call costs and reserved memory: the 1-thread and 4-thread configurations.
+    for (machine, smp, f, _) in per_config.iter().take(4) {
+        for (key, what) in [
+            ("check-token", "OPAL_CHECK_TOKEN"),
+            ("console-write-1", "OPAL_CONSOLE_WRITE 1 byte"),
+            ("console-write-4k", "OPAL_CONSOLE_WRITE 4 KiB"),
+        ] {
+            let ns = |b: &BTreeMap<String, f64>| Some(b.get(key)? / b.get("tb-hz")? * 1e9);
+            rows.push(Row {
+                metric: format!("call cost: {what} (icount)"),
+                config: config_name(*machine, smp),
+                unit: "ns",
+                opalite: ns(&f[0]),
+                skiboot: ns(&f[1]),
+                target: Some(Target::Ratio(1.0)),
+            });
+        }
+        rows.push(Row {
+            metric: "memory reserved from the OS (device tree)".into(),
+            config: config_name(*machine, smp),
+            unit: "bytes",
+            opalite: f[0].get("reserved-bytes").copied(),
+            skiboot: f[1].get("reserved-bytes").copied(),
+            target: Some(Target::Ratio(0.25)),
+        });
+    }
+    for (machine, smp, _, p) in per_config.iter().take(4) {
+        rows.push(Row {
+            metric: "power-off (OS request -> QEMU exit, wall)".into(),
+            config: config_name(*machine, smp),
+            unit: "ms",
+            opalite: p[0],
+            skiboot: p[1],
+            target: None,
+        });
+    }
+    // Scaling: boot at N threads over boot at 1 thread (powernv9), against N.
+    let one = per_config
+        .iter()
+        .find(|(m, s, _, _)| *m == Machine::Powernv9 && *s == "1")
+        .map(|(_, _, f, _)| [ms(&f[0], "entry-tb"), ms(&f[1], "entry-tb")]);
+    if let Some(one) = one {
+        for (machine, smp, f, _) in per_config
+            .iter()
+            .filter(|(m, s, _, _)| *m == Machine::Powernv9 && *s != "1")
+        {
+            let threads: f64 = Smp::parse(smp).map(|s| s.cpus as f64).unwrap_or(1.0);
+            let growth = |i: usize| Some(ms(&f[i], "entry-tb")? / one[i]?);
+            rows.push(Row {
+                metric: format!("scaling: boot(N)/boot(1), N = {threads}"),
+                config: config_name(*machine, smp),
+                unit: "x",
+                opalite: growth(0),
+                skiboot: growth(1),
+                target: Some(Target::Absolute(threads)),
+            });
+        }
+    }
+
+    if !opts.quick && !opts.no_linux {
+        linux_rows(opts, &qemu, &fws, &logs, &mut rows)?;
+    }
+
+    print_table(&rows);
+    let json = to_json(&rows);
+    let out = root.join("target/bench.json");
+    std::fs::write(&out, json)?;
+    eprintln!("xtask: wrote {}", out.display());
+    Ok(true)
+}
+
+/// QEMU start -> the initramfs's userspace marker, plain TCG, median of `opts.runs`.
+fn linux_rows(
+    opts: &BenchOpts,
+    qemu: &Path,
+    fws: &Firmwares,
+    logs: &Path,
+    rows: &mut Vec<Row>,
+) -> Result<()> {
+    let root = util::repo_root();
+    let cache = debian::DebCache::open()?;
+    let kernel = cache.kernel()?;
+    let initrd = root.join(initramfs::IMAGE);
+    initramfs::build(&cache.busybox()?, &initrd)?;
+    for smp in ["1", "4,cores=2,threads=2"] {
+        let mut medians = [None, None];
+        for (i, (fw_name, image)) in fws.images.iter().enumerate() {
+            let mut walls = Vec::new();
+            for run in 0..opts.runs {
+                let config = QemuConfig {
+                    machine: Machine::Powernv9,
+                    smp: Smp::parse(smp)?,
+                    memory: "2G".into(),
+                    firmware: image.clone(),
+                    kernel: kernel.clone(),
+                    initrd: Some(initrd.clone()),
+                    append: "console=hvc0 opalite.test=poweroff".into(),
+                    gdb: false,
+                };
+                let log = logs.join(format!(
+                    "linux-{fw_name}-powernv9-smp{}-{run}.log",
+                    smp.replace(',', "_")
+                ));
+                let cap = run_qemu(
+                    qemu,
+                    &config.args(Console::Captured),
+                    Duration::from_secs(200),
+                    &log,
+                )?;
+                match cap.first(USERSPACE_MARKER) {
+                    Some(t) => walls.push(t),
+                    None => eprintln!("xtask: bench: no userspace marker in {}", log.display()),
+                }
+            }
+            medians[i] = median(walls);
+        }
+        rows.push(Row {
+            metric: format!(
+                "end-to-end: QEMU start -> Linux userspace (wall, median of {})",
+                opts.runs
+            ),
+            config: config_name(Machine::Powernv9, smp),
+            unit: "s",
+            opalite: medians[0],
+            skiboot: medians[1],
+            target: None,
+        });
+    }
+    Ok(())
+}
+
+fn fmt_value(v: f64, unit: &str) -> String {
+    match unit {
+        "bytes" if v >= 1024.0 * 1024.0 => format!("{:.2} MiB", v / 1048576.0),
+        "bytes" => format!("{:.1} KiB", v / 1024.0),
+        "ms" => format!("{v:.3} ms"),
+        "ns" => format!("{v:.0} ns"),
+        "s" => format!("{v:.2} s"),
+        "x" => format!("{v:.2}x"),
+        _ => format!("{v}"),
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    println!(
+        "Opalite vs skiboot ({SKIBOOT}), same QEMU, same run. Firmware-only figures: \
+         QEMU -icount {ICOUNT} (1 instruction = 1 ns of guest time, idle skipped: deterministic); \
+         power-off and end-to-end: host wall clock, plain TCG."
+    );
+    println!();
+    println!("| metric | config | Opalite | skiboot | ratio | target | met |");
+    println!("|---|---|---:|---:|---:|---|---|");
+    for r in rows {
+        let v = |x: Option<f64>| x.map_or("-".into(), |x| fmt_value(x, r.unit));
+        let ratio = r.ratio().map_or("-".into(), |x| format!("{x:.3}"));
+        let met = match r.met() {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "-",
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.metric,
+            r.config,
+            v(r.opalite),
+            v(r.skiboot),
+            ratio,
+            r.target_text(),
+            met
+        );
+    }
+}
+
+fn json_str(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+fn json_num(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{x}"),
+        _ => "null".into(),
+    }
+}
+
+fn to_json(rows: &[Row]) -> String {
+    let when = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut o = format!(
+        "{{\n  \"unix_time\": {when},\n  \"reference\": {},\n  \"icount\": {},\n  \"rows\": [\n",
+        json_str(SKIBOOT),
+        json_str(ICOUNT)
+    );
+    for (i, r) in rows.iter().enumerate() {
+        o.push_str(&format!(
+            "    {{\"metric\": {}, \"config\": {}, \"unit\": {}, \"opalite\": {}, \"skiboot\": {}, \"ratio\": {}, \"target\": {}, \"met\": {}}}{}\n",
+            json_str(&r.metric),
+            json_str(&r.config),
+            json_str(r.unit),
+            json_num(r.opalite),
+            json_num(r.skiboot),
+            json_num(r.ratio()),
+            json_str(&r.target_text()),
+            r.met().map_or("null".into(), |m| m.to_string()),
+            if i + 1 < rows.len() { "," } else { "" }
+        ));
+    }
+    o.push_str("  ]\n}\n");
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_and_ratios() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(vec![4.0, 1.0]), Some(2.5));
+        assert_eq!(median(vec![]), None);
+        let r = Row {
+            metric: "m".into(),
+            config: "c".into(),
+            unit: "ms",
+            opalite: Some(1.0),
+            skiboot: Some(40.0),
+            target: Some(Target::Ratio(1.0 / 20.0)),
+        };
+        assert_eq!(r.ratio(), Some(0.025));
+        assert_eq!(r.met(), Some(true));
+        assert_eq!(r.target_text(), "<= 1/20");
+        assert!(to_json(&[r]).contains("\"met\": true"));
+    }
+
+    #[test]
+    fn reads_bench_lines() {
+        let cap = Capture {
+            lines: vec![
+                (0.1, "BENCH entry-tb 12345".into()),
+                (0.2, "BENCH check-token 80.50".into()),
+                (0.3, "noise BENCH x 1".into()),
+            ],
+            exit: Some(1.0),
+        };
+        let b = cap.bench();
+        assert_eq!(b.get("entry-tb"), Some(&12345.0));
+        assert_eq!(b.get("check-token"), Some(&80.5));
+        assert_eq!(b.len(), 2);
+        assert_eq!(cap.first("check-token"), Some(0.2));
+    }
+}
