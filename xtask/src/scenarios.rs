@@ -179,6 +179,17 @@ const FORBIDDEN_PAYLOAD: &[&str] = &[
     "OPAL_CEC_POWER_DOWN did not power",
 ];
 
+/// The fuzz run calls absent tokens on purpose, which Opalite logs as bad tokens.
+const FORBIDDEN_FUZZ: &[&str] = &[
+    "payload panic",
+    "Unexpected exception",
+    "OPAL_CEC_POWER_DOWN did not power",
+];
+
+/// 100,000 random calls over the four threads, then a sanity re-run (tests/conformance
+/// src/areas/fuzz.rs); the seed is the timebase and is printed.
+const CONFORMANCE_FUZZ: &str = "conformance.only=fuzz conformance.fuzz=100000";
+
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "boot-powernv9-smp4",
@@ -282,6 +293,20 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN_PAYLOAD,
         timeout: 240,
     },
+    Scenario {
+        name: "conformance-fuzz-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::Conformance,
+        append: CONFORMANCE_FUZZ,
+        steps: &[
+            expect("opal-conformance "),
+            expect("fuzz: * calls, seed"),
+            expect("conformance: 1 passed, 0 failed,"),
+        ],
+        forbidden: FORBIDDEN_FUZZ,
+        timeout: 240,
+    },
 ];
 
 #[cfg(test)]
@@ -318,9 +343,14 @@ mod tests {
     fn conformance_scenarios_require_xive_and_no_deviation_from_opalite() {
         let runs: Vec<&Scenario> = SCENARIOS
             .iter()
-            .filter(|s| s.kernel == Kernel::Conformance)
+            .filter(|s| s.kernel == Kernel::Conformance && !s.name.contains("fuzz"))
             .collect();
         assert_eq!(runs.len(), 2);
+        let fuzz = SCENARIOS
+            .iter()
+            .find(|s| s.name == "conformance-fuzz-powernv9-smp4")
+            .unwrap();
+        assert!(fuzz.append.contains("conformance.fuzz=100000"));
         for s in runs {
             assert_eq!(s.smp, "4,cores=2,threads=2");
             assert!(s.append.contains("conformance.require=xive"));

@@ -14,6 +14,7 @@
 //! with `blr` (skiboot) to the LR we set.
 
 use core::arch::{asm, global_asm};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 global_asm!(
     r#"
@@ -60,15 +61,46 @@ _start:
  * boot thread: big-endian hypervisor real mode, r3 = PIR). skiboot leaves threads that
  * were never started spinning once the OS runs (opal-boot-contract.md §3.1 step 3), which
  * on QEMU takes host CPU time from the thread doing the work. Here they sleep in stop0
- * lite (PSSCR = 0: resume at the next instruction) with the decrementer pushed far out;
- * with MSR[EE] = 0 nothing is ever delivered, a wakeup just loops. No stack, no TOC. */
+ * lite (PSSCR = 0: resume at the next instruction) with the decrementer set to about
+ * 10 ms; with MSR[EE] = 0 nothing is delivered, the expiry only ends the stop. On each
+ * wakeup a thread compares WORK_GENERATION with the last one it served; when the boot
+ * thread bumps it, the thread takes a ticket (its worker slot), a stack of its own and
+ * the TOC, and calls worker_main(slot, pir) (fuzz.rs), then sleeps again. */
 secondary_park:
+    mr      31, 3
     li      0, 0
     mtspr   855, 0
-1:  lis     0, 0x7fff
-    ori     0, 0, 0xffff
+    li      30, 0
+1:  lis     0, 0x004c
+    ori     0, 0, 0x4b40
     mtspr   22, 0
     stop
+    lis     4, WORK_GENERATION@ha
+    ld      5, WORK_GENERATION@l(4)
+    cmpd    5, 30
+    beq     1b
+    mr      30, 5
+    lis     4, WORK_TICKET@ha
+    addi    4, 4, WORK_TICKET@l
+2:  ldarx   6, 0, 4
+    addi    7, 6, 1
+    stdcx.  7, 0, 4
+    bne-    2b
+    isync
+    cmpldi  6, 15
+    bge     1b
+    lis     4, WORKER_STACKS@ha
+    addi    4, 4, WORKER_STACKS@l
+    addi    7, 6, 1
+    sldi    7, 7, 15
+    add     1, 4, 7
+    li      0, 0
+    stdu    0, -32(1)
+    lis     2, .TOC.@ha
+    addi    2, 2, .TOC.@l
+    mr      3, 6
+    mr      4, 31
+    bl      worker_main
     b       1b
 
     .section .text.opal_call, "ax", @progbits
@@ -114,6 +146,35 @@ extern "C" {
     /// that the called token writes through is memory OPAL may write.
     pub fn opal_call_raw(token: u64, args: *const [u64; 8], opal_base: u64, opal_entry: u64)
         -> u64;
+}
+
+/// Worker threads woken by [`wake_workers`] (a ticket at or past this sleeps on).
+pub const MAX_WORKERS: usize = 15;
+const WORKER_STACK: usize = 32 << 10;
+
+/// How many threads setup sent to `secondary_park`.
+pub static PARKED_THREADS: core::sync::atomic::AtomicUsize =
+    core::sync::atomic::AtomicUsize::new(0);
+
+/// Bumped to hand the parked threads new work (read by `secondary_park`).
+#[no_mangle]
+static WORK_GENERATION: AtomicU64 = AtomicU64::new(0);
+/// The next worker slot; reset before each generation.
+#[no_mangle]
+static WORK_TICKET: AtomicU64 = AtomicU64::new(0);
+
+#[repr(C, align(16))]
+struct Stacks([u8; MAX_WORKERS * WORKER_STACK]);
+
+/// One stack per worker slot, used only by `secondary_park` (slot n's stack ends at
+/// offset (n + 1) * WORKER_STACK).
+#[no_mangle]
+static mut WORKER_STACKS: Stacks = Stacks([0; MAX_WORKERS * WORKER_STACK]);
+
+/// Makes every parked thread call `worker_main` once (within about 10 ms).
+pub fn wake_workers() {
+    WORK_TICKET.store(0, Ordering::SeqCst);
+    WORK_GENERATION.fetch_add(1, Ordering::SeqCst);
 }
 
 /// The timebase (SPR 268).

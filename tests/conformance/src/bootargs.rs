@@ -19,6 +19,10 @@ pub struct Options<'a> {
     pub require: List<&'a str, MAX_ITEMS>,
     pub only: List<&'a str, MAX_ITEMS>,
     pub skip: List<&'a str, MAX_ITEMS>,
+    /// `conformance.fuzz=N`: run N random calls across all threads after the cases.
+    pub fuzz: Option<u64>,
+    /// `conformance.seed=S` (decimal or 0x hex): the fuzz seed (default: the timebase).
+    pub seed: Option<u64>,
     /// Items that did not fit; reported so a long option is never half-applied silently.
     pub dropped: usize,
 }
@@ -30,6 +34,11 @@ impl<'a> Options<'a> {
             let Some((key, value)) = word.split_once('=') else {
                 continue;
             };
+            match key {
+                "conformance.fuzz" => o.fuzz = parse_number(value),
+                "conformance.seed" => o.seed = parse_number(value),
+                _ => {}
+            }
             let list = match key {
                 "conformance.require" => &mut o.require,
                 "conformance.only" => &mut o.only,
@@ -57,9 +66,24 @@ impl<'a> Options<'a> {
     }
 }
 
+/// A decimal or `0x` hexadecimal number.
+pub fn parse_number(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_fuzz_options() {
+        let o = Options::parse("conformance.fuzz=100000 conformance.seed=0x2a");
+        assert_eq!((o.fuzz, o.seed), (Some(100_000), Some(42)));
+        assert_eq!(Options::parse("conformance.fuzz=x").fuzz, None);
+    }
 
     #[test]
     fn parses_the_options_and_ignores_the_rest() {

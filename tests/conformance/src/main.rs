@@ -168,6 +168,7 @@ fn park_secondaries(opal: &Opal, con: &mut Console<'_>, sys: &System<'_>) {
             Err(_) => break,
         }
     }
+    arch::PARKED_THREADS.store(parked, core::sync::atomic::Ordering::SeqCst);
     let _ = writeln!(
         con,
         "setup: {parked} of {others} other threads parked with OPAL_START_CPU"

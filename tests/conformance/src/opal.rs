@@ -224,6 +224,24 @@ impl Opal {
     }
 }
 
+/// Calls OPAL from a thread that holds no [`Opal`] (a fuzz worker), with the location
+/// recorded by [`Opal::new`]; `None` before that.
+///
+/// # Safety
+/// As [`Opal::call`]: every address among `args` the token writes through must be memory
+/// OPAL may write.
+pub unsafe fn raw_call(token: u64, args: &[u64; 8]) -> Option<u64> {
+    let (base, entry) = (
+        PANIC_BASE.load(Ordering::Relaxed),
+        PANIC_ENTRY.load(Ordering::Relaxed),
+    );
+    if entry == 0 {
+        return None;
+    }
+    // SAFETY: the location came from the device tree; the caller vouches for `args`.
+    Some(unsafe { arch::opal_call_raw(token, args, base, entry) })
+}
+
 /// Writes a message with only the OPAL location the panic path kept.
 pub fn emergency_write(bytes: &[u8]) {
     let (base, entry) = (

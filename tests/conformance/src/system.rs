@@ -40,6 +40,8 @@ pub struct System<'a> {
     pub tb_hz: Option<u64>,
     pub opal_base: Option<u64>,
     pub opal_entry: Option<u64>,
+    /// `opal-runtime-size`: OPAL's memory is `opal_base .. opal_base + opal_size`.
+    pub opal_size: Option<u64>,
     pub bootargs: &'a str,
     pub xive: Option<XiveNode>,
     pub ram: List<Range, 16>,
@@ -59,6 +61,7 @@ impl<'a> System<'a> {
             tb_hz: None,
             opal_base: None,
             opal_entry: None,
+            opal_size: None,
             bootargs: "",
             xive: None,
             ram: List::new(),
@@ -75,6 +78,7 @@ impl<'a> System<'a> {
         if let Some(opal) = fdt.node("/ibm,opal") {
             s.opal_base = opal.u64("opal-base-address");
             s.opal_entry = opal.u64("opal-entry-address");
+            s.opal_size = opal.u64("opal-runtime-size");
         }
         if let Some(chosen) = fdt.node("/chosen") {
             s.bootargs = chosen.str("bootargs").unwrap_or("");

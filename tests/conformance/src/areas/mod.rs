@@ -4,7 +4,29 @@
 
 use crate::runner::Area;
 
+mod common;
+mod console;
+mod cpu;
+mod events;
+mod fuzz;
+mod misc;
 mod opal;
+mod power;
+mod rtc;
+mod xics;
 mod xive;
 
-pub static AREAS: &[&Area] = &[&opal::AREA, &xive::AREA];
+pub(crate) use xive::calls::Out;
+
+pub static AREAS: &[&Area] = &[
+    &opal::AREA,
+    &console::AREA,
+    &rtc::AREA,
+    &events::AREA,
+    &cpu::AREA,
+    &misc::AREA,
+    &xics::AREA,
+    &xive::AREA,
+    &power::AREA,
+    &fuzz::AREA,
+];

@@ -3,11 +3,14 @@
 //! (opal-boot-contract.md §3.2). The console (`OPAL_CONSOLE_WRITE`) is exercised by every
 //! line this payload prints.
 
-use opal_api::token::OPAL_CHECK_TOKEN;
+use core::fmt::Write;
+
+use opal_api::token::{OPAL_CHECK_TOKEN, OPAL_LAST};
 use opal_api::{OPAL_TOKEN_ABSENT, OPAL_TOKEN_PRESENT};
 
+use crate::fail;
 use crate::opal::Ret;
-use crate::runner::{expect, Area, Case, CaseResult, Ctx};
+use crate::runner::{expect, Area, Case, CaseResult, Ctx, Msg};
 
 pub static AREA: Area = Area {
     name: "opal",
@@ -21,6 +24,10 @@ pub static AREA: Area = Area {
         Case {
             name: "opal.check_token.beyond_last",
             run: check_token_beyond_last,
+        },
+        Case {
+            name: "opal.coverage",
+            run: coverage,
         },
     ],
 };
@@ -44,6 +51,43 @@ fn check_token_beyond_last(cx: &mut Ctx) -> CaseResult {
             r,
             Ret(OPAL_TOKEN_ABSENT),
         )?;
+    }
+    Ok(())
+}
+
+/// Every token `OPAL_CHECK_TOKEN` reports present (0..=OPAL_LAST + 8, 0x1000, 2^64 − 1)
+/// belongs to an area of this payload that has cases: the suite covers the whole
+/// interface the firmware offers. Fails with the uncovered tokens (e.g. on a firmware
+/// with more calls than this payload knows, such as skiboot).
+fn coverage(cx: &mut Ctx) -> CaseResult {
+    let mut uncovered = Msg::new();
+    let (mut present, mut missing) = (0, 0);
+    for token in (0..=OPAL_LAST + 8).chain([0x1000, u64::MAX]) {
+        if cx.opal.check_token(token) != Ret(OPAL_TOKEN_PRESENT) {
+            continue;
+        }
+        present += 1;
+        let covered = super::AREAS
+            .iter()
+            .any(|a| !a.cases.is_empty() && a.tokens.contains(&token));
+        if !covered {
+            missing += 1;
+            let name = opal_api::token::name(token).unwrap_or("?");
+            let _ = write!(uncovered, " {token} ({name})");
+        }
+    }
+    for (token, why) in super::power::NOT_CALLED {
+        if cx.opal.is_present(*token) {
+            cx.info(format_args!(
+                "token {token} is covered but never called: {why}"
+            ));
+        }
+    }
+    cx.info(format_args!(
+        "{present} tokens present, {missing} without cases"
+    ));
+    if missing > 0 {
+        fail!("present tokens without cases:{}", uncovered.as_str());
     }
     Ok(())
 }

@@ -34,7 +34,7 @@ impl<const N: usize> Out<N> {
         }
     }
 
-    fn addr(&mut self) -> u64 {
+    pub(crate) fn addr(&mut self) -> u64 {
         self.bytes.as_mut_ptr() as u64
     }
 
@@ -54,6 +54,24 @@ impl<const N: usize> Out<N> {
             fail!("{what}: OPAL returned success but did not write this out-parameter");
         }
         Ok(b[..N].iter().fold(0u64, |acc, &x| acc << 8 | u64::from(x)))
+    }
+
+    /// Stores `value` big-endian in the first `N` bytes (an in-out parameter such as a
+    /// console length); the guard bytes keep the canary.
+    pub fn set(&mut self, value: u64) {
+        let bytes = value.to_be_bytes();
+        let n = N.min(8);
+        self.bytes[..n].copy_from_slice(&bytes[8 - n..]);
+    }
+
+    /// The first `N` bytes as a big-endian value, whatever they hold, if nothing past
+    /// them was written.
+    pub fn value_if_guarded(&self) -> Option<u64> {
+        let b = self.snapshot();
+        b[N..]
+            .iter()
+            .all(|&x| x == CANARY)
+            .then(|| b[..N].iter().fold(0u64, |acc, &x| acc << 8 | u64::from(x)))
     }
 
     /// Whether OPAL left the buffer alone.

@@ -10,7 +10,7 @@
 //! Generation-aware: P10 has no XICS emulation and resets always land in exploitation
 //! mode (§11.5), VP space and table geometry differ (§5.3, §11.3), CAM lines differ.
 
-mod calls;
+pub(crate) mod calls;
 mod delivery;
 mod irq;
 mod queue;
