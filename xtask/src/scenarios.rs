@@ -190,6 +190,13 @@ const FORBIDDEN_FUZZ: &[&str] = &[
 /// src/areas/fuzz.rs); the seed is the timebase and is printed.
 const CONFORMANCE_FUZZ: &str = "conformance.only=fuzz conformance.fuzz=100000";
 
+/// The fuzz run: 100,000 calls from every thread, then the payload's sanity re-run.
+const FUZZ: &[Step] = &[
+    expect("opal-conformance "),
+    expect("fuzz: * calls, seed"),
+    expect("conformance: 1 passed, 0 failed,"),
+];
+
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "boot-powernv9-smp4",
@@ -293,17 +300,23 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN_PAYLOAD,
         timeout: 240,
     },
-    Scenario {
+        Scenario {
         name: "conformance-fuzz-powernv9-smp4",
         machine: Machine::Powernv9,
         smp: "4,cores=2,threads=2",
         kernel: Kernel::Conformance,
         append: CONFORMANCE_FUZZ,
-        steps: &[
-            expect("opal-conformance "),
-            expect("fuzz: * calls, seed"),
-            expect("conformance: 1 passed, 0 failed,"),
-        ],
+        steps: FUZZ,
+        forbidden: FORBIDDEN_FUZZ,
+        timeout: 240,
+    },
+    Scenario {
+        name: "conformance-fuzz-powernv10-smp4",
+        machine: Machine::Powernv10,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::Conformance,
+        append: CONFORMANCE_FUZZ,
+        steps: FUZZ,
         forbidden: FORBIDDEN_FUZZ,
         timeout: 240,
     },
