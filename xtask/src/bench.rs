@@ -100,7 +100,15 @@ impl Capture {
     }
 }
 
-fn run_qemu(qemu: &Path, args: &[String], timeout: Duration, log: &Path) -> Result<Capture> {
+/// Runs QEMU until it exits, `timeout` passes, or (with `stop_at`) a console line contains
+/// that text; in the last two cases QEMU is killed.
+fn run_qemu(
+    qemu: &Path,
+    args: &[String],
+    timeout: Duration,
+    stop_at: Option<&str>,
+    log: &Path,
+) -> Result<Capture> {
     let mut cmd = Command::new(qemu);
     cmd.args(args)
         .stdin(Stdio::null())
@@ -143,6 +151,11 @@ fn run_qemu(qemu: &Path, args: &[String], timeout: Duration, log: &Path) -> Resu
         match rx.recv_timeout(Duration::from_millis(20)) {
             Ok((t, data)) => {
                 take(t, &data, &mut lines);
+                if stop_at.is_some_and(|n| lines.iter().any(|(_, l)| l.contains(n))) {
+                    let _ = child.kill();
+                    child.wait()?;
+                    break Some(start.elapsed().as_secs_f64());
+                }
                 continue;
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -200,6 +213,9 @@ type ConfigResult = (
     [BTreeMap<String, f64>; 2],
     [Option<f64>; 2],
 );
+
+/// One machine and `-smp`: the reboot run's `BENCH` figures for Opalite and skiboot.
+type RebootResult = (Machine, &'static str, [BTreeMap<String, f64>; 2]);
 
 /// The machines and `-smp` topologies of the firmware-only runs.
 fn topologies(quick: bool) -> Vec<(Machine, &'static str)> {
@@ -275,7 +291,7 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
                 machine.name(),
                 smp.replace(',', "_")
             ));
-            let cap = run_qemu(&qemu, &args, Duration::from_secs(300), &log)?;
+            let cap = run_qemu(&qemu, &args, Duration::from_secs(300), None, &log)?;
             let b = cap.bench();
             if !b.contains_key("entry-tb") {
                 eprintln!(
@@ -292,6 +308,52 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
             figures[i] = b;
         }
         per_config.push((machine, smp, figures, poweroff));
+    }
+
+    // Reboot: the payload's `conformance.bench-reboot` over two boots in one QEMU run.
+    let mut reboots: Vec<RebootResult> = Vec::new();
+    for (machine, smp) in topologies(true) {
+        let mut figures: [BTreeMap<String, f64>; 2] = Default::default();
+        for (i, (fw_name, image)) in fws.images.iter().enumerate() {
+            let config = QemuConfig {
+                machine,
+                smp: Smp::parse(smp)?,
+                memory: "2G".into(),
+                firmware: image.clone(),
+                kernel: built.payload.clone(),
+                initrd: None,
+                append: "conformance.bench-reboot".into(),
+                gdb: false,
+            };
+            let mut args = config.args(Console::Captured);
+            // The guest's reset must reset the machine, not end QEMU.
+            args.retain(|a| a != "-no-reboot");
+            args.extend(["-icount".into(), ICOUNT.into()]);
+            let log = logs.join(format!(
+                "reboot-{fw_name}-{}-smp{}.log",
+                machine.name(),
+                smp.replace(',', "_")
+            ));
+            // The second boot's last line ends the run: the figures are in by then, and
+            // Opalite's OPAL_CEC_POWER_DOWN after a reset does not end QEMU today.
+            let cap = run_qemu(
+                &qemu,
+                &args,
+                Duration::from_secs(300),
+                Some("BENCH poweroff-tb"),
+                &log,
+            )?;
+            let b = cap.bench();
+            if !b.contains_key("reboot-entry-tb") {
+                eprintln!(
+                    "xtask: bench: no second boot from {fw_name} on {} (log {})",
+                    config_name(machine, smp),
+                    log.display()
+                );
+            }
+            figures[i] = b;
+        }
+        reboots.push((machine, smp, figures));
     }
 
     let ms = |b: &BTreeMap<String, f64>, key: &str| -> Option<f64> {
@@ -342,6 +404,23 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
             opalite: p[0],
             skiboot: p[1],
             target: None,
+        });
+    }
+    // The timebase keeps counting through QEMU's system reset, so the second boot's entry
+    // minus the first boot's request is the whole reboot as the OS sees it: the
+    // firmware's request path, QEMU's reset and the firmware's boot.
+    let reboot_ms = |b: &BTreeMap<String, f64>| -> Option<f64> {
+        let ticks = b.get("reboot-entry-tb")? - b.get("reboot-request-tb")?;
+        Some(ticks / b.get("tb-hz")? * 1000.0)
+    };
+    for (machine, smp, f) in &reboots {
+        rows.push(Row {
+            metric: "reboot firmware part (OPAL_CEC_REBOOT -> next kernel entry, icount)".into(),
+            config: config_name(*machine, smp),
+            unit: "ms",
+            opalite: reboot_ms(&f[0]),
+            skiboot: reboot_ms(&f[1]),
+            target: Some(Target::Ratio(1.0 / 10.0)),
         });
     }
     // Scaling: boot at N threads over boot at 1 thread (powernv9), against N.
@@ -415,6 +494,7 @@ fn linux_rows(
                     qemu,
                     &config.args(Console::Captured),
                     Duration::from_secs(200),
+                    None,
                     &log,
                 )?;
                 match cap.first(USERSPACE_MARKER) {

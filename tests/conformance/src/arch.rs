@@ -228,3 +228,25 @@ pub fn sync() {
     // SAFETY: a barrier has no other effect.
     unsafe { asm!("sync", options(nostack, preserves_flags)) };
 }
+
+/// An 8-byte load from RAM the firmware left to the OS, through a `volatile` access so the
+/// compiler keeps it: `conformance.bench-reboot` reads what the boot before a reset left.
+///
+/// # Safety
+/// `addr` must be 8-byte aligned RAM outside every firmware reservation and outside the
+/// payload's own image, stack and device tree.
+pub unsafe fn ram_load64(addr: u64) -> u64 {
+    // SAFETY: passed on to the caller.
+    unsafe { core::ptr::read_volatile(addr as *const u64) }
+}
+
+/// The store counterpart of [`ram_load64`], followed by `sync` so the value is in memory
+/// (not only in this thread's store queue) before the caller asks for a reset.
+///
+/// # Safety
+/// As [`ram_load64`].
+pub unsafe fn ram_store64(addr: u64, value: u64) {
+    // SAFETY: passed on to the caller.
+    unsafe { core::ptr::write_volatile(addr as *mut u64, value) };
+    sync();
+}

@@ -11,10 +11,21 @@
 //! * `check-token`, `console-write-1`, `console-write-4k`: timebase ticks per call,
 //!   averaged over many calls, with the other threads parked.
 //! * `poweroff-tb`: the timebase just before `OPAL_CEC_POWER_DOWN`.
+//!
+//! `conformance.bench-reboot` measures a reboot instead, over two boots of the payload in
+//! one QEMU run (QEMU started without `-no-reboot`): the first boot stores a marker and
+//! the timebase in RAM the firmware leaves to the OS and calls `OPAL_CEC_REBOOT`; the
+//! second finds the marker and prints
+//!
+//! * `reboot-request-tb`: the timebase just before the first boot's `OPAL_CEC_REBOOT`;
+//! * `reboot-entry-tb`: the timebase at the second boot's first instruction.
+//!
+//! then clears the marker and powers off. QEMU keeps RAM across a system reset (it only
+//! reloads the `-bios` and `-kernel` images), which is what carries the marker over.
 
 use core::fmt::Write;
 
-use conformance::memmap::covered_bytes;
+use conformance::memmap::{covered_bytes, Range};
 use conformance::system::System;
 
 use opal_api::token::OPAL_CONSOLE_WRITE;
@@ -27,11 +38,79 @@ const ONE_BYTE_WRITES: u64 = 200;
 const PAGE_WRITES: u64 = 8;
 const PAGE: usize = 4096;
 
+/// Where the reboot bench keeps its marker and the request timebase: far above the
+/// payload (0x2000_0000), both firmwares (0x3000_0000 up) and the device tree, inside
+/// the 2 GiB `cargo xtask bench` gives the machine. Checked against the tree at run time.
+const REBOOT_MARKER_ADDR: u64 = 0x7000_0000;
+/// "OPALRBT1": unlikely to be what a reset leaves in RAM by chance.
+const REBOOT_MARKER: u64 = u64::from_be_bytes(*b"OPALRBT1");
+
 /// Whether the command line asks for the bench mode.
 pub fn requested(bootargs: &str) -> bool {
-    bootargs
-        .split_ascii_whitespace()
-        .any(|w| w == "conformance.bench")
+    has_word(bootargs, "conformance.bench")
+}
+
+/// Whether the command line asks for the reboot bench.
+pub fn reboot_requested(bootargs: &str) -> bool {
+    has_word(bootargs, "conformance.bench-reboot")
+}
+
+fn has_word(bootargs: &str, word: &str) -> bool {
+    bootargs.split_ascii_whitespace().any(|w| w == word)
+}
+
+/// The reboot bench (see the module comment). Returns on the second boot, or on the
+/// first if the reboot did not happen; the caller powers off either way.
+pub fn reboot(opal: &Opal, con: &mut Console<'_>, sys: &System<'_>, entry_tb: u64) {
+    let marker = Range::sized(REBOOT_MARKER_ADDR, 16);
+    let in_ram = sys
+        .ram
+        .iter()
+        .any(|r| r.start <= marker.start && marker.end <= r.end);
+    if !in_ram || sys.reserved.iter().any(|r| r.overlaps(&marker)) {
+        let _ = writeln!(
+            con,
+            "BENCH error reboot marker {REBOOT_MARKER_ADDR:#x} is not free RAM here"
+        );
+        return;
+    }
+    // SAFETY: checked just above: RAM in /memory, outside every firmware reservation, and
+    // far above the payload and the tree (both below 0x3000_0000 plus a few MiB).
+    let found = unsafe { arch::ram_load64(REBOOT_MARKER_ADDR) };
+    if found == REBOOT_MARKER {
+        // SAFETY: as above.
+        let request_tb = unsafe { arch::ram_load64(REBOOT_MARKER_ADDR + 8) };
+        // SAFETY: as above. Cleared first, so a failure below cannot loop the machine.
+        unsafe { arch::ram_store64(REBOOT_MARKER_ADDR, 0) };
+        let _ = writeln!(con, "BENCH tb-hz {}", sys.tb_hz.unwrap_or(0));
+        let _ = writeln!(con, "BENCH reboot-request-tb {request_tb}");
+        let _ = writeln!(con, "BENCH reboot-entry-tb {entry_tb}");
+        return;
+    }
+    let _ = writeln!(con, "BENCH reboot-first-entry-tb {entry_tb}");
+    con.flush();
+    opal.console_flush();
+    let request_tb = arch::mftb();
+    // SAFETY: as above.
+    unsafe {
+        arch::ram_store64(REBOOT_MARKER_ADDR + 8, request_tb);
+        arch::ram_store64(REBOOT_MARKER_ADDR, REBOOT_MARKER);
+    }
+    let answer = opal.reboot();
+    // Still here: no reset. Clear the marker so a later boot does not take it for ours.
+    // SAFETY: as above.
+    unsafe { arch::ram_store64(REBOOT_MARKER_ADDR, 0) };
+    match answer {
+        Ok(r) => {
+            let _ = writeln!(
+                con,
+                "BENCH error OPAL_CEC_REBOOT returned {r} and the machine did not reset"
+            );
+        }
+        Err(_) => {
+            let _ = writeln!(con, "BENCH error OPAL_CEC_REBOOT is absent");
+        }
+    }
 }
 
 /// Prints the `BENCH` lines. The caller powers off afterwards (see [`mark_power_off`]).

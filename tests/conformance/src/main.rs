@@ -64,6 +64,11 @@ extern "C" fn payload_main(fdt_addr: u64, entry_tb: u64) -> ! {
     let opts = Options::parse(sys.bootargs);
     banner(&mut con, &tree, &sys, &opts);
     park_secondaries(&opal, &mut con, &sys);
+    if bench::reboot_requested(sys.bootargs) {
+        bench::reboot(&opal, &mut con, &sys, entry_tb);
+        bench::mark_power_off(&mut con);
+        finish(&opal, &mut con)
+    }
     if bench::requested(sys.bootargs) {
         bench::run(&opal, &mut con, &sys, entry_tb);
         bench::mark_power_off(&mut con);

@@ -10,7 +10,8 @@ use core::fmt;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use opal_api::token::{
-    OPAL_CEC_POWER_DOWN, OPAL_CHECK_TOKEN, OPAL_CONSOLE_FLUSH, OPAL_CONSOLE_WRITE, OPAL_POLL_EVENTS,
+    OPAL_CEC_POWER_DOWN, OPAL_CEC_REBOOT, OPAL_CHECK_TOKEN, OPAL_CONSOLE_FLUSH, OPAL_CONSOLE_WRITE,
+    OPAL_POLL_EVENTS,
 };
 use opal_api::OpalError;
 
@@ -221,6 +222,24 @@ impl Opal {
             }
             self.poll_events();
         }
+    }
+
+    /// `OPAL_CEC_REBOOT`, then polls `OPAL_POLL_EVENTS` while the firmware and the BMC get
+    /// the reset done, as Linux's `pnv_restart` does. Returns the last answer if the
+    /// machine is still there after ten seconds, or if the token is absent.
+    pub fn reboot(&self) -> Result<Ret, Absent> {
+        let deadline = arch::mftb() + self.ticks(10_000);
+        let mut last = Ret(u64::MAX);
+        let mut requested = false;
+        while arch::mftb() < deadline {
+            if !requested {
+                // SAFETY: CEC_REBOOT takes no argument.
+                last = unsafe { self.call(OPAL_CEC_REBOOT, &[])? };
+                requested = !(last.is(OpalError::Busy) || last.is(OpalError::BusyEvent));
+            }
+            self.poll_events();
+        }
+        Ok(last)
     }
 }
 
