@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-//! The firmware heap: boot-time allocations (the device trees, tables). OPAL calls never
-//! allocate, so no allocator lock is ever taken on an OS call path.
+//! The firmware heap: boot-time allocations (the device trees, tables). OPAL calls do not
+//! allocate, with one bounded exception: `OPAL_XIVE_ALLOCATE_VP_BLOCK` records each live
+//! VP block (at most `xive::allocator::MAX_LIVE_BLOCKS`), taking the allocator lock
+//! under the XIVE lock.
 
 use crate::layout::{HEAP_BASE, HEAP_SIZE};
 use linked_list_allocator::LockedHeap;

@@ -300,7 +300,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN_PAYLOAD,
         timeout: 240,
     },
-        Scenario {
+    Scenario {
         name: "conformance-fuzz-powernv9-smp4",
         machine: Machine::Powernv9,
         smp: "4,cores=2,threads=2",

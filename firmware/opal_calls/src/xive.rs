@@ -169,7 +169,12 @@ pub fn set_queue_info(
     qflags: u64,
 ) -> OpalResult<()> {
     let enabling = qflags & xive::calls::queue_flags::ENABLED != 0;
-    if enabling && xive::calls::QUEUE_SHIFTS.contains(&(qsize as u32)) && qsize < 64 {
+    // Compared as u64: a qsize with high bits set is not a valid size, however it truncates.
+    if enabling
+        && xive::calls::QUEUE_SHIFTS
+            .iter()
+            .any(|&s| u64::from(s) == qsize)
+    {
         out(cx, qpage, 1 << qsize)?;
     }
     with(cx, |x, hw| {
@@ -218,6 +223,10 @@ pub fn get_vp_info(
 
 /// `OPAL_XIVE_SET_VP_INFO(u64 vp, u64 flags, u64 report_cl_pair)`.
 pub fn set_vp_info(cx: &Ctx<'_>, vp: u64, flags: u64, report_cl_pair: u64) -> OpalResult<()> {
+    // The hardware writes a 256-byte context report there: it must be OS RAM.
+    if report_cl_pair != 0 {
+        out(cx, report_cl_pair, 256)?;
+    }
     with(cx, |x, hw| x.set_vp_info(hw, vp, flags, report_cl_pair))
 }
 

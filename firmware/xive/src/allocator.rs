@@ -158,6 +158,9 @@ impl IrqAllocator {
     }
 }
 
+/// Live VP allocations the firmware keeps track of at most (KVM makes one per guest).
+pub const MAX_LIVE_BLOCKS: usize = 4096;
+
 /// VP blocks: naturally aligned power-of-two ranges of the per-block VP index space (the
 /// same range on every block of an allocation group), buddy-style over a bitmap, with
 /// the hardware threads' VPs permanently reserved.
@@ -191,7 +194,9 @@ impl VpAllocator {
 
     /// 2^`order` VPs, aligned; the lowest free position.
     pub fn alloc(&mut self, order: u32) -> Option<u32> {
-        if order > self.shift {
+        // Bounded bookkeeping: the record of live blocks is heap memory, and an OS asking
+        // for millions of tiny blocks must get an error, not exhaust the firmware's heap.
+        if order > self.shift || self.blocks.len() >= MAX_LIVE_BLOCKS {
             return None;
         }
         let size = 1u32 << order;

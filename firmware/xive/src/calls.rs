@@ -266,8 +266,7 @@ impl Xive {
             }
         }
         // 4. Allocated VPs.
-        let live: alloc::vec::Vec<(u32, u32)> = self.vps.live().collect();
-        for (base, order) in live {
+        for (base, order) in self.vps.live() {
             for blk in 0..(1u8 << self.alloc_bits) {
                 for idx in base..base + (1 << order) {
                     if self.nvt_addr(hw, blk, idx).is_some() {
@@ -557,7 +556,7 @@ impl Xive {
             end = parked_end(self.gen, old.firmware(), v.blk, v.nvt, prio);
             return self.write_end(hw, v.blk, idx, &end, true);
         }
-        if qshift != 0 && !QUEUE_SHIFTS.contains(&(qshift as u32)) {
+        if qshift != 0 && !QUEUE_SHIFTS.iter().any(|&s| u64::from(s) == qshift) {
             return Err(OpalError::Parameter);
         }
         if qshift != 0 && (qpage == 0 || qpage & ((1 << qshift) - 1) != 0) {
@@ -635,7 +634,12 @@ impl Xive {
         if addr == 0 || addr & (SUBPAGE_SIZE - 1) != 0 || self.page_known(hw, addr) {
             return Err(OpalError::Parameter);
         }
-        self.blocks[blk as usize].donated.push(addr);
+        // More pages than the block could ever install: nothing to keep them for.
+        let block = &mut self.blocks[blk as usize];
+        if block.donated.len() >= block.donated.capacity() {
+            return Err(OpalError::Resource);
+        }
+        block.donated.push(addr);
         Ok(())
     }
 
@@ -875,20 +879,26 @@ impl Xive {
         caller_pir: u32,
     ) -> Result<u32> {
         self.require_exploitation()?;
-        let order: alloc::vec::Vec<u8> = if chip_id == u32::MAX {
-            let own = self
-                .threads
+        // The caller's chip first for ANY_CHIP, then the others (no list: OPAL calls do
+        // not allocate).
+        let own = if chip_id == u32::MAX {
+            self.threads
                 .iter()
                 .find(|t| t.pir == caller_pir)
-                .map(|t| t.blk);
-            own.into_iter()
-                .chain((0..self.blocks.len() as u8).filter(|&b| Some(b) != own))
-                .collect()
+                .map(|t| t.blk)
         } else {
-            alloc::vec![self.block_of_chip(chip_id).ok_or(OpalError::Parameter)?]
+            Some(self.block_of_chip(chip_id).ok_or(OpalError::Parameter)?)
         };
+        let others = if chip_id == u32::MAX {
+            self.blocks.len() as u8
+        } else {
+            0
+        };
+        let candidates = own
+            .into_iter()
+            .chain((0..others).filter(|&b| Some(b) != own));
         let gen = self.gen;
-        for blk in order {
+        for blk in candidates {
             let block = &mut self.blocks[blk as usize];
             if let Some(idx) = block.irqs.alloc_dynamic() {
                 let girq = Girq::source(blk, idx).encode(gen);

@@ -10,7 +10,12 @@
 //! (`OPAL_XIVE_DONATE_PAGE`) and go back to it on `OPAL_XIVE_RESET`.
 //!
 //! Concurrency: a `Xive` is behind one lock in the firmware; every call runs to completion
-//! under it. Crash paths (kdump, OPAL_QUIESCE) do not call XIVE.
+//! under it, and the calls are refused on a CPU that re-enters OPAL (an NMI inside a call).
+//! Crash paths do call XIVE: Linux's crash shutdown disables each CPU's queue and the
+//! primary resets XIVE, and a kdump kernel starts with `XIVE_RESET`. The lock is taken
+//! with a bounded spin, so a CPU stopped while holding it makes those calls fail with
+//! `OPAL_BUSY` rather than hang; breaking the lock for them (`OPAL_QUIESCE`) is the NMI
+//! issue's work.
 
 use crate::allocator::{Bitmap, IrqAllocator, VpAllocator};
 use crate::entry::{Eas, End, Nvt, Vsd, PQ_OFF};
@@ -176,7 +181,9 @@ impl Xive {
                 nvt_dir,
                 irqs: IrqAllocator::new(SOURCES, FIRST_IRQ),
                 end_sets: Bitmap::new(1 << vp_shift(gen)),
-                donated: Vec::new(),
+                // Sized once: donations never outnumber the sub-pages they could fill, and
+                // OPAL calls must not allocate.
+                donated: Vec::with_capacity(subpage_slots(gen) as usize),
                 unmasked: Bitmap::new(SOURCES),
                 hw_sources: Vec::new(),
             };
@@ -417,8 +424,11 @@ impl Xive {
         let addr = self.nvt_addr(hw, blk, idx)?;
         hw.nvt_flush(blk, idx);
         let n = (Nvt::bytes(self.gen) / 8) as usize;
-        let d: Vec<u64> = (0..n).map(|i| hw.read64(addr + 8 * i as u64)).collect();
-        Some(Nvt::from_dwords(self.gen, &d))
+        let mut d = [0u64; 8];
+        for (i, dw) in d.iter_mut().take(n).enumerate() {
+            *dw = hw.read64(addr + 8 * i as u64);
+        }
+        Some(Nvt::from_dwords(self.gen, &d[..n]))
     }
 
     pub(crate) fn write_nvt(
@@ -486,7 +496,6 @@ impl Xive {
         let sets_per_page = ENDS_PER_SUBPAGE / ids::PRIORITIES;
         let pages = (1u32 << vp_shift(self.gen)) / sets_per_page;
         let (mut usable, mut free_total) = (0u32, 0u32);
-        let mut missing = Vec::new();
         for n in 0..pages {
             let first = n * sets_per_page;
             let block = &self.blocks[blk as usize];
@@ -496,18 +505,24 @@ impl Xive {
             free_total += free;
             if dir_entry(hw, block, Indirect::End, n).present() {
                 usable += free;
-            } else {
-                missing.push(n);
             }
         }
         if free_total < count {
             return Err(OpalError::Resource);
         }
-        let mut missing = missing.into_iter();
-        while usable < count {
-            let n = missing.next().ok_or(OpalError::Resource)?;
-            self.provision(hw, blk, Indirect::End, n)?;
-            usable += sets_per_page;
+        // Install missing sub-pages, lowest first, until enough sets are usable (a second
+        // pass rather than a list: OPAL calls do not allocate).
+        for n in 0..pages {
+            if usable >= count {
+                break;
+            }
+            if !dir_entry(hw, &self.blocks[blk as usize], Indirect::End, n).present() {
+                self.provision(hw, blk, Indirect::End, n)?;
+                usable += sets_per_page;
+            }
+        }
+        if usable < count {
+            return Err(OpalError::Resource);
         }
         Ok(())
     }
@@ -563,6 +578,12 @@ impl Xive {
 
 pub(crate) fn busy(_: Busy) -> OpalError {
     OpalError::Busy
+}
+
+/// Sub-pages a block's END and NVT directories can hold together (the most pages it can
+/// ever use).
+pub(crate) const fn subpage_slots(gen: Gen) -> u32 {
+    (1 << (vp_shift(gen) + 3)) / ENDS_PER_SUBPAGE + (1 << vp_shift(gen)) / nvts_per_subpage(gen)
 }
 
 pub(crate) const fn nvts_per_subpage(gen: Gen) -> u32 {

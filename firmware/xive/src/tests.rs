@@ -826,3 +826,45 @@ fn hardware_sources_report_their_own_esbs_and_are_masked_by_reset() {
         m.assert_coherent();
     }
 }
+
+#[test]
+fn oversized_queue_sizes_are_refused_however_they_truncate() {
+    let (mut x, mut m) = expl(Gen::P9);
+    for qsize in [(1u64 << 32) | 12, (1 << 63) | 16, u64::MAX] {
+        assert_eq!(
+            x.set_queue_info(
+                &mut m,
+                1,
+                7,
+                page(0),
+                qsize,
+                crate::calls::queue_flags::ENABLED
+            ),
+            Err(OpalError::Parameter),
+            "{qsize:#x}"
+        );
+    }
+    m.assert_coherent();
+}
+
+#[test]
+fn donations_are_bounded_by_the_sub_pages_a_block_can_hold() {
+    let (mut x, mut m) = expl(Gen::P9);
+    let slots = crate::state::subpage_slots(Gen::P9) as u64;
+    // Sub-page 0 of each directory is the firmware's; the rest may be donated.
+    let mut n = 0;
+    let err = loop {
+        match x.donate_page(&m, 0, page(n)) {
+            Ok(()) => n += 1,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err, OpalError::Resource);
+    assert_eq!(n, slots);
+    assert_eq!(x.reset(&mut m, 1), Ok(()));
+    assert_eq!(
+        x.donate_page(&m, 0, page(0)),
+        Ok(()),
+        "usable again after RESET"
+    );
+}
