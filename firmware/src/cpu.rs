@@ -12,7 +12,7 @@
 //! that change who owns a thread); the state word of each thread changes by CAS or by the
 //! owning thread itself. None of this runs on crash paths.
 
-use crate::arch;
+use crate::{arch, layout};
 use crate::layout::{MAX_CPUS, PARK_DEC_TICKS, PIR_SLOTS};
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use hal::ReinitRequest;
@@ -107,7 +107,8 @@ pub fn register(pirs: &[u32], boot_pir: u32, generation: u32) -> usize {
             log::warn!("thread PIR {pir:#x} is beyond what Opalite manages; left asleep");
             continue;
         }
-        CPUS[n].pir.store(pir, Ordering::Relaxed);
+                CPUS[n].pir.store(pir, Ordering::Relaxed);
+        clear_opal_depth(n);
         let state = if pir == boot_pir {
             State::Boot
         } else {
@@ -119,6 +120,17 @@ pub fn register(pirs: &[u32], boot_pir: u32, generation: u32) -> usize {
     }
     NCPUS.store(n, Ordering::Release);
     n
+}
+
+/// Zeroes CPU `index`'s OPAL nesting depth (head.S `PCPU_OPAL_DEPTH`, at the bottom of its
+/// per-CPU region). RAM survives a reboot, and a reboot requested from inside an OPAL call
+/// (OPAL_CEC_REBOOT) resets the machine with the depth still 1: left alone, every later
+/// call would be taken for a re-entered one and refused.
+fn clear_opal_depth(index: usize) {
+    let header = layout::STACKS_BASE + index as u64 * layout::STACK_SIZE;
+    // SAFETY: the per-CPU regions are firmware-reserved memory (layout.rs), and this CPU
+    // is not yet in PIR_TO_CPU, so head.S cannot be using its header concurrently.
+    unsafe { core::ptr::write_volatile(header as *mut u32, 0) };
 }
 
 /// Releases the secondaries waiting in the head and waits (bounded) until each has

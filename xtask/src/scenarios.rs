@@ -61,6 +61,8 @@ pub struct Scenario {
     pub forbidden: &'static [&'static str],
     /// Seconds, for Opalite; doubled for another firmware (skiboot's smp 4 boots are slow).
     pub timeout: u64,
+    /// The guest reboots on purpose: QEMU runs without `-no-reboot`.
+    pub reboots: bool,
 }
 
 impl Scenario {
@@ -197,6 +199,14 @@ const FUZZ: &[Step] = &[
     expect("conformance: 1 passed, 0 failed,"),
 ];
 
+/// OPAL_CEC_REBOOT from the OS, then a second boot that must work like the first: the
+/// payload's reboot bench mode calls it, finds its marker after the reset, and powers off.
+const REBOOT: &[Step] = &[
+    expect("BENCH reboot-first-entry-tb"),
+    expect("BENCH reboot-entry-tb"),
+    expect("BENCH poweroff-tb"),
+];
+
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "boot-powernv9-smp4",
@@ -207,6 +217,7 @@ pub const SCENARIOS: &[Scenario] = &[
         steps: BOOT_SMP4,
         forbidden: FORBIDDEN,
         timeout: 120,
+        reboots: false,
     },
     Scenario {
         name: "boot-powernv10-smp4",
@@ -217,6 +228,7 @@ pub const SCENARIOS: &[Scenario] = &[
         steps: BOOT_SMP4,
         forbidden: FORBIDDEN,
         timeout: 120,
+        reboots: false,
     },
     Scenario {
         name: "boot-powernv9-smp1",
@@ -227,6 +239,7 @@ pub const SCENARIOS: &[Scenario] = &[
         steps: BOOT_SMP1,
         forbidden: FORBIDDEN,
         timeout: 120,
+        reboots: false,
     },
     Scenario {
         name: "boot-powernv10-smp1",
@@ -237,6 +250,7 @@ pub const SCENARIOS: &[Scenario] = &[
         steps: BOOT_SMP1,
         forbidden: FORBIDDEN,
         timeout: 120,
+        reboots: false,
     },
     Scenario {
         name: "shell-echo-powernv9-smp1",
@@ -247,6 +261,7 @@ pub const SCENARIOS: &[Scenario] = &[
         steps: SHELL_ECHO,
         forbidden: FORBIDDEN,
         timeout: 120,
+        reboots: false,
     },
     Scenario {
         name: "boot-powernv9-2chips-smp8",
@@ -257,6 +272,7 @@ pub const SCENARIOS: &[Scenario] = &[
         steps: BOOT_TWO_CHIPS,
         forbidden: FORBIDDEN,
         timeout: 120,
+        reboots: false,
     },
     Scenario {
         name: "xive-native-powernv9-smp4",
@@ -267,6 +283,7 @@ pub const SCENARIOS: &[Scenario] = &[
         steps: XIVE_NATIVE,
         forbidden: FORBIDDEN,
         timeout: 120,
+        reboots: false,
     },
     Scenario {
         name: "xive-native-powernv10-smp4",
@@ -277,6 +294,7 @@ pub const SCENARIOS: &[Scenario] = &[
         steps: XIVE_NATIVE,
         forbidden: FORBIDDEN,
         timeout: 120,
+        reboots: false,
     },
     // XIVE from a real OS-side caller; includes exhausting a chip's ~1 Mi IPIs, which
     // skiboot's allocator does in about a minute under QEMU.
@@ -289,6 +307,7 @@ pub const SCENARIOS: &[Scenario] = &[
         steps: CONFORMANCE,
         forbidden: FORBIDDEN_PAYLOAD,
         timeout: 240,
+        reboots: false,
     },
     Scenario {
         name: "conformance-powernv10-smp4",
@@ -299,6 +318,18 @@ pub const SCENARIOS: &[Scenario] = &[
         steps: CONFORMANCE,
         forbidden: FORBIDDEN_PAYLOAD,
         timeout: 240,
+        reboots: false,
+    },
+    Scenario {
+        name: "reboot-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::Conformance,
+        append: "conformance.bench-reboot",
+        steps: REBOOT,
+        forbidden: FORBIDDEN_PAYLOAD,
+        timeout: 120,
+        reboots: true,
     },
     Scenario {
         name: "conformance-fuzz-powernv9-smp4",
@@ -309,6 +340,7 @@ pub const SCENARIOS: &[Scenario] = &[
         steps: FUZZ,
         forbidden: FORBIDDEN_FUZZ,
         timeout: 240,
+        reboots: false,
     },
     Scenario {
         name: "conformance-fuzz-powernv10-smp4",
@@ -319,6 +351,7 @@ pub const SCENARIOS: &[Scenario] = &[
         steps: FUZZ,
         forbidden: FORBIDDEN_FUZZ,
         timeout: 240,
+        reboots: false,
     },
 ];
 
@@ -356,7 +389,7 @@ mod tests {
     fn conformance_scenarios_require_xive_and_no_deviation_from_opalite() {
         let runs: Vec<&Scenario> = SCENARIOS
             .iter()
-            .filter(|s| s.kernel == Kernel::Conformance && !s.name.contains("fuzz"))
+            .filter(|s| s.kernel == Kernel::Conformance && s.name.starts_with("conformance-") && !s.name.contains("fuzz"))
             .collect();
         assert_eq!(runs.len(), 2);
         let fuzz = SCENARIOS

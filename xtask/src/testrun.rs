@@ -227,8 +227,12 @@ fn run_scenario(
         append: s.append.to_string(),
         gdb: false,
     };
-    let mut cmd = Command::new(&bench.qemu);
-    cmd.args(config.args(Console::Captured));
+        let mut cmd = Command::new(&bench.qemu);
+    let mut args = config.args(Console::Captured);
+    if s.reboots {
+        args.retain(|a| a != "-no-reboot");
+    }
+    cmd.args(args);
     let log = logs.join(format!("{}.log", s.name));
     let timeout = s.timeout_for(other_firmware);
     eprintln!("xtask: {} (timeout {timeout} s, log {})", s.name, rel(&log));
