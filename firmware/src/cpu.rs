@@ -12,8 +12,8 @@
 //! that change who owns a thread); the state word of each thread changes by CAS or by the
 //! owning thread itself. None of this runs on crash paths.
 
-use crate::{arch, layout};
 use crate::layout::{MAX_CPUS, PARK_DEC_TICKS, PIR_SLOTS};
+use crate::{arch, layout};
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use hal::ReinitRequest;
 use opal_api::{CpuStatus, OpalError, OpalResult};
@@ -107,7 +107,7 @@ pub fn register(pirs: &[u32], boot_pir: u32, generation: u32) -> usize {
             log::warn!("thread PIR {pir:#x} is beyond what Opalite manages; left asleep");
             continue;
         }
-                CPUS[n].pir.store(pir, Ordering::Relaxed);
+        CPUS[n].pir.store(pir, Ordering::Relaxed);
         clear_opal_depth(n);
         let state = if pir == boot_pir {
             State::Boot

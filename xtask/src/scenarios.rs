@@ -389,7 +389,11 @@ mod tests {
     fn conformance_scenarios_require_xive_and_no_deviation_from_opalite() {
         let runs: Vec<&Scenario> = SCENARIOS
             .iter()
-            .filter(|s| s.kernel == Kernel::Conformance && s.name.starts_with("conformance-") && !s.name.contains("fuzz"))
+            .filter(|s| {
+                s.kernel == Kernel::Conformance
+                    && s.name.starts_with("conformance-")
+                    && !s.name.contains("fuzz")
+            })
             .collect();
         assert_eq!(runs.len(), 2);
         let fuzz = SCENARIOS

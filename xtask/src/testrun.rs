@@ -227,7 +227,7 @@ fn run_scenario(
         append: s.append.to_string(),
         gdb: false,
     };
-        let mut cmd = Command::new(&bench.qemu);
+    let mut cmd = Command::new(&bench.qemu);
     let mut args = config.args(Console::Captured);
     if s.reboots {
         args.retain(|a| a != "-no-reboot");
