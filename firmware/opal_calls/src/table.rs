@@ -62,7 +62,7 @@ use crate::args::{OsPtr, TermNo};
 use opal_api::{Be32, Be64};
 
 opal_table! {
-        OPAL_CONSOLE_WRITE => console::write[term: TermNo, len: OsPtr<Be64>, buf: OsPtr<u8>];
+    OPAL_CONSOLE_WRITE => console::write[term: TermNo, len: OsPtr<Be64>, buf: OsPtr<u8>];
     OPAL_HANDLE_INTERRUPT => events::handle_interrupt[girq: u32, mask: OsPtr<Be64>];
     OPAL_CONSOLE_READ => console::read[term: TermNo, len: OsPtr<Be64>, buf: OsPtr<u8>];
     OPAL_RTC_READ => rtc::read[ymd: OsPtr<Be32>, hms: OsPtr<Be64>];
