@@ -90,7 +90,7 @@ pub fn init(tree: &Tree, inv: &Inventory, arena: &mut BootArena) -> Option<XiveI
         provision_chips: state.provision_chips(),
         opal_irqs,
     };
-    *crate::opal::XIVE.lock() = Some(XiveUnit { state, hw });
+    crate::opal::XIVE.install(XiveUnit { state, hw });
     Some(info)
 }
 

@@ -14,7 +14,7 @@ static RUNTIME_END: AtomicU64 = AtomicU64::new(layout::OPAL_BASE);
 static XICS: Presenter = Presenter::new();
 static MSGS: MessageQueue = MessageQueue::new();
 /// The XIVE logic and controller, once `xive::init` has set them up.
-pub static XIVE: XiveLock = XiveLock::new(None);
+pub static XIVE: XiveLock = XiveLock::new();
 
 /// Fixes what counts as OS memory: RAM below `ram_top`, minus the firmware's range.
 pub fn set_memory_rules(ram_top: u64, runtime_end: u64) {

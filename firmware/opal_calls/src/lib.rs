@@ -67,7 +67,7 @@ pub(crate) mod testing {
                 platform: FakePlatform::default(),
                 xics: xics::Presenter::new(),
                 msgs: msg::MessageQueue::new(),
-                xive: xive::XiveLock::new(None),
+                xive: xive::XiveLock::new(),
             }
         }
         /// The same machine with a P9 or P10 XIVE (the caching model) behind the calls:
@@ -88,7 +88,7 @@ pub(crate) mod testing {
             for pir in [0, 1, 4, 5] {
                 state.add_thread(&mut hw, pir, 0).expect("thread");
             }
-            *m.xive.lock() = Some(xive::XiveUnit {
+            m.xive.install(xive::XiveUnit {
                 state,
                 hw: alloc::boxed::Box::new(hw),
             });

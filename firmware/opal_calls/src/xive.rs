@@ -13,6 +13,7 @@
 use crate::args::{os_range, write_be32, write_be64, OsPtr};
 use crate::Ctx;
 use alloc::boxed::Box;
+use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use hal::OsRange;
 use opal_api::{Be32, Be64, OpalError, OpalResult, Value};
 use xive::{Controller, Xive};
@@ -23,7 +24,47 @@ pub struct XiveUnit {
     pub hw: Box<dyn Controller + Send>,
 }
 
-pub type XiveLock = spin::Mutex<Option<XiveUnit>>;
+/// The XIVE unit behind its lock, plus the two facts other calls ask about without taking
+/// the lock (so a busy or abandoned lock cannot change their answers): the generation
+/// (fixed at boot) and the mode (written under the lock by `OPAL_XIVE_RESET`).
+pub struct XiveLock {
+    unit: spin::Mutex<Option<XiveUnit>>,
+    /// 0: no XIVE, 9 or 10.
+    generation: AtomicU8,
+    exploitation: AtomicBool,
+}
+
+impl XiveLock {
+    pub const fn new() -> Self {
+        Self {
+            unit: spin::Mutex::new(None),
+            generation: AtomicU8::new(0),
+            exploitation: AtomicBool::new(false),
+        }
+    }
+
+    /// Hands the set-up unit to the OPAL calls (boot, before the OS runs).
+    pub fn install(&self, unit: XiveUnit) {
+        self.generation.store(
+            match unit.state.gen() {
+                xive::Gen::P9 => 9,
+                xive::Gen::P10 => 10,
+            },
+            Ordering::Relaxed,
+        );
+        self.exploitation.store(
+            unit.state.mode() == xive::Mode::Exploitation,
+            Ordering::Release,
+        );
+        *self.unit.lock() = Some(unit);
+    }
+}
+
+impl Default for XiveLock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// Spins before a caller gives up on the lock (seconds of spinning on QEMU).
 const LOCK_SPINS: u32 = 50_000_000;
@@ -34,7 +75,7 @@ fn with<R>(
 ) -> OpalResult<R> {
     let mut guard = None;
     for _ in 0..LOCK_SPINS {
-        if let Some(g) = cx.xive.try_lock() {
+        if let Some(g) = cx.xive.unit.try_lock() {
             guard = Some(g);
             break;
         }
@@ -42,7 +83,12 @@ fn with<R>(
     }
     let mut guard = guard.ok_or(OpalError::Busy)?;
     let unit = guard.as_mut().ok_or(OpalError::Unsupported)?;
-    f(&mut unit.state, unit.hw.as_mut())
+    let result = f(&mut unit.state, unit.hw.as_mut());
+    cx.xive.exploitation.store(
+        unit.state.mode() == xive::Mode::Exploitation,
+        Ordering::Release,
+    );
+    result
 }
 
 /// A required out-parameter of `len` bytes.
@@ -285,21 +331,19 @@ pub fn get_vp_state(cx: &Ctx<'_>, vp: u64, state: OsPtr<Be64>) -> OpalResult<()>
     Ok(())
 }
 
-/// The XIVE generation, if the machine has XIVE. Asked by OPAL_CHECK_TOKEN, which a
-/// crashing CPU may call: it does not wait long for the lock (None if it cannot get it).
+/// The XIVE generation, if the machine has XIVE (no lock taken).
 pub fn generation(cx: &Ctx<'_>) -> Option<xive::Gen> {
-    (0..1000).find_map(|_| {
-        let guard = cx.xive.try_lock();
-        if guard.is_none() {
-            core::hint::spin_loop();
-        }
-        guard.map(|g| g.as_ref().map(|u| u.state.gen()))
-    })?
+    match cx.xive.generation.load(Ordering::Relaxed) {
+        9 => Some(xive::Gen::P9),
+        10 => Some(xive::Gen::P10),
+        _ => None,
+    }
 }
 
-/// Is the machine in exploitation mode? (The XICS calls are emulation-only.)
+/// Is the machine in exploitation mode? (The XICS calls are emulation-only.) No lock
+/// taken: the mode is mirrored after every XIVE call.
 pub fn exploitation_mode(cx: &Ctx<'_>) -> bool {
-    with(cx, |x, _| Ok(x.mode() == xive::Mode::Exploitation)).unwrap_or(false)
+    cx.xive.exploitation.load(Ordering::Acquire)
 }
 
 #[cfg(test)]
