@@ -3,10 +3,13 @@
 //! (`icp-opal`): `OPAL_INT_GET_XIRR` (122), `OPAL_INT_SET_CPPR` (123), `OPAL_INT_EOI` (124).
 //! skiboot `hw/xive.c` (XICS emulation), Linux `sysdev/xics/icp-opal.c`.
 //!
-//! Until XIVE is programmed, Opalite routes no external interrupt source to any thread
-//! (timers are the decrementer, IPIs are doorbells), so a presenter's state is just its
-//! CPPR and nothing is ever pending. The answers below are exact for that machine:
-//! XIRR = CPPR << 24 with source 0 ("nothing pending"), and EOI reports no more work.
+//! In XICS emulation mode (P9's boot default, and after `OPAL_XIVE_RESET(0)`) Opalite
+//! routes no source to any thread (timers are the decrementer, IPIs are doorbells), so a
+//! presenter's state is just its CPPR and nothing is ever pending. The answers below are
+//! exact for that machine and match skiboot's emulation: GET_XIRR writes 0 ("nothing
+//! pending", skiboot writes 0 before it looks), and EOI reports no more work. In
+//! exploitation mode GET_XIRR and SET_CPPR are WRONG_STATE and EOI is a source EOI on
+//! the OS's behalf (skiboot `opal_xive_eoi`).
 
 use crate::args::{os_range, write_be32, OsPtr};
 use crate::Ctx;
@@ -62,15 +65,18 @@ pub fn set_cppr(cx: &Ctx<'_>, cppr: u64) -> OpalResult<()> {
 pub fn get_xirr(cx: &Ctx<'_>, xirr: OsPtr<Be32>, _just_poll: u64) -> OpalResult<()> {
     require_emulation(cx)?;
     let at = os_range(cx, xirr, 4)?;
-    let cppr = cx.xics.slot(cx.cpus.current())?.load(Ordering::Relaxed);
-    write_be32(cx, at, u32::from(cppr) << 24);
+    write_be32(cx, at, 0);
     Ok(())
 }
 
 /// `int64_t opal_int_eoi(uint32_t xirr)`: restores the CPPR from the top byte; returns
-/// 0, or a positive value if more interrupts are pending (never, with no sources).
+/// 0, or a positive value if more interrupts are pending (never, with no sources). In
+/// exploitation mode: EOI of source `xirr & 0xffffff`, PARAMETER if there is none.
 pub fn eoi(cx: &Ctx<'_>, xirr: u32) -> OpalResult<Value> {
-    require_emulation(cx)?;
+    if crate::xive::exploitation_mode(cx) {
+        let more = crate::xive::source_eoi(cx, xirr & 0x00ff_ffff)?;
+        return Value::new(u64::from(more)).ok_or(OpalError::InternalError);
+    }
     cx.xics
         .slot(cx.cpus.current())?
         .store((xirr >> 24) as u8, Ordering::Relaxed);
@@ -87,10 +93,10 @@ mod tests {
         let m = Machine::new();
         assert_eq!(m.call(OPAL_INT_SET_CPPR, &[0xff]), 0);
         assert_eq!(m.call(OPAL_INT_GET_XIRR, &[0x1000, 0]), 0);
-        assert_eq!(m.mem.peek(0x1000, 4), [0xff, 0, 0, 0], "nothing pending");
+        assert_eq!(m.mem.peek(0x1000, 4), [0, 0, 0, 0], "nothing pending");
         assert_eq!(m.call(OPAL_INT_EOI, &[0x0500_0000]), 0);
         assert_eq!(m.call(OPAL_INT_GET_XIRR, &[0x1000, 1]), 0);
-        assert_eq!(m.mem.peek(0x1000, 4), [0x05, 0, 0, 0]);
+        assert_eq!(m.mem.peek(0x1000, 4), [0, 0, 0, 0]);
         assert_eq!(m.call(OPAL_INT_GET_XIRR, &[0x8_0000, 0]), -1);
     }
 }

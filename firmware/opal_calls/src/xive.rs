@@ -323,6 +323,11 @@ pub fn set_queue_state(
     with(cx, |x, hw| x.set_queue_state(hw, vp, prio, toggle, index))
 }
 
+/// `OPAL_INT_EOI` in exploitation mode: a source EOI; true if the source re-triggered.
+pub fn source_eoi(cx: &Ctx<'_>, girq: u32) -> OpalResult<bool> {
+    with(cx, |x, hw| x.source_eoi(hw, girq))
+}
+
 /// `OPAL_XIVE_GET_VP_STATE(u64 vp, be64 *state)`.
 pub fn get_vp_state(cx: &Ctx<'_>, vp: u64, state: OsPtr<Be64>) -> OpalResult<()> {
     let o = out(cx, state.raw, 8)?;
@@ -480,6 +485,17 @@ mod tests {
         assert_eq!(m.call(OPAL_XIVE_RESET, &[1]), 0);
         assert_eq!(m.call(OPAL_INT_SET_CPPR, &[0xff]), -14);
         assert_eq!(m.call(OPAL_INT_GET_XIRR, &[OUT, 0]), -14);
+        // EOI becomes a source EOI: unknown girqs are PARAMETER, allocated ones work.
+        assert_eq!(m.call(OPAL_INT_EOI, &[0xff00_0000]), -1);
+        // A new source is off (PQ 01): the EOI sets PQ 00 and, Q having been set,
+        // re-triggers it as skiboot's and Linux's EOIs do, and says so.
+        let girq = m.call(OPAL_XIVE_ALLOCATE_IRQ, &[0]) as u64;
+        assert_eq!(m.call(OPAL_INT_EOI, &[0xff00_0000 | girq]), 1);
+        assert_eq!(
+            m.call(OPAL_INT_EOI, &[0xff00_0000 | girq]),
+            0,
+            "PQ was 00 now"
+        );
         assert_eq!(m.call(OPAL_XIVE_RESET, &[0]), 0);
         assert_eq!(m.call(OPAL_INT_SET_CPPR, &[0xff]), 0);
         // POWER10 has no XICS emulation: the calls are absent, as on skiboot.

@@ -967,6 +967,28 @@ impl Xive {
         Ok(())
     }
 
+    /// `OPAL_INT_EOI` in exploitation mode: an EOI of source `girq` through its ESB on the
+    /// OS's behalf (skiboot `opal_xive_eoi`). Ok(true) if the EOI re-triggered the source
+    /// (an event arrived meanwhile), PARAMETER if no source has that number.
+    pub fn source_eoi(&self, hw: &mut dyn Controller, girq: u32) -> Result<bool> {
+        let g = Girq::decode(self.gen, girq)
+            .filter(|g| !g.escalation)
+            .ok_or(OpalError::Parameter)?;
+        self.valid_source(&*hw, g)?;
+        let info = self.get_irq_info(&*hw, girq)?;
+        // LSI: a load anywhere in 0x000-0x3ff EOIs and returns whether the line is still
+        // asserted; MSI: set PQ to 00 and re-trigger if Q was set (§6.1, §6.2).
+        if info.flags & irq_flags::LSI != 0 {
+            return Ok(hw.esb_load(info.eoi_page) & 1 != 0);
+        }
+        let old = hw.esb_load(info.eoi_page + crate::state::ESB_SET_PQ_00);
+        let queued = old & 1 != 0;
+        if queued && info.trig_page != 0 {
+            hw.esb_store(info.trig_page, 0);
+        }
+        Ok(queued)
+    }
+
     // ---- OPAL_XIVE_DUMP (142) ----
 
     /// Prints state to the firmware console (xmon's `dx`). `id` is a PIR for the TIMA and

@@ -42,6 +42,8 @@ pub struct System<'a> {
     pub opal_entry: Option<u64>,
     /// `opal-runtime-size`: OPAL's memory is `opal_base .. opal_base + opal_size`.
     pub opal_size: Option<u64>,
+    /// `/ibm,opal/firmware` `version` (Opalite: `opalite-...`; skiboot: `skiboot-...`).
+    pub firmware_version: &'a str,
     pub bootargs: &'a str,
     pub xive: Option<XiveNode>,
     pub ram: List<Range, 16>,
@@ -51,6 +53,12 @@ pub struct System<'a> {
 }
 
 impl<'a> System<'a> {
+    /// Whether the firmware is Opalite (its `/ibm,opal/firmware` version says so): the
+    /// suite must then cover every token it offers, and no deviation is accepted.
+    pub fn is_opalite(&self) -> bool {
+        self.firmware_version.starts_with("opalite-")
+    }
+
     pub fn from_fdt(fdt: &Fdt<'a>) -> Self {
         let mut s = System {
             model: "",
@@ -60,6 +68,7 @@ impl<'a> System<'a> {
             threads: List::new(),
             tb_hz: None,
             opal_base: None,
+            firmware_version: "",
             opal_entry: None,
             opal_size: None,
             bootargs: "",
@@ -79,6 +88,9 @@ impl<'a> System<'a> {
             s.opal_base = opal.u64("opal-base-address");
             s.opal_entry = opal.u64("opal-entry-address");
             s.opal_size = opal.u64("opal-runtime-size");
+        }
+        if let Some(fw) = fdt.node("/ibm,opal/firmware") {
+            s.firmware_version = fw.str("version").unwrap_or("");
         }
         if let Some(chosen) = fdt.node("/chosen") {
             s.bootargs = chosen.str("bootargs").unwrap_or("");
@@ -235,6 +247,9 @@ mod tests {
             .unwrap();
         t.set_property_u64("/ibm,opal", "opal-entry-address", 0x3000_fe00)
             .unwrap();
+        t.ensure_node("/ibm,opal/firmware").unwrap();
+        t.set_property_string("/ibm,opal/firmware", "version", "skiboot-v7.1")
+            .unwrap();
         t.ensure_node("/chosen").unwrap();
         t.set_property_string("/chosen", "bootargs", "conformance.require=xive")
             .unwrap();
@@ -268,6 +283,8 @@ mod tests {
         assert_eq!(s.generation, Some(Generation::P10));
         assert_eq!(s.opal_base, Some(0x3000_0000));
         assert_eq!(s.opal_entry, Some(0x3000_fe00));
+        assert_eq!(s.firmware_version, "skiboot-v7.1");
+        assert!(!s.is_opalite());
         assert_eq!(s.bootargs, "conformance.require=xive");
         let pirs: Vec<u32> = s.threads.iter().map(|t| t.pir).collect();
         assert_eq!(pirs, [0, 1, 4, 5]);

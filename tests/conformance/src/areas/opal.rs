@@ -57,8 +57,11 @@ fn check_token_beyond_last(cx: &mut Ctx) -> CaseResult {
 
 /// Every token `OPAL_CHECK_TOKEN` reports present (0..=OPAL_LAST + 8, 0x1000, 2^64 − 1)
 /// belongs to an area of this payload that has cases: the suite covers the whole
-/// interface the firmware offers. Fails with the uncovered tokens (e.g. on a firmware
-/// with more calls than this payload knows, such as skiboot).
+/// interface the firmware offers. On Opalite (`/ibm,opal/firmware` version `opalite-...`)
+/// an uncovered token fails the case; on any other firmware (skiboot offers PCI, NVRAM,
+/// flash, sensors... that this suite does not test) the uncovered tokens are an INFO
+/// line: a differential run compares the answers to the calls the suite has, and a
+/// larger interface is not a departure from the specification.
 fn coverage(cx: &mut Ctx) -> CaseResult {
     let mut uncovered = Msg::new();
     let (mut present, mut missing) = (0, 0);
@@ -87,7 +90,14 @@ fn coverage(cx: &mut Ctx) -> CaseResult {
         "{present} tokens present, {missing} without cases"
     ));
     if missing > 0 {
-        fail!("present tokens without cases:{}", uncovered.as_str());
+        if cx.sys.is_opalite() {
+            fail!("present tokens without cases:{}", uncovered.as_str());
+        }
+        cx.info(format_args!(
+            "not Opalite ({:?}), so not a failure; without cases:{}",
+            cx.sys.firmware_version,
+            uncovered.as_str()
+        ));
     }
     Ok(())
 }
