@@ -425,15 +425,6 @@ pub fn enable_rx_interrupt() -> Result<(), RxIrqError> {
     Ok(())
 }
 
-/// Turns the receive interrupt off again (OS shutdown, kexec, XIVE reset).
-pub fn disable_rx_interrupt() {
-    let mut st = CONSOLE.lock();
-    if let Some(uart) = &st.uart {
-        uart.regs.write8(IER, 0);
-    }
-    st.rx_irq = RxIrq::Off;
-}
-
 /// The UART's SerIRQ fired: moves the received bytes into the input ring (reading RBR is
 /// what drops the line) and clears a character-timeout indication that has no data behind
 /// it (skiboot's AST2500 SUART workaround).

@@ -92,19 +92,6 @@ pub fn init(io: Option<LpcIo>, bt_port: Option<u16>) {
     *BMC.lock() = Some(bt);
 }
 
-/// Turns on the BT interface's B2H interrupt (skiboot `bt_init`: clear, then enable).
-/// Returns false without a BMC.
-pub fn enable_bt_interrupt() -> bool {
-    let mut guard = BMC.lock();
-    match guard.as_mut() {
-        Some(bt) => {
-            bt.set_irq_enabled(true);
-            true
-        }
-        None => false,
-    }
-}
-
 /// The BT interface's SerIRQ fired (skiboot `bt_irq`): acknowledges B2H_IRQ, keeping the
 /// interrupt enabled, and moves a request in flight along. If another CPU holds the
 /// driver, the line stays up and the interrupt comes back after the OS's EOI.

@@ -32,9 +32,6 @@ use xive::Gen;
 const PSIHB_XSCOM_BAR: u32 = 0xa;
 const PSIHB_BAR_EN: u64 = ppc_bit(63);
 
-/// PSIHB MMIO registers (offsets in the register BAR; XSCOM index = offset / 8 + 0xa).
-const PSIHB_CR: u64 = 0x20;
-const PSIHB10_CR_STORE_EOI: u64 = ppc_bit(12);
 const PSIHB_INTERRUPT_CONTROL: u64 = 0x58;
 // Bit 0, PSIHB_IRQ_METHOD, set would raise the sources as plain LSIs ("LSI method",
 // which QEMU refuses); it stays clear for ESB mode.
@@ -65,8 +62,6 @@ pub enum PsiError {
         source: PsiSource,
         pq: u8,
     },
-    /// Store EOI exists on P10 only.
-    StoreEoiUnsupported,
     /// No registered PSI bridge owns this girq.
     UnknownGirq(u32),
 }
@@ -85,23 +80,11 @@ pub struct PsiSources {
     pub chip_id: u32,
     pub layout: Layout,
     regs_base: u64,
-    store_eoi: bool,
 }
 
 impl PsiSources {
-    pub const COUNT: u32 = PSI_SOURCE_COUNT;
-
-    pub fn gen(&self) -> Gen {
-        self.layout.gen
-    }
-
     pub fn girq(&self, source: PsiSource) -> u32 {
         self.layout.girq(source)
-    }
-
-    /// girqs `first..first + COUNT`.
-    pub fn girq_range(&self) -> core::ops::Range<u32> {
-        self.layout.girq_base..self.layout.girq_base + Self::COUNT
     }
 
     pub fn source_of(&self, girq: u32) -> Option<PsiSource> {
@@ -112,26 +95,6 @@ impl PsiSources {
     /// PSI sources have no trigger page (trig_page 0).
     pub fn esb_page(&self, source: PsiSource) -> u64 {
         self.layout.esb_page(source)
-    }
-
-    /// 12 on P9, 16 on P10.
-    pub fn esb_shift(&self) -> u32 {
-        self.layout.esb_shift()
-    }
-
-    /// Every PSI source is level-sensitive: `OPAL_XIVE_IRQ_LSI`, and `1` (level) in the
-    /// `/ibm,opal` `interrupts` flags cell.
-    pub const fn is_lsi(&self) -> bool {
-        true
-    }
-
-    /// Store EOI is on (P10 after `enable_store_eoi`): report `OPAL_XIVE_IRQ_STORE_EOI2`.
-    pub fn store_eoi(&self) -> bool {
-        self.store_eoi
-    }
-
-    pub fn owner(&self, source: PsiSource) -> Owner {
-        source.owner()
     }
 
     /// Name as skiboot builds it for `/ibm,opal` `interrupt-names`: `psi#<chip>:<name>`,
@@ -190,12 +153,6 @@ impl PsiSources {
         self.esb_load(source, op) & (esb::P | esb::Q)
     }
 
-    /// LSI EOI as the OS does it: a load at offset 0 of the ESB page, which returns PQ to
-    /// 00 and re-forwards the event if the line is still up (xive.md §6.2).
-    pub fn load_eoi(&self, source: PsiSource) -> u8 {
-        self.esb_load(source, 0)
-    }
-
     /// PQ = 01: the source's events are dropped at the ESB.
     pub fn mask(&self, source: PsiSource) {
         self.set_pq(source, esb::PQ_OFF);
@@ -230,21 +187,6 @@ impl PsiSources {
                 read,
             });
         }
-        Ok(())
-    }
-
-    /// P10: lets the OS EOI PSI sources with a store (skiboot sets `PSIHB10_CR_STORE_EOI`
-    /// when XIVE2 store EOI is enabled). Call only if the XIVE has store EOI on. QEMU does
-    /// not keep CR, so there is nothing to read back.
-    pub fn enable_store_eoi(&mut self) -> Result<(), PsiError> {
-        if self.layout.gen != Gen::P10 {
-            return Err(PsiError::StoreEoiUnsupported);
-        }
-        let regs = self.regs();
-        let cr = regs.read64(PSIHB_CR);
-        regs.write64(PSIHB_CR, cr | PSIHB10_CR_STORE_EOI);
-        self.store_eoi = true;
-        register(*self);
         Ok(())
     }
 
@@ -359,7 +301,6 @@ pub fn init(
         chip_id,
         layout,
         regs_base: bars.psihb,
-        store_eoi: false,
     };
     sources.write_checked(PSIHB_ESB_CI_BASE, layout.esb_ci_base_value())?;
     for s in PsiSource::ALL {

@@ -126,14 +126,3 @@ pub unsafe fn ci_store8(pa: u64, v: u8) {
         asm!("sync", "stbcix {0}, 0, {1}", in(reg) u64::from(v), in(reg) pa, options(nostack))
     };
 }
-
-/// 2-byte cache-inhibited load (TIMA acknowledge).
-///
-/// # Safety
-/// As [`ci_load64`].
-pub unsafe fn ci_load16(pa: u64) -> u16 {
-    let v: u64;
-    // SAFETY: the caller vouches for `pa`.
-    unsafe { asm!("sync", "lhzcix {0}, 0, {1}", out(reg) v, in(reg) pa, options(nostack)) };
-    v as u16
-}
