@@ -163,6 +163,21 @@ impl Xive {
         })
     }
 
+    /// A girq of an existing block; an escalation girq must name an END of an allocated
+    /// set (a VP's or a thread's), not just any END whose sub-page happens to exist.
+    fn decode_girq(&self, girq: u32) -> Result<Girq> {
+        let g = Girq::decode(self.gen, girq).ok_or(OpalError::Parameter)?;
+        let block = self
+            .blocks
+            .get(g.block as usize)
+            .ok_or(OpalError::Parameter)?;
+        let set = g.index / PRIORITIES;
+        if g.escalation && (set == 0 || !block.end_sets.get(set)) {
+            return Err(OpalError::Parameter);
+        }
+        Ok(g)
+    }
+
     fn check_prio(prio: u32) -> Result<u32> {
         if prio < PRIORITIES {
             Ok(prio)
@@ -321,7 +336,7 @@ impl Xive {
 
     pub fn get_irq_info(&self, hw: &dyn Controller, girq: u32) -> Result<IrqInfo> {
         self.require_exploitation()?;
-        let g = Girq::decode(self.gen, girq).ok_or(OpalError::Parameter)?;
+        let g = self.decode_girq(girq)?;
         let block = self
             .blocks
             .get(g.block as usize)
@@ -387,7 +402,7 @@ impl Xive {
 
     pub fn get_irq_config(&self, hw: &mut dyn Controller, girq: u32) -> Result<IrqConfig> {
         self.require_exploitation()?;
-        let g = Girq::decode(self.gen, girq).ok_or(OpalError::Parameter)?;
+        let g = self.decode_girq(girq)?;
         let (end_blk, end_idx, data, masked) = if g.escalation {
             let end = self
                 .read_end(hw, g.block, g.index)
@@ -428,7 +443,7 @@ impl Xive {
         lirq: u32,
     ) -> Result<()> {
         self.require_exploitation()?;
-        let g = Girq::decode(self.gen, girq).ok_or(OpalError::Parameter)?;
+        let g = self.decode_girq(girq)?;
         if lirq > MAX_EAS_DATA || (u32::from(prio) >= PRIORITIES && prio != PRIO_MASKED) {
             return Err(OpalError::Parameter);
         }
@@ -939,7 +954,7 @@ impl Xive {
         if kind == 0 {
             return Ok(());
         }
-        let g = Girq::decode(self.gen, id).ok_or(OpalError::Parameter)?;
+        let g = self.decode_girq(id)?;
         if g.block as usize >= self.blocks.len() {
             return Err(OpalError::Parameter);
         }

@@ -868,3 +868,28 @@ fn donations_are_bounded_by_the_sub_pages_a_block_can_hold() {
         "usable again after RESET"
     );
 }
+
+#[test]
+fn escalation_girqs_must_name_an_allocated_end() {
+    for gen in GENS {
+        let (mut x, mut m) = expl(gen);
+        // END 0x7ff lies in the firmware's sub-page 0 but in no allocated set.
+        let stray = Girq::escalation(0, 0x7ff).encode(gen);
+        assert_eq!(x.get_irq_info(&m, stray), Err(OpalError::Parameter));
+        assert_eq!(x.get_irq_config(&mut m, stray), Err(OpalError::Parameter));
+        assert_eq!(
+            x.set_irq_config(&mut m, stray, 0, 7, 1),
+            Err(OpalError::Parameter)
+        );
+        let set0 = Girq::escalation(0, 7).encode(gen);
+        assert_eq!(
+            x.get_irq_info(&m, set0),
+            Err(OpalError::Parameter),
+            "set 0 is reserved"
+        );
+        // A thread's END (PIR 0: set 1, END 0xf) is fine.
+        let ok = Girq::escalation(0, 0xf).encode(gen);
+        assert!(x.get_irq_info(&m, ok).is_ok());
+        m.assert_coherent();
+    }
+}
