@@ -316,18 +316,8 @@ impl Xive {
     /// The management (EOI) page of source `idx` of `blk`.
     fn source_mgmt_page(&self, blk: u8, idx: u32) -> Option<u64> {
         let block = self.blocks.get(blk as usize)?;
-        if let Some(s) = block
-            .hw_sources
-            .iter()
-            .find(|s| idx >= s.first && idx < s.first + s.count)
-        {
-            let page =
-                s.esb_base + (u64::from(idx - s.first) << (s.esb_shift + u32::from(s.two_pages)));
-            return Some(if s.two_pages {
-                page + (1 << s.esb_shift)
-            } else {
-                page
-            });
+        if let Some(s) = block.hw_source_at(idx) {
+            return Some(s.pages(idx).0);
         }
         (idx < block.irqs.hw_bottom()).then(|| ipi_esb(block, idx) + (1 << ESB_PAGE_SHIFT))
     }
@@ -353,20 +343,12 @@ impl Xive {
                 src_chip: block.chip_id,
             });
         }
-        if let Some(s) = block
-            .hw_sources
-            .iter()
-            .find(|s| g.index >= s.first && g.index < s.first + s.count)
-        {
-            let page = s.esb_base
-                + (u64::from(g.index - s.first) << (s.esb_shift + u32::from(s.two_pages)));
+        if let Some(s) = block.hw_source_at(g.index) {
+            let (eoi, trig) = s.pages(g.index);
             let mut flags = if s.lsi { irq_flags::LSI } else { 0 };
-            let (eoi, trig) = if s.two_pages {
+            if s.two_pages {
                 flags |= irq_flags::TRIGGER_PAGE;
-                (page + (1 << s.esb_shift), page)
-            } else {
-                (page, if s.lsi { 0 } else { page })
-            };
+            }
             return Ok(IrqInfo {
                 flags,
                 eoi_page: eoi,

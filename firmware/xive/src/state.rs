@@ -92,6 +92,27 @@ pub struct HwSource {
     pub two_pages: bool,
 }
 
+impl HwSource {
+    pub fn covers(&self, index: u32) -> bool {
+        index >= self.first && index - self.first < self.count
+    }
+
+    /// (EOI page, trigger page or 0) of source `index` of this unit (xive.md §6.3): two
+    /// pages per source when the unit has a separate trigger page, else one page that
+    /// is both (MSI) or only an EOI page (LSI).
+    pub fn pages(&self, index: u32) -> (u64, u64) {
+        let pair = u32::from(self.two_pages);
+        let page = self.esb_base + (u64::from(index - self.first) << (self.esb_shift + pair));
+        if self.two_pages {
+            (page + (1 << self.esb_shift), page)
+        } else if self.lsi {
+            (page, 0)
+        } else {
+            (page, page)
+        }
+    }
+}
+
 /// One XIVE instance.
 pub struct Block {
     pub blk: u8,
@@ -108,6 +129,13 @@ pub struct Block {
     /// Sources unmasked since the last reset, masked again by the next reset.
     pub(crate) unmasked: Bitmap,
     pub(crate) hw_sources: Vec<HwSource>,
+}
+
+impl Block {
+    /// The hardware unit whose range holds source `index`, if any.
+    pub(crate) fn hw_source_at(&self, index: u32) -> Option<&HwSource> {
+        self.hw_sources.iter().find(|s| s.covers(index))
+    }
 }
 
 /// A hardware thread: its VP is `0x80 | PIR & 0x7f` in its chip's block.
@@ -290,8 +318,9 @@ impl Xive {
             .end_sets
             .first_clear(1, ENDS_PER_SUBPAGE / ids::PRIORITIES)
             .ok_or(InitError::NoMemory)?;
-        block.end_sets.set(set, true);
+        // The IPI first: nothing is marked used if it fails.
         let ipi = block.irqs.alloc_boot_ipi().ok_or(InitError::NoIrqSpace)?;
+        block.end_sets.set(set, true);
         write_eas(
             hw,
             block,
@@ -370,9 +399,7 @@ impl Xive {
         let g = Girq::decode(self.gen, girq).filter(|g| !g.escalation)?;
         let block = self.blocks.get(g.block as usize)?;
         block
-            .hw_sources
-            .iter()
-            .find(|s| g.index >= s.first && g.index < s.first + s.count)
+            .hw_source_at(g.index)
             .map(|s| (g.block, *s, g.index - s.first))
     }
 
