@@ -674,24 +674,59 @@ impl Xive {
         for blk in 0..group {
             self.provision_end_sets(hw, blk, count)?;
         }
-        // Cannot fail for want of sets now; a hardware error part-way leaves VPs whose
-        // NVT is still zero, which every call treats as unallocated.
+        // Cannot fail for want of sets now. A hardware error part-way (a cache watch that
+        // stays BUSY) undoes what was done, so the OS sees nothing allocated.
         let gen = self.gen;
         for blk in 0..group {
             for idx in base..base + count {
                 let set = self
                     .alloc_end_set(hw, blk)
                     .map_err(|_| OpalError::InternalError)?;
-                for prio in 0..PRIORITIES {
-                    let end = parked_end(gen, false, blk, idx, prio);
-                    self.write_end(hw, blk, set * PRIORITIES + prio, &end, true)?;
-                }
                 let mut nvt = Nvt::zero(gen);
                 nvt.set_end_base(blk, set * PRIORITIES);
-                self.write_nvt(hw, blk, idx, &nvt, true)?;
+                let written = (0..PRIORITIES)
+                    .try_for_each(|prio| {
+                        let end = parked_end(gen, false, blk, idx, prio);
+                        self.write_end(hw, blk, set * PRIORITIES + prio, &end, true)
+                    })
+                    .and_then(|()| self.write_nvt(hw, blk, idx, &nvt, true));
+                if let Err(e) = written {
+                    self.blocks[blk as usize].end_sets.set(set, false);
+                    self.undo_fill(hw, base, count, blk, idx);
+                    return Err(e);
+                }
             }
         }
         Ok(())
+    }
+
+    /// Releases the END sets and clears the NVTs `fill_vp_block` wrote before it failed at
+    /// (`stop_blk`, `stop_idx`).
+    fn undo_fill(
+        &mut self,
+        hw: &mut dyn Controller,
+        base: u32,
+        count: u32,
+        stop_blk: u8,
+        stop_idx: u32,
+    ) {
+        let gen = self.gen;
+        for blk in 0..=stop_blk {
+            let end = if blk == stop_blk {
+                stop_idx
+            } else {
+                base + count
+            };
+            for idx in base..end {
+                if let Some(nvt) = self.read_nvt(hw, blk, idx).filter(|n| n.has_end_base()) {
+                    let (eblk, ebase) = nvt.end_base();
+                    if let Some(b) = self.blocks.get_mut(eblk as usize) {
+                        b.end_sets.set(ebase / PRIORITIES, false);
+                    }
+                    let _ = self.write_nvt(hw, blk, idx, &Nvt::zero(gen), true);
+                }
+            }
+        }
     }
 
     pub fn free_vp_block(&mut self, hw: &mut dyn Controller, vp_base: u64) -> Result<()> {

@@ -893,3 +893,23 @@ fn escalation_girqs_must_name_an_allocated_end() {
         m.assert_coherent();
     }
 }
+
+#[test]
+fn a_vp_block_that_fails_half_way_leaves_nothing_allocated() {
+    let (mut x, mut m) = expl(Gen::P9);
+    let mut next = 0;
+        // Every cache watch BUSY (beyond the synchronous retries): the END set taken for the
+    // first VP must be given back and the buddy range freed.
+    let (first, _) = alloc_vps(&mut x, &mut m, 2, &mut next);
+    assert_eq!(x.free_vp_block(&mut m, first), Ok(()));
+    m.inject_busy(1000);
+    assert_eq!(x.allocate_vp_block(&mut m, 2), Err(OpalError::Busy));
+    m.inject_busy(0);
+    // Everything is back: the same request gets the same base and works.
+    assert_eq!(x.allocate_vp_block(&mut m, 2), Ok(first));
+    assert_eq!(
+        x.set_vp_info(&mut m, first + 3, vp_flags::ENABLED, 0),
+        Ok(())
+    );
+    m.assert_coherent();
+}
