@@ -898,7 +898,7 @@ fn escalation_girqs_must_name_an_allocated_end() {
 fn a_vp_block_that_fails_half_way_leaves_nothing_allocated() {
     let (mut x, mut m) = expl(Gen::P9);
     let mut next = 0;
-        // Every cache watch BUSY (beyond the synchronous retries): the END set taken for the
+    // Every cache watch BUSY (beyond the synchronous retries): the END set taken for the
     // first VP must be given back and the buddy range freed.
     let (first, _) = alloc_vps(&mut x, &mut m, 2, &mut next);
     assert_eq!(x.free_vp_block(&mut m, first), Ok(()));
