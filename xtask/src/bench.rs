@@ -100,6 +100,31 @@ impl Capture {
     }
 }
 
+/// QEMU arguments for the conformance payload in a bench mode (`append`), under icount.
+/// The reboot mode needs the guest's reset to reset the machine rather than end QEMU.
+fn payload_args(
+    machine: Machine,
+    smp: &str,
+    image: &Path,
+    payload: &Path,
+    append: &str,
+) -> Result<Vec<String>> {
+    let config = QemuConfig {
+        machine,
+        smp: Smp::parse(smp)?,
+        memory: "2G".into(),
+        firmware: image.to_path_buf(),
+        kernel: payload.to_path_buf(),
+        initrd: None,
+        append: append.into(),
+        gdb: false,
+        guest_may_reboot: append == "conformance.bench-reboot",
+    };
+    let mut args = config.args(Console::Captured);
+    args.extend(["-icount".into(), ICOUNT.into()]);
+    Ok(args)
+}
+
 /// Runs QEMU until it exits, `timeout` passes, or (with `stop_at`) a console line contains
 /// that text; in the last two cases QEMU is killed.
 fn run_qemu(
@@ -274,18 +299,7 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
         let mut figures: [BTreeMap<String, f64>; 2] = Default::default();
         let mut poweroff: [Option<f64>; 2] = [None, None];
         for (i, (fw_name, image)) in fws.images.iter().enumerate() {
-            let config = QemuConfig {
-                machine,
-                smp: Smp::parse(smp)?,
-                memory: "2G".into(),
-                firmware: image.clone(),
-                kernel: built.payload.clone(),
-                initrd: None,
-                append: "conformance.bench".into(),
-                gdb: false,
-            };
-            let mut args = config.args(Console::Captured);
-            args.extend(["-icount".into(), ICOUNT.into()]);
+            let args = payload_args(machine, smp, image, &built.payload, "conformance.bench")?;
             let log = logs.join(format!(
                 "payload-{fw_name}-{}-smp{}.log",
                 machine.name(),
@@ -315,27 +329,19 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
     for (machine, smp) in topologies(true) {
         let mut figures: [BTreeMap<String, f64>; 2] = Default::default();
         for (i, (fw_name, image)) in fws.images.iter().enumerate() {
-            let config = QemuConfig {
+            let args = payload_args(
                 machine,
-                smp: Smp::parse(smp)?,
-                memory: "2G".into(),
-                firmware: image.clone(),
-                kernel: built.payload.clone(),
-                initrd: None,
-                append: "conformance.bench-reboot".into(),
-                gdb: false,
-            };
-            let mut args = config.args(Console::Captured);
-            // The guest's reset must reset the machine, not end QEMU.
-            args.retain(|a| a != "-no-reboot");
-            args.extend(["-icount".into(), ICOUNT.into()]);
+                smp,
+                image,
+                &built.payload,
+                "conformance.bench-reboot",
+            )?;
             let log = logs.join(format!(
                 "reboot-{fw_name}-{}-smp{}.log",
                 machine.name(),
                 smp.replace(',', "_")
             ));
-            // The second boot's last line ends the run: the figures are in by then, and
-            // Opalite's OPAL_CEC_POWER_DOWN after a reset does not end QEMU today.
+            // The second boot's last line ends the run: the figures are in by then.
             let cap = run_qemu(
                 &qemu,
                 &args,
@@ -485,6 +491,7 @@ fn linux_rows(
                     initrd: Some(initrd.clone()),
                     append: "console=hvc0 opalite.test=poweroff".into(),
                     gdb: false,
+                    guest_may_reboot: false,
                 };
                 let log = logs.join(format!(
                     "linux-{fw_name}-powernv9-smp{}-{run}.log",

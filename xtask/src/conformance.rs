@@ -39,6 +39,7 @@ pub fn run(opts: &ConformanceOpts) -> Result<bool> {
         initrd: None,
         append: opts.bootargs(),
         gdb: false,
+        guest_may_reboot: false,
     };
     let logs = root.join("target/test-logs");
     std::fs::create_dir_all(&logs)?;

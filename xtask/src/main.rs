@@ -81,6 +81,7 @@ fn run(opts: &RunOpts) -> Result<()> {
         initrd: Some(initrd),
         append,
         gdb: opts.gdb,
+        guest_may_reboot: false,
     };
     let mut cmd = Command::new(qemu);
     cmd.args(config.args(Console::Interactive));

@@ -17,6 +17,9 @@ pub struct QemuConfig {
     pub initrd: Option<PathBuf>,
     pub append: String,
     pub gdb: bool,
+    /// With a captured console, a guest reset normally ends QEMU (`-no-reboot`); set
+    /// this when the guest reboots on purpose and the run must go on.
+    pub guest_may_reboot: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,17 +53,12 @@ impl QemuConfig {
         }
         let console_args: &[&str] = match console {
             Console::Interactive => &["-nographic", "-serial", "mon:stdio"],
-            Console::Captured => &[
-                "-display",
-                "none",
-                "-monitor",
-                "none",
-                "-serial",
-                "stdio",
-                "-no-reboot",
-            ],
+            Console::Captured => &["-display", "none", "-monitor", "none", "-serial", "stdio"],
         };
         a.extend(console_args.iter().map(|s| s.to_string()));
+        if console == Console::Captured && !self.guest_may_reboot {
+            a.push("-no-reboot".into());
+        }
         if self.gdb {
             // Loopback only: the gdb stub gives full control of the machine.
             a.extend(["-gdb".into(), format!("tcp:{GDB_ADDR}"), "-S".into()]);
@@ -83,6 +81,7 @@ mod tests {
             initrd: Some("initrd".into()),
             append: "console=hvc0 opalite.test=poweroff".into(),
             gdb: false,
+            guest_may_reboot: false,
         }
     }
 

@@ -226,13 +226,10 @@ fn run_scenario(
         initrd,
         append: s.append.to_string(),
         gdb: false,
+        guest_may_reboot: s.reboots,
     };
     let mut cmd = Command::new(&bench.qemu);
-    let mut args = config.args(Console::Captured);
-    if s.reboots {
-        args.retain(|a| a != "-no-reboot");
-    }
-    cmd.args(args);
+    cmd.args(config.args(Console::Captured));
     let log = logs.join(format!("{}.log", s.name));
     let timeout = s.timeout_for(other_firmware);
     eprintln!("xtask: {} (timeout {timeout} s, log {})", s.name, rel(&log));
