@@ -23,8 +23,9 @@ use alloc::vec::Vec;
 use hal::bits::ppc_bit;
 use opal_api::event;
 use spin::Mutex;
+use xive::esb;
 use xive::phys_map::Bars;
-use xive::psi::{esb, Layout, LayoutError, Owner, PsiSource, PSI_SOURCE_COUNT};
+use xive::psi::{Layout, LayoutError, Owner, PsiSource, PSI_SOURCE_COUNT};
 use xive::Gen;
 
 /// XSCOM register index of the PSIHB register BAR (skiboot `PSIHB_XSCOM_P9_BASE`, the same

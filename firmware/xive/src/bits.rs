@@ -7,17 +7,11 @@ pub const fn mask32(first: u32, last: u32) -> u32 {
     (u32::MAX >> first) & (u32::MAX << (31 - last))
 }
 
-/// Mask of IBM bits `first..=last` of a 64-bit word.
-pub const fn mask64(first: u32, last: u32) -> u64 {
-    (u64::MAX >> first) & (u64::MAX << (63 - last))
-}
+/// Mask of IBM bits `first..=last` of a 64-bit word, and one bit: the hal's helpers.
+pub use hal::bits::{ppc_bit as bit64, ppc_bitmask as mask64};
 
 pub const fn bit32(n: u32) -> u32 {
     1 << (31 - n)
-}
-
-pub const fn bit64(n: u32) -> u64 {
-    1 << (63 - n)
 }
 
 /// Value of the field `mask` (contiguous) in `word`.

@@ -13,9 +13,7 @@ use crate::entry::{Eas, Nvt, MAX_EAS_DATA, PQ_OFF};
 use crate::hw::{Controller, Gen};
 use crate::ids::{self, Girq, VpId, PRIORITIES};
 use crate::phys_map::{ESB_PAGE_SHIFT, ESB_PAIR_SHIFT};
-use crate::state::{
-    end_esb, ipi_esb, parked_end, write_eas, Mode, Xive, ESB_SET_PQ_01, SUBPAGE_SIZE,
-};
+use crate::state::{end_esb, ipi_esb, parked_end, write_eas, Mode, Xive, SUBPAGE_SIZE};
 use log::{info, warn};
 use opal_api::OpalError;
 
@@ -238,7 +236,7 @@ impl Xive {
                     }
                 }
                 if let Some(addr) = self.source_mgmt_page(block.blk, idx) {
-                    hw.esb_load(addr + ESB_SET_PQ_01);
+                    hw.esb_load(addr + crate::esb::SET_PQ_01);
                 }
             }
             self.blocks[b].unmasked.clear_all();
@@ -953,7 +951,7 @@ impl Xive {
         if !block.irqs.is_dynamic(g.index) {
             return Err(OpalError::Parameter);
         }
-        hw.esb_load(ipi_esb(block, g.index) + (1 << ESB_PAGE_SHIFT) + ESB_SET_PQ_01);
+        hw.esb_load(ipi_esb(block, g.index) + (1 << ESB_PAGE_SHIFT) + crate::esb::SET_PQ_01);
         write_eas(hw, block, g.index, Eas(0));
         hw.sync(g.block);
         let block = &mut self.blocks[g.block as usize];
@@ -1013,7 +1011,7 @@ impl Xive {
         if info.flags & irq_flags::LSI != 0 {
             return Ok(hw.esb_load(info.eoi_page) & 1 != 0);
         }
-        let old = hw.esb_load(info.eoi_page + crate::state::ESB_SET_PQ_00);
+        let old = hw.esb_load(info.eoi_page + crate::esb::SET_PQ_00);
         let queued = old & 1 != 0;
         if queued && info.trig_page != 0 {
             hw.esb_store(info.trig_page, 0);

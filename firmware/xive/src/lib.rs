@@ -12,6 +12,7 @@ pub mod bits;
 pub mod calls;
 pub mod ctrl;
 pub mod entry;
+pub mod esb;
 pub mod hw;
 pub mod ids;
 #[cfg(any(test, feature = "model"))]

@@ -285,23 +285,6 @@ pub const fn notify_port_offset(gen: Gen) -> u64 {
     }
 }
 
-/// ESB loads (xive.md §6.2): the offset selects the operation, the low byte of the
-/// returned value holds the old P (0x2) and Q (0x1) bits.
-pub mod esb {
-    /// Side-effect-free read of PQ.
-    pub const GET: u64 = 0x800;
-    /// Set PQ to 00 (enabled, nothing pending), returning the old PQ.
-    pub const SET_PQ_00: u64 = 0xc00;
-    /// Set PQ to 01 (off: triggers are dropped), returning the old PQ.
-    pub const SET_PQ_01: u64 = 0xd00;
-    pub const SET_PQ_10: u64 = 0xe00;
-    pub const SET_PQ_11: u64 = 0xf00;
-    pub const P: u8 = 0x2;
-    pub const Q: u8 = 0x1;
-    /// PQ state "off" (masked).
-    pub const PQ_OFF: u8 = Q;
-}
-
 /// The LPC controller's SerIRQ routing on P9/P10: each LPC (ISA) IRQ line is steered by a
 /// 2-bit field of an OPB-master register to one of four outputs, which raise PSI sources
 /// 7–10 (skiboot `lpc_route_serirq`; QEMU `pnv_lpc_eval_serirq_routes`).

@@ -53,10 +53,6 @@ const fn dir_size(gen: Gen, table: Indirect) -> u64 {
 const ENDS_PER_SUBPAGE: u32 = (SUBPAGE_SIZE / End::BYTES) as u32;
 /// Overflow queue pages the P9 VC needs (IPI, HW, 2 × escalation, redistribution, cascade).
 const OVERFLOW_PAGES: u8 = 6;
-/// ESB offset that sets PQ=01 ("off") and returns the old PQ.
-pub const ESB_SET_PQ_01: u64 = 0xd00;
-pub const ESB_SET_PQ_00: u64 = 0xc00;
-pub const ESB_GET: u64 = 0x800;
 
 /// XICS emulation (the P9 boot default) or exploitation (native XIVE driven by the OS).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

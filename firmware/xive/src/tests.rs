@@ -5,10 +5,11 @@
 //! translation not killed).
 
 use crate::calls::{queue_flags as qf, vp_flags, PRIO_MASKED};
+use crate::esb::SET_PQ_00 as ESB_SET_PQ_00;
 use crate::hw::{Controller, Gen};
 use crate::ids::{self, Girq, VpId, SOURCES};
 use crate::model::{Model, RouterEvent};
-use crate::state::{Mode, TableMemory, Xive, ESB_SET_PQ_00};
+use crate::state::{Mode, TableMemory, Xive};
 use opal_api::OpalError;
 
 const GENS: [Gen; 2] = [Gen::P9, Gen::P10];

@@ -87,21 +87,14 @@ pub(crate) const TM_QW3B2_VT: u8 = 0x80;
 pub(crate) const TM_SPC_PULL_POOL_CTX: u64 = 0x828;
 
 /// ESB page offset of the side-effect-free PQ read.
-pub(crate) const ESB_GET: u64 = 0x800;
+pub(crate) const ESB_GET: u64 = crate::esb::GET;
 
-/// `value` placed in the field `mask` (excess bits dropped).
+/// The field `mask` of `word`, and `word` with it replaced (the crate's field helpers).
+pub(crate) use crate::bits::{get64 as get_field, set64 as set_field};
+
+/// `value` placed in the field `mask` of an otherwise zero word (excess bits dropped).
 pub(crate) const fn field(mask: u64, value: u64) -> u64 {
-    (value << mask.trailing_zeros()) & mask
-}
-
-/// The field `mask` of `word`.
-pub(crate) const fn get_field(mask: u64, word: u64) -> u64 {
-    (word & mask) >> mask.trailing_zeros()
-}
-
-/// `word` with the field `mask` replaced by `value`.
-pub(crate) const fn set_field(mask: u64, word: u64, value: u64) -> u64 {
-    (word & !mask) | field(mask, value)
+    set_field(mask, 0, value)
 }
 
 /// Reads `read` until `done` holds for the value, at most [`POLL_LIMIT`] times. Returns
