@@ -1884,7 +1884,7 @@ impl Controller for Model {
     }
 
     fn read64(&self, pa: u64) -> u64 {
-        if pa % 8 != 0 {
+        if !pa.is_multiple_of(8) {
             self.violation(
                 ViolationKind::BadArgument,
                 format!("unaligned read64 {pa:#x}"),
@@ -1910,7 +1910,7 @@ impl Controller for Model {
     }
 
     fn write64(&mut self, pa: u64, value: u64) {
-        if pa % 8 != 0 {
+        if !pa.is_multiple_of(8) {
             self.violation(
                 ViolationKind::BadArgument,
                 format!("unaligned write64 {pa:#x}"),
@@ -1974,7 +1974,10 @@ impl Controller for Model {
                 format!("P10 VSD {vsd:#x} sets reserved bits 4-7 (P9 address mask?)"),
             );
         }
-        if v.mode() == VSD_MODE_EXCLUSIVE && v.address(self.gen) % v.size() != 0 && !v.indirect() {
+        if v.mode() == VSD_MODE_EXCLUSIVE
+            && !v.address(self.gen).is_multiple_of(v.size())
+            && !v.indirect()
+        {
             self.violation(
                 ViolationKind::BadVsd,
                 format!(
@@ -2351,10 +2354,7 @@ mod tests {
                 m.entry_addr(0, Vst::Nvt, 0x81),
                 Some(NVT_PAGE0 + 0x81 * nvt_size)
             );
-            assert_eq!(
-                m.entry_addr(0, Vst::Nvt, per_page as u32 - 1).is_some(),
-                true
-            );
+            assert!(m.entry_addr(0, Vst::Nvt, per_page as u32 - 1).is_some());
             assert_eq!(m.entry_addr(0, Vst::Nvt, per_page as u32), None);
 
             // The hardware path agrees: a watch + flush lands at the decoded address.
