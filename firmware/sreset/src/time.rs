@@ -85,7 +85,10 @@ mod tests {
         let c = Stepping(Cell::new(u64::MAX - 1000)); // across the wrap, too
         delay_us(&c, 10);
         let waited = c.0.get().wrapping_sub(u64::MAX - 1000);
-        assert!((5120..5120 + 100).contains(&waited), "waited {waited} ticks");
+        assert!(
+            (5120..5120 + 100).contains(&waited),
+            "waited {waited} ticks"
+        );
     }
 
     #[test]
