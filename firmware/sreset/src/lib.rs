@@ -17,4 +17,7 @@
 pub mod direct;
 mod time;
 
+#[cfg(any(test, feature = "model"))]
+pub mod model;
+
 pub use time::Clock;
