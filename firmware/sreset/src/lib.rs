@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod direct;
+pub mod quiesce;
 mod time;
 
 #[cfg(any(test, feature = "model"))]
