@@ -41,7 +41,7 @@
 //! Not modelled: the other special-wakeup requesters (OTR, FSP, OCC), multicast SCOM,
 //! thread-state changes not caused by the firmware (a thread entering stop on its own),
 //! and what real POWER10 RAS_STATUS shows for a thread in stop before any STOP (taken as
-//! "not quiesced", as QEMU does) **[uncertain]**.
+//! "not quiesced", as QEMU does; uncertain).
 
 use core::cell::Cell;
 
