@@ -5,11 +5,13 @@
 //! The OPAL call handlers (`opal_calls`) see the machine only through these traits, so
 //! every call runs in `cargo test` against the fakes.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
-#![forbid(unsafe_code)]
+// `unsafe` only in `lock` (the lock's own cell); everything else is safe code.
+#![deny(unsafe_code)]
 
 pub mod bits;
 pub mod console;
 pub mod cpu;
+pub mod lock;
 pub mod os_mem;
 pub mod platform;
 
@@ -17,6 +19,7 @@ pub mod platform;
 pub mod fake;
 
 pub use console::{Console, FlushState};
-pub use cpu::{CpuControl, ReinitRequest};
+pub use cpu::{CpuControl, ReinitRequest, SystemReset};
+pub use lock::{FwGuard, FwLock, Holder};
 pub use os_mem::{OsMemory, OsRange};
 pub use platform::Platform;
