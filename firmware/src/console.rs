@@ -10,8 +10,7 @@
 use crate::arch::{self, mmio::CiWindow};
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicU64, Ordering};
-use hal::FlushState;
-use spin::Mutex;
+use hal::{FlushState, FwGuard, FwLock, Holder};
 
 const IER: u64 = 1;
 /// IER bit 0: interrupt on received data available (and on character timeout).
@@ -163,7 +162,7 @@ impl State {
     }
 }
 
-static CONSOLE: Mutex<State> = Mutex::new(State {
+static CONSOLE: FwLock<State> = FwLock::new(State {
     uart: None,
     tx: Ring::new(),
     rx: Ring::new(),
@@ -179,7 +178,9 @@ static UART_BASE: AtomicU64 = AtomicU64::new(0);
 pub unsafe fn attach_uart(base: u64) {
     // SAFETY: forwarded from the caller.
     let regs = unsafe { CiWindow::new(base, 8) };
-    CONSOLE.lock().uart = Some(Uart { regs });
+    if let Some(mut st) = lock_bounded() {
+        st.uart = Some(Uart { regs });
+    }
     UART_BASE.store(base, Ordering::Release);
 }
 
@@ -212,15 +213,16 @@ fn push_waiting(st: &mut State, c: u8) {
     }
 }
 
-/// Takes the console lock, giving up after a bounded wait (its holder may have died).
-fn lock_bounded() -> Option<spin::MutexGuard<'static, State>> {
-    for _ in 0..1_000_000 {
-        if let Some(g) = CONSOLE.try_lock() {
-            return Some(g);
-        }
-        arch::relax();
-    }
-    None
+/// Takes the console lock, giving up after a bounded wait (its holder may have died: a
+/// CPU reset by a crash NMI in the middle of a console call). Every user has a way on
+/// without it: output goes straight to the UART (`emergency_write`), input waits.
+fn lock_bounded() -> Option<FwGuard<'static, State>> {
+    CONSOLE.lock_bounded(Holder::from_pir(arch::pir()), 1_000_000)
+}
+
+/// The console's holder left OPAL for good in the middle of a call (cpu.rs).
+pub fn release_abandoned(who: Holder) -> bool {
+    CONSOLE.release_abandoned(who)
 }
 
 /// Writes straight to the UART without the lock: crash paths only.
@@ -249,7 +251,11 @@ impl hal::Console for OpalConsole {
         1
     }
     fn write(&self, _term: u32, data: &[u8]) -> usize {
-        let mut st = CONSOLE.lock();
+        let Some(mut st) = lock_bounded() else {
+            // The crash path must get its message out: bypass the queue.
+            emergency_write(data);
+            return data.len();
+        };
         let mut taken = 0;
         for &c in data {
             if !st.tx.push(c) {
@@ -264,12 +270,17 @@ impl hal::Console for OpalConsole {
         taken
     }
     fn write_space(&self, _term: u32) -> usize {
-        let mut st = CONSOLE.lock();
+        let Some(mut st) = lock_bounded() else {
+            // Writes go straight to the UART then, so any amount fits.
+            return TX_QUEUE;
+        };
         st.drain();
         st.tx.space()
     }
     fn read(&self, _term: u32, buf: &mut [u8]) -> usize {
-        let mut st = CONSOLE.lock();
+        let Some(mut st) = lock_bounded() else {
+            return 0;
+        };
         st.receive();
         let mut n = 0;
         while n < buf.len() {
@@ -285,7 +296,10 @@ impl hal::Console for OpalConsole {
         n
     }
     fn flush(&self, _term: u32) -> FlushState {
-        let mut st = CONSOLE.lock();
+        let Some(mut st) = lock_bounded() else {
+            // Nothing of the caller's is queued: its writes went straight out.
+            return FlushState::Drained;
+        };
         let moved = st.drain();
         if st.tx.len == 0 {
             FlushState::Drained
@@ -296,12 +310,13 @@ impl hal::Console for OpalConsole {
         }
     }
     fn input_pending(&self) -> bool {
-        let mut st = CONSOLE.lock();
-        st.receive();
-        st.rx.len > 0
+        lock_bounded().is_some_and(|mut st| {
+            st.receive();
+            st.rx.len > 0
+        })
     }
     fn output_pending(&self) -> bool {
-        CONSOLE.lock().tx.len > 0
+        lock_bounded().is_some_and(|st| st.tx.len > 0)
     }
 }
 
@@ -412,7 +427,7 @@ pub enum RxIrqError {
 /// uses; skiboot `uart_update_ier`). MCR OUT2 is left alone: skiboot never sets it, and
 /// QEMU's 16550 does not gate its IRQ with it. Transmit stays polled.
 pub fn enable_rx_interrupt() -> Result<(), RxIrqError> {
-    let mut st = CONSOLE.lock();
+    let mut st = lock_bounded().ok_or(RxIrqError::NoUart)?;
     let uart = st.uart.as_ref().ok_or(RxIrqError::NoUart)?;
     uart.regs.write8(IER, IER_RX_DATA);
     let ier = uart.regs.read8(IER);
@@ -441,7 +456,7 @@ pub fn uart_interrupt() {
 
 /// Runs from OPAL_POLL_EVENTS and the flush path: moves input and output along.
 pub fn poll() {
-    if let Some(mut st) = CONSOLE.try_lock() {
+    if let Some(mut st) = CONSOLE.try_lock(Holder::from_pir(arch::pir())) {
         st.drain();
         st.receive();
     }

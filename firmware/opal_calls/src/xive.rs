@@ -14,7 +14,7 @@ use crate::args::{os_range, write_be32, write_be64, OsPtr};
 use crate::Ctx;
 use alloc::boxed::Box;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use hal::OsRange;
+use hal::{FwLock, Holder, OsRange};
 use opal_api::{Be32, Be64, OpalError, OpalResult, Value};
 use xive::{Controller, Xive};
 
@@ -28,7 +28,7 @@ pub struct XiveUnit {
 /// the lock (so a busy or abandoned lock cannot change their answers): the generation
 /// (fixed at boot) and the mode (written under the lock by `OPAL_XIVE_RESET`).
 pub struct XiveLock {
-    unit: spin::Mutex<Option<XiveUnit>>,
+    unit: FwLock<Option<XiveUnit>>,
     /// 0: no XIVE, 9 or 10.
     generation: AtomicU8,
     exploitation: AtomicBool,
@@ -37,7 +37,7 @@ pub struct XiveLock {
 impl XiveLock {
     pub const fn new() -> Self {
         Self {
-            unit: spin::Mutex::new(None),
+            unit: FwLock::new(None),
             generation: AtomicU8::new(0),
             exploitation: AtomicBool::new(false),
         }
@@ -56,7 +56,17 @@ impl XiveLock {
             unit.state.mode() == xive::Mode::Exploitation,
             Ordering::Release,
         );
-        *self.unit.lock() = Some(unit);
+        match self.unit.lock_bounded(BOOT_HOLDER, LOCK_SPINS) {
+            Some(mut g) => *g = Some(unit),
+            None => log::error!("XIVE: lock held at install; XIVE calls stay unavailable"),
+        }
+    }
+
+    /// `who` left firmware in the middle of a XIVE call for good (OPAL_RETURN_CPU after
+    /// being reset inside it): frees the lock if it was the holder, so the next kernel's
+    /// XIVE_RESET can run. Returns whether it did.
+    pub fn release_abandoned(&self, who: Holder) -> bool {
+        self.unit.release_abandoned(who)
     }
 }
 
@@ -68,20 +78,18 @@ impl Default for XiveLock {
 
 /// Spins before a caller gives up on the lock (seconds of spinning on QEMU).
 const LOCK_SPINS: u32 = 50_000_000;
+/// The boot thread installing the unit, before any CPU has a PIR-based identity here.
+const BOOT_HOLDER: Holder = Holder::from_pir(u32::MAX - 1);
 
 fn with<R>(
     cx: &Ctx<'_>,
     f: impl FnOnce(&mut Xive, &mut dyn Controller) -> OpalResult<R>,
 ) -> OpalResult<R> {
-    let mut guard = None;
-    for _ in 0..LOCK_SPINS {
-        if let Some(g) = cx.xive.unit.try_lock() {
-            guard = Some(g);
-            break;
-        }
-        core::hint::spin_loop();
-    }
-    let mut guard = guard.ok_or(OpalError::Busy)?;
+    let mut guard = cx
+        .xive
+        .unit
+        .lock_bounded(Holder::from_pir(cx.cpus.current()), LOCK_SPINS)
+        .ok_or(OpalError::Busy)?;
     let unit = guard.as_mut().ok_or(OpalError::Unsupported)?;
     let result = f(&mut unit.state, unit.hw.as_mut());
     cx.xive.exploitation.store(
