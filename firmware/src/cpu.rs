@@ -8,16 +8,27 @@
 //! pending and ends the next stop at once (no lost wake-up). A 10 ms decrementer bounds
 //! the sleep in case a doorbell cannot reach the thread (cross-core on real hardware).
 //!
-//! Concurrency: `CONTROL` serialises OPAL_START_CPU and OPAL_REINIT_CPUS (the only calls
-//! that change who owns a thread); the state word of each thread changes by CAS or by the
-//! owning thread itself. None of this runs on crash paths.
+//! A thread the OS hands back (OPAL_RETURN_CPU, kexec and kdump) leaves its OPAL call for
+//! good: head.S `return_to_park` counts it out of OPAL and restarts its stack, and it
+//! parks like a secondary that was never started, until the next kernel's START_CPU.
+//!
+//! Concurrency: `CONTROL` serialises OPAL_START_CPU, OPAL_REINIT_CPUS and OPAL_RETURN_CPU
+//! (the calls that change who owns a thread); the state word of each thread changes by CAS
+//! or by the owning thread itself.
+//!
+//! Crash time (kdump: every secondary returns at once, some of them reset by an NMI in
+//! the middle of a call): `CONTROL` is a bounded `FwLock`. RETURN_CPU goes on without it
+//! if its holder died (the lock only guards the "never the last OS thread" check);
+//! START_CPU and REINIT_CPUS answer BUSY. REINIT_CPUS waits at most 1 s for threads that
+//! are still the OS's and then applies itself to every thread that can answer, so a thread
+//! that never came back cannot leave the next kernel with the wrong interrupt endianness.
+//! A CPU returned from inside an interrupted call frees the firmware locks it held.
 
 use crate::layout::{MAX_CPUS, PARK_DEC_TICKS, PIR_SLOTS};
-use crate::{arch, layout};
+use crate::{arch, console, layout};
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use hal::ReinitRequest;
+use hal::{FwLock, Holder, ReinitRequest};
 use opal_api::{CpuStatus, OpalError, OpalResult};
-use spin::Mutex;
 
 /// Owner of a thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,7 +94,9 @@ impl PerCpu {
 
 static CPUS: [PerCpu; MAX_CPUS] = [const { PerCpu::new() }; MAX_CPUS];
 static NCPUS: AtomicUsize = AtomicUsize::new(0);
-static CONTROL: Mutex<()> = Mutex::new(());
+static CONTROL: FwLock<()> = FwLock::new(());
+/// Spins for `CONTROL` (its critical sections are short: a bounded wait covers them).
+const CONTROL_SPINS: u32 = 10_000_000;
 /// The PVR major family, decided once at boot (9 or 10; 8 for POWER8).
 static GENERATION: AtomicU32 = AtomicU32::new(9);
 
@@ -91,10 +104,55 @@ fn cpus() -> &'static [PerCpu] {
     &CPUS[..NCPUS.load(Ordering::Acquire)]
 }
 
-fn by_pir(pir: u64) -> Option<&'static PerCpu> {
+fn index_of_pir(pir: u64) -> Option<usize> {
     let slot = arch::PIR_TO_CPU.get(usize::try_from(pir).ok()?)?;
     let idx = slot.load(Ordering::Acquire);
-    (idx != 0).then(|| &CPUS[usize::from(idx) - 1])
+    (idx != 0).then(|| usize::from(idx) - 1)
+}
+
+fn by_pir(pir: u64) -> Option<&'static PerCpu> {
+    index_of_pir(pir).map(|i| &CPUS[i])
+}
+
+fn me() -> Holder {
+    Holder::from_pir(arch::pir())
+}
+
+/// The header head.S keeps at the bottom of each CPU's region (layout.rs PCPU_*).
+#[repr(C)]
+pub struct PcpuHeader {
+    /// OPAL calls the CPU is inside (0, 1, or 2 when re-entered).
+    pub depth: AtomicU32,
+    /// Set by the quiesce owner: 0, HOLD (1) or REJECT (2).
+    pub quiesce: AtomicU32,
+}
+
+const _: () = assert!(
+    layout::PCPU_OPAL_DEPTH == 0 && layout::PCPU_QUIESCE == 4,
+    "PcpuHeader must match head.S"
+);
+
+/// Base address of CPU `index`'s per-CPU region.
+fn region_base(index: usize) -> u64 {
+    layout::STACKS_BASE + index as u64 * layout::STACK_SIZE
+}
+
+/// CPU `index`'s header.
+pub fn header(index: usize) -> &'static PcpuHeader {
+    assert!(index < MAX_CPUS);
+    // SAFETY: the per-CPU regions are firmware-reserved memory (layout.rs), aligned to
+    // STACK_SIZE; the header's words are only ever accessed as aligned 32-bit words (here
+    // atomically, in head.S by lwz/stw), and nothing else lives in the first 8 bytes.
+    unsafe { &*(region_base(index) as *const PcpuHeader) }
+}
+
+/// Known threads: (index, PIR) for the quiesce protocol and broadcasts.
+pub fn count() -> usize {
+    NCPUS.load(Ordering::Acquire)
+}
+
+pub fn pir_of(index: usize) -> u32 {
+    CPUS[index].pir()
 }
 
 /// Registers the device tree's threads (boot thread included) and lets the parked
@@ -108,7 +166,7 @@ pub fn register(pirs: &[u32], boot_pir: u32, generation: u32) -> usize {
             continue;
         }
         CPUS[n].pir.store(pir, Ordering::Relaxed);
-        clear_opal_depth(n);
+        clear_header(n);
         let state = if pir == boot_pir {
             State::Boot
         } else {
@@ -122,15 +180,14 @@ pub fn register(pirs: &[u32], boot_pir: u32, generation: u32) -> usize {
     n
 }
 
-/// Zeroes CPU `index`'s OPAL nesting depth (head.S `PCPU_OPAL_DEPTH`, at the bottom of its
-/// per-CPU region). RAM survives a reboot, and a reboot requested from inside an OPAL call
-/// (OPAL_CEC_REBOOT) resets the machine with the depth still 1: left alone, every later
-/// call would be taken for a re-entered one and refused.
-fn clear_opal_depth(index: usize) {
-    let header = layout::STACKS_BASE + index as u64 * layout::STACK_SIZE;
-    // SAFETY: the per-CPU regions are firmware-reserved memory (layout.rs), and this CPU
-    // is not yet in PIR_TO_CPU, so head.S cannot be using its header concurrently.
-    unsafe { core::ptr::write_volatile(header as *mut u32, 0) };
+/// Zeroes CPU `index`'s header (OPAL depth and quiesce flag). RAM survives a reboot, and a
+/// reboot requested from inside an OPAL call (OPAL_CEC_REBOOT) resets the machine with the
+/// depth still 1 (or a quiesce still in force): left alone, every later call would be
+/// taken for a re-entered one and refused, or held forever.
+fn clear_header(index: usize) {
+    let h = header(index);
+    h.depth.store(0, Ordering::SeqCst);
+    h.quiesce.store(0, Ordering::SeqCst);
 }
 
 /// Releases the secondaries waiting in the head and waits (bounded) until each has
@@ -196,9 +253,29 @@ extern "C" fn secondary_main(pir: u64) -> ! {
     park(me)
 }
 
+/// Where a thread the OS returned (OPAL_RETURN_CPU) lands, on a fresh stack, counted out
+/// of OPAL (head.S `return_to_park`).
+#[no_mangle]
+extern "C" fn returned_main(pir: u64) -> ! {
+    // The OS may have left its hypervisor decrementer armed (KVM); a pending HDEC would end
+    // every stop at once and turn parking into spinning.
+    arch::disarm_hdec();
+    match by_pir(pir) {
+        Some(me) => park(me),
+        None => loop {
+            arch::stop_until_doorbell(u32::MAX >> 1);
+        },
+    }
+}
+
+/// The parked loop. The doorbell is cleared *before* the mailbox is read: a doorbell
+/// rung after the read is still pending and ends the next stop at once. Whatever else
+/// ends a stop (decrementer, a stray interrupt condition) just leads to another look at
+/// the mailbox and another stop.
 fn park(me: &'static PerCpu) -> ! {
     loop {
         arch::doorbell_clear();
+        arch::sync();
         match me.job.swap(JOB_NONE, Ordering::Acquire) {
             JOB_START => {
                 let entry = me.job_arg.load(Ordering::Relaxed);
@@ -270,8 +347,40 @@ fn apply_reinit(req: ReinitRequest) {
     }
 }
 
-/// Timebase ticks to wait for a parked thread to run a job (1 s at 512 MHz).
+/// Timebase ticks to wait for a parked thread to run a job, and for OS threads to come
+/// back before REINIT_CPUS gives up on them (1 s at 512 MHz).
 const JOB_TIMEOUT_TICKS: u64 = 512_000_000;
+
+/// Does any thread other than `me` still run the OS?
+fn others_in_os(me: &PerCpu) -> bool {
+    cpus().iter().any(|c| {
+        !core::ptr::eq(c, me) && matches!(c.state(), State::Os | State::Starting | State::Boot)
+    })
+}
+
+/// `who` abandoned an OPAL call it was reset inside: give back the locks it held.
+fn release_locks_of(who: Holder) {
+    let mut freed = [""; 5];
+    let mut n = 0;
+    for (name, released) in [
+        ("XIVE", crate::opal::XIVE.release_abandoned(who)),
+        ("console", console::release_abandoned(who)),
+        ("BMC", crate::platform::release_abandoned(who)),
+        ("CPU control", CONTROL.release_abandoned(who)),
+        ("system reset", crate::nmi::release_abandoned(who)),
+    ] {
+        if released {
+            freed[n] = name;
+            n += 1;
+        }
+    }
+    for name in &freed[..n] {
+        log::warn!(
+            "PIR {:#06x} left a call holding the {name} lock; released",
+            who.pir()
+        );
+    }
+}
 
 /// `hal::CpuControl` over the real threads.
 pub struct Cpus;
@@ -288,7 +397,9 @@ impl hal::CpuControl for Cpus {
 
     fn start(&self, server: u64, entry: u64) -> OpalResult<()> {
         let c = by_pir(server).ok_or(OpalError::Parameter)?;
-        let _g = CONTROL.lock();
+        let _g = CONTROL
+            .lock_bounded(me(), CONTROL_SPINS)
+            .ok_or(OpalError::Busy)?;
         c.state
             .compare_exchange(
                 State::Parked as u8,
@@ -304,19 +415,29 @@ impl hal::CpuControl for Cpus {
     }
 
     fn reinit(&self, req: ReinitRequest) -> OpalResult<()> {
-        let me = arch::pir();
-        let _g = CONTROL.lock();
-        // Check everything first: nothing changes unless every thread can follow.
-        if cpus()
-            .iter()
-            .any(|c| c.pir() != me && matches!(c.state(), State::Os | State::Starting))
-        {
-            return Err(OpalError::WrongState);
+        let my_pir = arch::pir();
+        // Threads may still be on their way back (kexec: RETURN_CPU races this call).
+        // Wait without the lock, which RETURN_CPU takes.
+        let deadline = arch::timebase() + JOB_TIMEOUT_TICKS;
+        let in_os =
+            |c: &PerCpu| c.pir() != my_pir && matches!(c.state(), State::Os | State::Starting);
+        while cpus().iter().any(in_os) && arch::timebase() < deadline {
+            arch::relax();
         }
+        let _g = CONTROL
+            .lock_bounded(me(), CONTROL_SPINS)
+            .ok_or(OpalError::Busy)?;
+        let mut missing = false;
+        for c in cpus().iter().filter(|c| in_os(c)) {
+            log::error!("OPAL: CPU {:#x} not in OPAL !", c.pir());
+            missing = true;
+        }
+        // Everything that can answer follows the request, even when some thread could
+        // not: the calling kernel (or the next one) needs its own threads right.
         // The jobs_done value each parked thread will reach; None: not asked.
         let mut waits = [None::<u32>; MAX_CPUS];
         for (i, c) in cpus().iter().enumerate() {
-            if c.pir() == me || c.state() != State::Parked {
+            if c.pir() == my_pir || c.state() != State::Parked {
                 continue;
             }
             waits[i] = Some(c.jobs_done.load(Ordering::Acquire).wrapping_add(1));
@@ -336,10 +457,46 @@ impl hal::CpuControl for Cpus {
                 arch::relax();
             }
         }
-        Ok(())
+        if missing {
+            Err(OpalError::WrongState)
+        } else {
+            Ok(())
+        }
     }
 
     fn current(&self) -> u32 {
         arch::pir()
+    }
+
+    fn return_to_firmware(&self) -> OpalResult<()> {
+        let pir = arch::pir();
+        let index = index_of_pir(u64::from(pir)).ok_or(OpalError::Parameter)?;
+        let me_cpu = &CPUS[index];
+        {
+            // Serialises the last-thread check with other returns. A dead holder must not
+            // keep this thread in the OS: go on unlocked then.
+            let _g = CONTROL.lock_bounded(me(), CONTROL_SPINS);
+            if me_cpu.state() != State::Os {
+                return Err(OpalError::WrongState);
+            }
+            if !others_in_os(me_cpu) {
+                log::error!("PIR {pir:#06x} is the OS's last thread; it cannot return");
+                return Err(OpalError::WrongState);
+            }
+            log::info!("PIR {pir:#06x} returned to OPAL");
+            me_cpu.set_state(State::Parked);
+        }
+        if header(index).depth.load(Ordering::Acquire) > 1 {
+            release_locks_of(me());
+        }
+        // SAFETY: `index` is this CPU's own region, and the call in progress (with any call
+        // it interrupted) is over for good: nothing on this stack is needed again.
+        unsafe { arch::leave_opal_and_park(region_base(index), pir) }
+    }
+
+    fn for_each_server(&self, f: &mut dyn FnMut(u32)) {
+        for c in cpus() {
+            f(c.pir());
+        }
     }
 }

@@ -18,8 +18,12 @@ pub const STACKS_BASE: u64 = HEAP_BASE + HEAP_SIZE as u64;
 pub const STACK_SHIFT: u32 = 15;
 pub const STACK_SIZE: u64 = 1 << STACK_SHIFT;
 /// Top of the emergency stack used when OPAL is re-entered on a CPU already inside it,
-/// as an offset into the per-CPU region; the region's first bytes hold `PerCpuHeader`.
+/// as an offset into the per-CPU region; the region's first bytes hold the header (PCPU_*).
 pub const EMERGENCY_STACK_TOP: u64 = 0x2000;
+/// The per-CPU header (head.S): the OPAL nesting depth, which is also the quiesce
+/// protocol's "in OPAL" count, and the quiesce flag another CPU sets (u32 each).
+pub const PCPU_OPAL_DEPTH: u64 = 0;
+pub const PCPU_QUIESCE: u64 = 4;
 /// Threads Opalite can manage.
 pub const MAX_CPUS: usize = 256;
 /// PIRs below 1 << PIR_TABLE_BITS are addressable (chips 0..31 on P9/P10).

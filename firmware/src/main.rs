@@ -19,6 +19,7 @@ mod inventory;
 mod layout;
 mod lpc_irq;
 mod memlog;
+mod nmi;
 mod opal;
 mod os_tree;
 mod platform;
@@ -118,6 +119,13 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
     );
     opal::set_memory_rules(inv.ram_top(), runtime_end);
     platform::init(lpc, inv.ipmi_bt);
+    let chips: Vec<(u32, u64)> = inv
+        .chips
+        .iter()
+        .map(|c| (c.chip_id, c.xscom_base))
+        .collect();
+    let on_qemu = inv.compatible.iter().any(|c| c.starts_with("qemu,"));
+    nmi::init(&chips, inv.generation(), on_qemu);
     platform::set_nest_mmus(
         tree.paths_compatible_with("ibm,power9-nest-mmu").len()
             + tree.paths_compatible_with("ibm,power10-nest-mmu").len(),

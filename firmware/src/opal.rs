@@ -3,7 +3,7 @@
 //! singletons and dispatches. The assembly stub (head.S `opal_entry`) has already moved
 //! to this CPU's OPAL stack (or its emergency stack when re-entered) and counted depth.
 
-use crate::{console, cpu, layout, platform};
+use crate::{console, cpu, layout, nmi, platform};
 use core::sync::atomic::{AtomicU64, Ordering};
 use hal::os_mem::{OsMemoryRules, OsRange};
 use opal_api::{OpalError, OpalResult, OpalRet};
@@ -74,6 +74,7 @@ extern "C" fn opal_entry_rust(token: u64, args: &[u64; 8], depth: u64) -> i64 {
         mem: &OsRam,
         console: &console::OpalConsole,
         cpus: &cpu::Cpus,
+        nmi: &nmi::Nmi,
         platform: &platform::FwPlatform,
         xics: &XICS,
         msgs: &MSGS,

@@ -4,7 +4,7 @@
 extern crate std;
 
 use crate::console::{Console, FlushState};
-use crate::cpu::{CpuControl, ReinitRequest};
+use crate::cpu::{CpuControl, ReinitRequest, SystemReset};
 use crate::os_mem::{OsMemory, OsMemoryRules, OsRange};
 use crate::platform::Platform;
 use opal_api::{CpuStatus, OpalError, OpalResult};
@@ -139,6 +139,8 @@ pub struct FakeCpus {
     pub current: u32,
     pub started: RefCell<Vec<(u64, u64)>>,
     pub reinits: RefCell<Vec<ReinitRequest>>,
+    /// PIRs that called OPAL_RETURN_CPU and were let go.
+    pub returned: RefCell<Vec<u32>>,
 }
 
 impl FakeCpus {
@@ -154,6 +156,7 @@ impl FakeCpus {
             current: 0,
             started: RefCell::new(Vec::new()),
             reinits: RefCell::new(Vec::new()),
+            returned: RefCell::new(Vec::new()),
         }
     }
 }
@@ -191,14 +194,73 @@ impl CpuControl for FakeCpus {
             .borrow()
             .iter()
             .any(|t| t.0 != self.current as u64 && t.1 == CpuStatus::Started);
+        self.reinits.borrow_mut().push(req);
         if busy {
             return Err(OpalError::WrongState);
         }
-        self.reinits.borrow_mut().push(req);
         Ok(())
     }
     fn current(&self) -> u32 {
         self.current
+    }
+    /// As the firmware: only an OS-owned thread returns, and never the last one.
+    fn return_to_firmware(&self) -> OpalResult<()> {
+        let mut threads = self.threads.borrow_mut();
+        let others_in_os = threads
+            .iter()
+            .filter(|t| t.0 != u64::from(self.current) && t.1 == CpuStatus::Started)
+            .count();
+        let me = threads
+            .iter_mut()
+            .find(|t| t.0 == u64::from(self.current))
+            .ok_or(OpalError::Parameter)?;
+        if me.1 != CpuStatus::Started || others_in_os == 0 {
+            return Err(OpalError::WrongState);
+        }
+        me.1 = CpuStatus::Inactive;
+        self.returned.borrow_mut().push(self.current);
+        Ok(())
+    }
+    fn for_each_server(&self, f: &mut dyn FnMut(u32)) {
+        for t in self.threads.borrow().iter() {
+            f(t.0 as u32);
+        }
+    }
+}
+
+/// System reset that records what it was asked; `fail` makes chosen PIRs fail.
+pub struct FakeReset {
+    pub available: Cell<bool>,
+    pub resets: RefCell<Vec<u32>>,
+    pub fail: RefCell<Vec<(u32, OpalError)>>,
+    pub quiesces: RefCell<Vec<(u32, i32)>>,
+}
+
+impl FakeReset {
+    pub fn new(available: bool) -> Self {
+        Self {
+            available: Cell::new(available),
+            resets: RefCell::new(Vec::new()),
+            fail: RefCell::new(Vec::new()),
+            quiesces: RefCell::new(Vec::new()),
+        }
+    }
+}
+
+impl SystemReset for FakeReset {
+    fn available(&self) -> bool {
+        self.available.get()
+    }
+    fn reset(&self, server: u32) -> OpalResult<()> {
+        if let Some(&(_, e)) = self.fail.borrow().iter().find(|f| f.0 == server) {
+            return Err(e);
+        }
+        self.resets.borrow_mut().push(server);
+        Ok(())
+    }
+    fn quiesce(&self, kind: u32, cpu: i32) -> OpalResult<()> {
+        self.quiesces.borrow_mut().push((kind, cpu));
+        Ok(())
     }
 }
 

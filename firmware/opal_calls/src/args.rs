@@ -27,6 +27,13 @@ impl FromReg for u32 {
     }
 }
 
+/// A C `int32_t` parameter sees only the low 32 bits, as a signed number.
+impl FromReg for i32 {
+    fn from_reg(raw: u64) -> OpalResult<Self> {
+        Ok(raw as u32 as i32)
+    }
+}
+
 /// A C `uint8_t` parameter sees only the low 8 bits.
 impl FromReg for u8 {
     fn from_reg(raw: u64) -> OpalResult<Self> {

@@ -20,6 +20,7 @@ pub mod console;
 pub mod cpu;
 pub mod events;
 pub mod msg;
+pub mod nmi;
 pub mod power;
 pub mod rtc;
 pub mod table;
@@ -29,13 +30,14 @@ pub mod xive;
 pub use args::{FromReg, OsPtr};
 pub use table::{check_token, dispatch, Entry, TABLE};
 
-use hal::{Console, CpuControl, OsMemory, Platform};
+use hal::{Console, CpuControl, OsMemory, Platform, SystemReset};
 
 /// Everything a handler may touch.
 pub struct Ctx<'a> {
     pub mem: &'a dyn OsMemory,
     pub console: &'a dyn Console,
     pub cpus: &'a dyn CpuControl,
+    pub nmi: &'a dyn SystemReset,
     pub platform: &'a dyn Platform,
     pub xics: &'a xics::Presenter,
     pub msgs: &'a msg::MessageQueue,
@@ -45,13 +47,14 @@ pub struct Ctx<'a> {
 #[cfg(test)]
 pub(crate) mod testing {
     use super::*;
-    use hal::fake::{FakeConsole, FakeCpus, FakeOsMemory, FakePlatform};
+    use hal::fake::{FakeConsole, FakeCpus, FakeOsMemory, FakePlatform, FakeReset};
 
     /// A machine of fakes: 1 MiB of RAM (firmware at 0x8_0000), PIRs 0,1,4,5.
     pub struct Machine {
         pub mem: FakeOsMemory,
         pub console: FakeConsole,
         pub cpus: FakeCpus,
+        pub nmi: FakeReset,
         pub platform: FakePlatform,
         pub xics: xics::Presenter,
         pub msgs: msg::MessageQueue,
@@ -64,6 +67,7 @@ pub(crate) mod testing {
                 mem: FakeOsMemory::new(),
                 console: FakeConsole::new(4096),
                 cpus: FakeCpus::new(),
+                nmi: FakeReset::new(true),
                 platform: FakePlatform::default(),
                 xics: xics::Presenter::new(),
                 msgs: msg::MessageQueue::new(),
@@ -99,6 +103,7 @@ pub(crate) mod testing {
                 mem: &self.mem,
                 console: &self.console,
                 cpus: &self.cpus,
+                nmi: &self.nmi,
                 platform: &self.platform,
                 xics: &self.xics,
                 msgs: &self.msgs,

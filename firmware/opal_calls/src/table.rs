@@ -4,7 +4,7 @@
 //! one token, or a token above `OPAL_LAST`, fail at compile time in `build_table`.
 
 use crate::args::FromReg;
-use crate::{console, cpu, events, msg, power, rtc, xics, xive, Ctx};
+use crate::{console, cpu, events, msg, nmi, power, rtc, xics, xive, Ctx};
 use opal_api::token::{self, Token, OPAL_LAST};
 use opal_api::{OpalError, OpalResult, OpalRet, Value};
 
@@ -73,6 +73,7 @@ opal_table! {
     OPAL_CONSOLE_WRITE_BUFFER_SPACE => console::write_buffer_space[term: TermNo, len: OsPtr<Be64>];
     OPAL_START_CPU => cpu::start_cpu[server: u64, entry: u64];
     OPAL_QUERY_CPU_STATUS => cpu::query_cpu_status[server: u64, status: OsPtr<u8>];
+    OPAL_RETURN_CPU => nmi::return_cpu[];
     OPAL_REINIT_CPUS => cpu::reinit_cpus[flags: u64];
     OPAL_CHECK_TOKEN => check_token_call[tok: u64];
     OPAL_GET_MSG => msg::get_msg[buf: OsPtr<u8>, size: u64];
@@ -100,6 +101,8 @@ opal_table! {
     OPAL_XIVE_DUMP => xive::dump[kind: u32, id: u32];
     OPAL_XIVE_GET_QUEUE_STATE => xive::get_queue_state[vp: u64, prio: u32, toggle: OsPtr<Be32>, index: OsPtr<Be32>];
     OPAL_XIVE_SET_QUEUE_STATE => xive::set_queue_state[vp: u64, prio: u32, toggle: u32, index: u32];
+    OPAL_SIGNAL_SYSTEM_RESET => nmi::signal_system_reset[cpu_nr: i32];
+    OPAL_QUIESCE => nmi::quiesce[kind: u32, cpu: i32];
     OPAL_XIVE_GET_VP_STATE => xive::get_vp_state[vp: u64, state: OsPtr<Be64>];
 }
 
@@ -120,18 +123,25 @@ fn check_token_call(cx: &Ctx<'_>, tok: u64) -> OpalResult<Value> {
 
 /// Calls in the table that this machine does not have: POWER10's XIVE2 has no XICS
 /// emulation, so there the XICS calls are absent (skiboot does not register them either)
-/// rather than present and always WRONG_STATE.
+/// rather than present and always WRONG_STATE; system reset needs working direct
+/// controls (QEMU powernv9 has none, and Linux then uses doorbell IPIs instead).
 fn absent_on_this_machine(cx: &Ctx<'_>, token: u64) -> bool {
-    matches!(
-        token,
-        token::OPAL_INT_GET_XIRR | token::OPAL_INT_SET_CPPR | token::OPAL_INT_EOI
-    ) && crate::xive::generation(cx) == Some(::xive::Gen::P10)
+    match token {
+        token::OPAL_INT_GET_XIRR | token::OPAL_INT_SET_CPPR | token::OPAL_INT_EOI => {
+            crate::xive::generation(cx) == Some(::xive::Gen::P10)
+        }
+        token::OPAL_SIGNAL_SYSTEM_RESET => !cx.nmi.available(),
+        _ => false,
+    }
 }
 
 /// Calls a CPU may make while it is already inside OPAL (an NMI or machine check taken
 /// during a call, whose handler prints or reboots). Same set as skiboot's
-/// `opal_entry_check`; everything else gets `OPAL_INTERNAL_ERROR` rather than running on
-/// top of the interrupted call's half-updated state.
+/// `opal_entry_check`, plus `OPAL_RETURN_CPU`: a CPU reset inside a call whose NMI
+/// handler returns it to firmware abandons the interrupted call for good (the firmware
+/// frees the locks it held), which beats leaving it spinning in the OS, lost to the next
+/// kernel. Everything else gets `OPAL_INTERNAL_ERROR` rather than running on top of the
+/// interrupted call's half-updated state.
 pub fn allowed_when_reentered(token: u64) -> bool {
     matches!(
         token,
@@ -144,6 +154,7 @@ pub fn allowed_when_reentered(token: u64) -> bool {
             | token::OPAL_CEC_REBOOT
             | token::OPAL_CEC_REBOOT2
             | token::OPAL_SIGNAL_SYSTEM_RESET
+            | token::OPAL_RETURN_CPU
     )
 }
 
@@ -184,7 +195,7 @@ mod tests {
     #[test]
     fn unknown_tokens_are_parameter_errors() {
         let m = Machine::new();
-        for tok in [11u64, 0, 145, 158, 181, 1000, u64::MAX, (-1i64) as u64] {
+        for tok in [11u64, 0, 98, 166, 181, 1000, u64::MAX, (-1i64) as u64] {
             assert_eq!(m.call(tok, &[1, 2, 3]), -1, "token {tok}");
         }
     }
@@ -197,12 +208,12 @@ mod tests {
             assert_eq!(m.call(token::OPAL_CHECK_TOKEN, &[tok]), want, "token {tok}");
         }
         // What Linux relies on at boot (skiboot-baseline.md): present 117, absent 71/76/83/
-        // 101/102; 145/158/166 stay absent until sreset/HMI exist.
+        // 101/102; 166 stays absent until HMI handling exists.
         assert_eq!(
             m.call(token::OPAL_CHECK_TOKEN, &[token::OPAL_CONSOLE_FLUSH]),
             1
         );
-        for absent in [71, 76, 83, 101, 102, 145, 158, 166] {
+        for absent in [71, 76, 83, 101, 102, 166] {
             assert_eq!(
                 m.call(token::OPAL_CHECK_TOKEN, &[absent]),
                 0,
@@ -218,5 +229,7 @@ mod tests {
         assert!(allowed_when_reentered(token::OPAL_POLL_EVENTS));
         assert!(!allowed_when_reentered(token::OPAL_START_CPU));
         assert!(!allowed_when_reentered(token::OPAL_REINIT_CPUS));
+        assert!(allowed_when_reentered(token::OPAL_RETURN_CPU));
+        assert!(!allowed_when_reentered(token::OPAL_QUIESCE));
     }
 }

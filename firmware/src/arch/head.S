@@ -26,8 +26,12 @@
 /* msgsnd/msgclr operand: type 5 = hypervisor ("server") doorbell. */
 .set DBELL_SERVER, 0x28000000
 
-/* Per-CPU area header, at the bottom of each CPU's stack region (layout.rs PerCpuHeader). */
-.set PCPU_OPAL_DEPTH, 0
+/* Per-CPU area header, at the bottom of each CPU's stack region (layout.rs PCPU_*):
+ * how many OPAL calls the CPU is inside (the quiesce protocol's "in OPAL" count), and the
+ * quiesce flag another CPU sets on it (0 none, 1 HOLD, 2 REJECT). */
+.set PCPU_OPAL_DEPTH, {pcpu_opal_depth}
+.set PCPU_QUIESCE, {pcpu_quiesce}
+.set QUIESCE_REJECT, 2
 
 /* OPAL entry frame (ELFv2: back chain, CR, LR, TOC, then a 64-byte parameter area). */
 .set OPAL_FRAME, 192
@@ -255,7 +259,14 @@ unknown_thread:
  * r2 = OPAL base, LR = the OS return address. Out: r3 = signed 64-bit result, r1, r13-r31,
  * CR2-4 preserved (Rust preserves r14-r31/CR2-4 itself and never touches r13). A call that
  * arrives while this CPU is already inside OPAL (an NMI or machine check taken in OPAL)
- * runs on the emergency part of the stack, so the interrupted frame survives. */
+ * runs on the emergency part of the stack, so the interrupted frame survives.
+ *
+ * Quiesce (OPAL_QUIESCE, sreset::quiesce): count ourselves in, full barrier, then read our
+ * quiesce flag; the owner sets the flag, full barrier, then reads our count. One of the
+ * two sees the other, so no call slips in unseen. If held, we count ourselves out and
+ * wait here, touching no firmware memory but our header, at low priority: a system reset
+ * taken while waiting finds the CPU outside OPAL, and if its handler returns, we go on
+ * waiting. Rejected calls return OPAL_BUSY at once. */
     .globl opal_entry
     .p2align 4
 opal_entry:
@@ -264,12 +275,17 @@ opal_entry:
     PCPU_BASE 11, 1
     cmpdi   11, 0
     beq     opal_entry_stranger
+opal_entry_retry:
     lwz     0, PCPU_OPAL_DEPTH(11)
     cmpwi   0, 2                        /* nested twice already: refuse, touch nothing */
     bge     opal_entry_too_deep
     li      1, 1                        /* not "addi 1,0,1": rA=0 reads as zero */
     add     1, 1, 0
     stw     1, PCPU_OPAL_DEPTH(11)
+    sync
+    lwz     1, PCPU_QUIESCE(11)
+    cmpwi   1, 0
+    bne-    opal_entry_quiesced
     cmpwi   0, 0
     addi    1, 11, {emergency_stack_top}
     bne     1f
@@ -305,6 +321,40 @@ opal_entry:
     mtlr    12
     ld      1, OF_OS_R1(1)
     blr
+
+/* Held or rejected by OPAL_QUIESCE: r0 = our depth before this call, r1 = the flag. */
+opal_entry_quiesced:
+    stw     0, PCPU_OPAL_DEPTH(11)      /* not inside after all */
+    sync
+    cmpwi   1, QUIESCE_REJECT
+    beq     1f
+2:  or      1, 1, 1                     /* low SMT priority while held */
+    lwz     1, PCPU_QUIESCE(11)
+    cmpwi   1, 0
+    bne     2b
+    or      2, 2, 2
+    b       opal_entry_retry
+1:  mr      1, 12
+    li      3, -2                       /* OPAL_BUSY */
+    blr
+
+/* OPAL_RETURN_CPU's way out: return_to_park(per-CPU base r3, PIR r4) -> !
+ * The call (and, when it was made from inside an interrupted call, that call too) is
+ * abandoned: the CPU counts itself out of OPAL, takes its stack from the top again and
+ * parks in Rust (cpu.rs returned_main) until OPAL_START_CPU. */
+    .globl return_to_park
+return_to_park:
+    li      0, 0
+    stw     0, PCPU_OPAL_DEPTH(3)
+    sync
+    lis     1, {stack_size_hi}
+    ori     1, 1, {stack_size_lo}
+    add     1, 1, 3
+    li      0, 0
+    stdu    0, -128(1)
+    mr      3, 4
+    bl      returned_main
+    b       .
 
 /* A thread we never set up called OPAL, or OPAL was entered a third time on one CPU
  * (the crash path faulted inside OPAL): refuse without touching memory. */

@@ -19,6 +19,8 @@ global_asm!(
     emergency_stack_top = const layout::EMERGENCY_STACK_TOP,
     park_dec_hi = const (layout::PARK_DEC_TICKS >> 16),
     park_dec_lo = const (layout::PARK_DEC_TICKS & 0xffff),
+    pcpu_opal_depth = const layout::PCPU_OPAL_DEPTH,
+    pcpu_quiesce = const layout::PCPU_QUIESCE,
 );
 
 /// PIR → CPU index + 1 (0: not a thread we manage). Read by the head and the OPAL entry.
@@ -68,6 +70,7 @@ pub static mut EXC_FRAME: ExcFrame = ExcFrame {
 extern "C" {
     fn enter_os_kernel(entry: u64, fdt: u64, opal_base: u64, opal_entry: u64) -> !;
     fn enter_os_secondary(entry: u64, pir: u64) -> !;
+    fn return_to_park(pcpu_base: u64, pir: u64) -> !;
     pub fn opal_entry();
 }
 
@@ -103,6 +106,18 @@ pub fn set_hid0(v: u64) {
     };
 }
 
+/// HMER (SPR 336): this thread's hypervisor maintenance exception register.
+pub fn hmer() -> u64 {
+    mfspr!(336)
+}
+
+/// Clears the HMER bits set in `bits` (a write to HMER ANDs it).
+pub fn hmer_clear(bits: u64) {
+    // SAFETY: HMER writes only clear this thread's status bits; the firmware never
+    // enables HMIs for the XSCOM bits it clears here.
+    unsafe { asm!("mtspr 336, {0}", in(reg) !bits, options(nomem, nostack)) };
+}
+
 pub fn timebase() -> u64 {
     let v: u64;
     // SAFETY: reads the timebase.
@@ -136,6 +151,14 @@ pub fn stop_until_doorbell(ticks: u32) {
     };
 }
 
+/// Pushes this thread's hypervisor decrementer far into the future, so that a value the
+/// OS left behind cannot raise an exception condition while the firmware parks it.
+pub fn disarm_hdec() {
+    // SAFETY: HDEC (SPR 310) only times hypervisor decrementer interrupts of this thread,
+    // which the firmware never uses.
+    unsafe { asm!("mtspr 310, {0}", in(reg) 0x7fff_ffffu64, options(nomem, nostack)) };
+}
+
 pub fn sync() {
     // SAFETY: a barrier.
     unsafe { asm!("sync", options(nostack)) };
@@ -163,4 +186,15 @@ pub unsafe fn enter_kernel(entry: u64, fdt: u64, opal_base: u64, opal_entry_addr
 pub unsafe fn enter_secondary(entry: u64, pir: u32) -> ! {
     // SAFETY: forwarded contract.
     unsafe { enter_os_secondary(entry, u64::from(pir)) }
+}
+
+/// Leaves the OPAL call in progress for good (OPAL_RETURN_CPU): this CPU's depth becomes
+/// 0, its stack starts again from the top and it runs `cpu::returned_main`.
+///
+/// # Safety
+/// `pcpu_base` must be the calling CPU's own per-CPU region, and nothing on the current
+/// stack may be needed again.
+pub unsafe fn leave_opal_and_park(pcpu_base: u64, pir: u32) -> ! {
+    // SAFETY: forwarded contract.
+    unsafe { return_to_park(pcpu_base, u64::from(pir)) }
 }

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: Apache-2.0
+//! System reset (NMI) of other threads through the core direct controls, and the quiesce
+//! protocol: the firmware's side of `OPAL_SIGNAL_SYSTEM_RESET` and `OPAL_QUIESCE`. The
+//! sequences and the protocol are `sreset`'s (host-tested against a model of the core's
+//! thread-state registers); this room gives them XSCOM, the timebase and the per-CPU
+//! headers head.S reads at every OPAL entry.
+//!
+//! Where resets work: on POWER10 (QEMU powernv10 models the direct controls) and on POWER9
+//! hardware; not on QEMU powernv9, whose core registers are not modelled. Elsewhere the
+//! token is absent and Linux sends its NMIs as doorbells.
+//!
+//! Concurrency and crash time: one `FwLock` serialises resets (the special-wakeup counts
+//! live behind it); a caller that cannot have it within its bounded wait gets OPAL_BUSY.
+//! The quiesce state is atomics only (no lock), so lock break cannot touch it.
+
+use crate::arch;
+use crate::cpu;
+use crate::xscom::{Xscom, XscomFailure};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use hal::{FwLock, Holder};
+use opal_api::{OpalError, OpalResult};
+use sreset::direct::{DirectControls, Generation, Scom, ScomError, ThreadId};
+use sreset::quiesce::{Quiesce, QuiesceCpus};
+use sreset::Clock;
+
+/// XSCOM windows by chip id (0: none).
+const MAX_CHIPS: usize = 32;
+static XSCOM_BASES: [AtomicU64; MAX_CHIPS] = [const { AtomicU64::new(0) }; MAX_CHIPS];
+static AVAILABLE: AtomicBool = AtomicBool::new(false);
+static GEN_P10: AtomicBool = AtomicBool::new(false);
+
+/// XSCOM over the chips the inventory found.
+pub struct ChipScom;
+
+impl ChipScom {
+    fn window(chip: u32) -> Result<Xscom, ScomError> {
+        let base = XSCOM_BASES
+            .get(chip as usize)
+            .map(|b| b.load(Ordering::Acquire))
+            .unwrap_or(0);
+        if base == 0 {
+            return Err(ScomError::Failed);
+        }
+        // SAFETY: only `init` stores bases, and only XSCOM windows from the device tree.
+        Ok(unsafe { Xscom::new(base) })
+    }
+}
+
+/// HMER's XSCOM status (skiboot `xscom_handle_error`) as the sequences see it.
+fn scom_error(f: XscomFailure) -> ScomError {
+    match f.0 {
+        1 => ScomError::Busy,
+        2 => ScomError::ChipletOff,
+        3 => ScomError::PartialGood,
+        4 => ScomError::Address,
+        5 => ScomError::Clock,
+        6 => ScomError::Parity,
+        7 => ScomError::Timeout,
+        _ => ScomError::Failed,
+    }
+}
+
+impl Scom for ChipScom {
+    fn read(&mut self, chip: u32, pcba: u64) -> Result<u64, ScomError> {
+        let pcba = u32::try_from(pcba).map_err(|_| ScomError::Address)?;
+        Self::window(chip)?.read_checked(pcba).map_err(scom_error)
+    }
+    fn write(&mut self, chip: u32, pcba: u64, value: u64) -> Result<(), ScomError> {
+        let pcba = u32::try_from(pcba).map_err(|_| ScomError::Address)?;
+        Self::window(chip)?
+            .write_checked(pcba, value)
+            .map_err(scom_error)
+    }
+}
+
+/// The timebase.
+pub struct Timebase;
+
+impl Clock for Timebase {
+    fn now(&self) -> u64 {
+        arch::timebase()
+    }
+    fn ticks_per_us(&self) -> u64 {
+        (crate::console::TB_HZ.load(Ordering::Relaxed) / 1_000_000).max(1)
+    }
+    fn pause(&self) {
+        arch::relax();
+    }
+}
+
+static RESETS: FwLock<Option<DirectControls<ChipScom, Timebase>>> = FwLock::new(None);
+/// Spins for the reset lock: a reset takes at most a few hundred milliseconds.
+const RESET_SPINS: u32 = 50_000_000;
+
+/// The reset lock's holder left OPAL for good in the middle of a call (cpu.rs).
+pub fn release_abandoned(who: Holder) -> bool {
+    RESETS.release_abandoned(who)
+}
+
+/// Records the chips' XSCOM windows and decides whether resets are offered.
+pub fn init(chips: &[(u32, u64)], generation: u32, on_qemu: bool) {
+    for &(id, base) in chips {
+        if let Some(slot) = XSCOM_BASES.get(id as usize) {
+            slot.store(base, Ordering::Release);
+        }
+    }
+    let gen = match generation {
+        10 => Generation::P10,
+        _ => Generation::P9,
+    };
+    GEN_P10.store(gen == Generation::P10, Ordering::Relaxed);
+    let works = match generation {
+        10 => true,
+        9 => !on_qemu,
+        _ => false,
+    };
+    if let Some(mut g) = RESETS.lock_bounded(Holder::from_pir(arch::pir()), RESET_SPINS) {
+        *g = Some(DirectControls::new(gen, ChipScom, Timebase));
+    }
+    AVAILABLE.store(works && !chips.is_empty(), Ordering::Release);
+    if !AVAILABLE.load(Ordering::Relaxed) {
+        log::info!(target: "opalite::sreset", "no direct controls here: OPAL_SIGNAL_SYSTEM_RESET absent");
+    }
+}
+
+/// The per-CPU headers as the quiesce protocol sees them.
+struct Headers;
+
+impl QuiesceCpus for Headers {
+    fn count(&self) -> usize {
+        cpu::count()
+    }
+    fn server(&self, i: usize) -> u32 {
+        cpu::pir_of(i)
+    }
+    fn in_opal(&self, i: usize) -> u32 {
+        cpu::header(i).depth.load(Ordering::SeqCst)
+    }
+    fn set_flag(&self, i: usize, v: u32) {
+        cpu::header(i).quiesce.store(v, Ordering::SeqCst);
+    }
+    fn clear_in_opal(&self, i: usize) {
+        cpu::header(i).depth.store(0, Ordering::SeqCst);
+    }
+    fn set_lock_break(&self, on: bool) {
+        hal::lock::set_lock_break(on);
+    }
+}
+
+static QUIESCE: Quiesce = Quiesce::new();
+
+/// `hal::SystemReset` for the OPAL calls.
+pub struct Nmi;
+
+impl hal::SystemReset for Nmi {
+    fn available(&self) -> bool {
+        AVAILABLE.load(Ordering::Acquire)
+    }
+
+    fn reset(&self, server: u32) -> OpalResult<()> {
+        if !self.available() {
+            return Err(OpalError::Unsupported);
+        }
+        let gen = if GEN_P10.load(Ordering::Relaxed) {
+            Generation::P10
+        } else {
+            Generation::P9
+        };
+        // Fused cores are out of scope (sreset::direct): a PIR that does not decode was
+        // never one of ours.
+        let thread = ThreadId::from_pir(gen, server).ok_or(OpalError::Parameter)?;
+        let mut guard = RESETS
+            .lock_bounded(Holder::from_pir(arch::pir()), RESET_SPINS)
+            .ok_or(OpalError::Busy)?;
+        let dc = guard.as_mut().ok_or(OpalError::Unsupported)?;
+        match dc.sreset(thread) {
+            Ok(()) => {
+                log::info!(target: "opalite::sreset", "PIR {server:#06x} reset");
+                Ok(())
+            }
+            Err(e) => {
+                log::error!(target: "opalite::sreset", "PIR {server:#06x} not reset: {e:?}");
+                Err(e.opal_error())
+            }
+        }
+    }
+
+    fn quiesce(&self, kind: u32, target: i32) -> OpalResult<()> {
+        QUIESCE.call(&Headers, &Timebase, arch::pir(), kind, target)
+    }
+}
