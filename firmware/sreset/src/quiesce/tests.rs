@@ -458,8 +458,9 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-#[test]
-fn hold_keeps_every_other_cpu_out_until_resume() {
+/// Runs `rounds` with CPUs 1..4 calling OPAL in a loop on their own threads; the caller
+/// (CPU 0, `ME`) drives the quiesce from `rounds`.
+fn with_callers(rounds: impl FnOnce(&Quiesce, &Cpus, &Stats, &WallClock)) {
     let _serial = one_at_a_time();
     let (q, cpus) = machine();
     let stats = Stats::new();
@@ -473,6 +474,13 @@ fn hold_keeps_every_other_cpu_out_until_resume() {
             let (cpus, stats) = (&cpus, &stats);
             s.spawn(move || caller_loop(cpus, stats, i));
         }
+        rounds(&q, &cpus, &stats, &clock);
+    });
+}
+
+#[test]
+fn hold_keeps_every_other_cpu_out_until_resume() {
+    with_callers(|q, cpus, stats, clock| {
         for round in 0..ROUNDS {
             let before = stats.calls();
             eventually("every CPU makes calls", || {
@@ -480,32 +488,20 @@ fn hold_keeps_every_other_cpu_out_until_resume() {
                 (1..4).all(|i| now[i] > before[i])
             });
             assert_eq!(
-                q.call(&cpus, &clock, ME, QUIESCE_HOLD, -1),
+                q.call(cpus, clock, ME, QUIESCE_HOLD, -1),
                 Ok(()),
                 "round {round}"
             );
-            assert_nobody_gets_in(&stats);
+            assert_nobody_gets_in(stats);
             assert_eq!(stats.busy(), [0; 4], "HOLD makes callers wait, not fail");
-            assert_eq!(q.call(&cpus, &clock, ME, QUIESCE_RESUME, -1), Ok(()));
+            assert_eq!(q.call(cpus, clock, ME, QUIESCE_RESUME, -1), Ok(()));
         }
     });
 }
 
 #[test]
 fn reject_turns_calls_away_with_busy() {
-    let _serial = one_at_a_time();
-    let (q, cpus) = machine();
-    let stats = Stats::new();
-    let clock = WallClock(Instant::now());
-    thread::scope(|s| {
-        let _release = Release {
-            cpus: &cpus,
-            stop: &stats.stop,
-        };
-        for i in 1..4 {
-            let (cpus, stats) = (&cpus, &stats);
-            s.spawn(move || caller_loop(cpus, stats, i));
-        }
+    with_callers(|q, cpus, stats, clock| {
         for round in 0..ROUNDS {
             let calls = stats.calls();
             eventually("every CPU makes calls", || {
@@ -513,7 +509,7 @@ fn reject_turns_calls_away_with_busy() {
                 (1..4).all(|i| now[i] > calls[i])
             });
             assert_eq!(
-                q.call(&cpus, &clock, ME, QUIESCE_REJECT, -1),
+                q.call(cpus, clock, ME, QUIESCE_REJECT, -1),
                 Ok(()),
                 "round {round}"
             );
@@ -522,31 +518,19 @@ fn reject_turns_calls_away_with_busy() {
                 let now = stats.busy();
                 (1..4).all(|i| now[i] > busy[i])
             });
-            assert_nobody_gets_in(&stats);
-            assert_eq!(q.call(&cpus, &clock, ME, QUIESCE_RESUME, -1), Ok(()));
+            assert_nobody_gets_in(stats);
+            assert_eq!(q.call(cpus, clock, ME, QUIESCE_RESUME, -1), Ok(()));
         }
     });
 }
 
 #[test]
 fn hold_of_one_cpu_leaves_the_others_running() {
-    let _serial = one_at_a_time();
-    let (q, cpus) = machine();
-    let stats = Stats::new();
-    let clock = WallClock(Instant::now());
-    thread::scope(|s| {
-        let _release = Release {
-            cpus: &cpus,
-            stop: &stats.stop,
-        };
-        for i in 1..4 {
-            let (cpus, stats) = (&cpus, &stats);
-            s.spawn(move || caller_loop(cpus, stats, i));
-        }
+    with_callers(|q, cpus, stats, clock| {
         for round in 0..ROUNDS / 4 {
             let held = 1 + round % 3;
             assert_eq!(
-                q.call(&cpus, &clock, ME, QUIESCE_HOLD, SERVERS[held] as i32),
+                q.call(cpus, clock, ME, QUIESCE_HOLD, SERVERS[held] as i32),
                 Ok(())
             );
             let calls = stats.calls();
@@ -557,7 +541,7 @@ fn hold_of_one_cpu_leaves_the_others_running() {
             }
             assert_eq!(stats.calls()[held], calls[held], "round {round}");
             assert_eq!(cpus.in_opal(held), 0);
-            assert_eq!(q.call(&cpus, &clock, ME, QUIESCE_RESUME, -1), Ok(()));
+            assert_eq!(q.call(cpus, clock, ME, QUIESCE_RESUME, -1), Ok(()));
             eventually("the held CPU calls again", || {
                 stats.calls()[held] > calls[held]
             });
