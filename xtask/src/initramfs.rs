@@ -1,15 +1,18 @@
 //! The busybox initramfs, written as an uncompressed cpio "newc" archive
 //! (the format the kernel unpacks; see Linux's Documentation/driver-api/early-userspace).
 
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+use crate::debian::Userland;
 use crate::util::{Context, Result};
 
 /// PID 1: mounts, prints the test markers, then powers off or runs a shell.
 pub const INIT_SCRIPT: &str = include_str!("init.sh");
 /// Where `run` and `test` put the archive, relative to the repository.
 pub const IMAGE: &str = "target/opalite-initramfs.cpio";
+/// The kexec/kdump scenarios' archive (kexec-tools and `/boot/vmlinux` inside).
+pub const KEXEC_IMAGE: &str = "target/opalite-initramfs-kexec.cpio";
 
 const S_IFDIR: u32 = 0o040000;
 const S_IFREG: u32 = 0o100000;
@@ -142,8 +145,29 @@ impl<W: Write> CpioWriter<W> {
 
 /// Builds the test/interactive initramfs around a static ppc64el busybox.
 pub fn build(busybox: &Path, out: &Path) -> Result<()> {
+    write(busybox, None, out)
+}
+
+/// What the kexec initramfs adds to the small one.
+pub struct KexecExtras<'a> {
+    /// kexec and its loader and libraries (see `DebCache::kexec_tools`).
+    pub userland: &'a Userland,
+    /// The kernel to put at `/boot/vmlinux`, for `kexec -l`/`-p`.
+    pub kernel: &'a Path,
+}
+
+/// Builds the initramfs of the kexec and kdump scenarios: the small one plus kexec-tools
+/// and the kernel itself (about 45 MB more, so only these scenarios pay for it).
+pub fn build_kexec(busybox: &Path, extras: &KexecExtras, out: &Path) -> Result<()> {
+    write(busybox, Some(extras), out)
+}
+
+fn write(busybox: &Path, extras: Option<&KexecExtras>, out: &Path) -> Result<()> {
     let bb = std::fs::read(busybox).context(format!("cannot read {}", busybox.display()))?;
-    let mut w = CpioWriter::new(Vec::with_capacity(bb.len() + 4096));
+    // Write then rename: a QEMU starting meanwhile (another run) never sees half a file.
+    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
+    let file = std::fs::File::create(&tmp).context(format!("cannot write {}", tmp.display()))?;
+    let mut w = CpioWriter::new(BufWriter::new(file));
     for dir in ["bin", "dev", "etc", "proc", "root", "sys", "tmp"] {
         w.dir(dir, if dir == "tmp" { 0o1777 } else { 0o755 })?;
     }
@@ -153,10 +177,36 @@ pub fn build(busybox: &Path, out: &Path) -> Result<()> {
     w.file("bin/busybox", 0o755, &bb)?;
     w.symlink("bin/sh", "busybox")?;
     w.file("init", 0o755, INIT_SCRIPT.as_bytes())?;
-    let bytes = w.finish()?;
-    // Write then rename: a QEMU starting meanwhile (another run) never sees half a file.
-    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes).context(format!("cannot write {}", tmp.display()))?;
+    if let Some(x) = extras {
+        let mut dirs: Vec<String> = vec!["boot".into()];
+        let paths = x.userland.files.iter().map(|(p, _)| p);
+        for path in paths.chain(x.userland.symlinks.iter().map(|(p, _)| p)) {
+            for (i, _) in path.match_indices('/') {
+                if !dirs.iter().any(|d| d == &path[..i]) {
+                    dirs.push(path[..i].to_string());
+                }
+            }
+        }
+        // Parents before children: shorter paths first is enough for a prefix tree.
+        dirs.sort_by_key(|d| (d.matches('/').count(), d.clone()));
+        for d in &dirs {
+            w.dir(d, 0o755)?;
+        }
+        for (path, host) in &x.userland.files {
+            let data = std::fs::read(host).context(format!("cannot read {}", host.display()))?;
+            w.file(path, 0o755, &data)?;
+        }
+        for (path, target) in &x.userland.symlinks {
+            w.symlink(path, target)?;
+        }
+        let kernel =
+            std::fs::read(x.kernel).context(format!("cannot read {}", x.kernel.display()))?;
+        w.file("boot/vmlinux", 0o644, &kernel)?;
+    }
+    w.finish()?
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .context(format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, out).context(format!("cannot write {}", out.display()))
 }
 

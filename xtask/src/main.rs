@@ -5,6 +5,7 @@ mod args;
 mod bench;
 mod conformance;
 mod debian;
+mod elf;
 mod firmware;
 mod harness;
 mod initramfs;

@@ -4,6 +4,8 @@
 //! the conformance payload (tests/conformance, no initramfs). It then walks its `steps`
 //! in order over the console output:
 //! `expect` waits for a substring (a `*` in it matches anything within one line),
+//! `expect_all` waits for several in any order (lines from different CPUs),
+//! `forbid` makes a substring forbidden from that point of the output on, and
 //! `send` types text on the console. After the last step QEMU must exit by itself with
 //! status 0 (the guest powered off) before the timeout. A forbidden substring anywhere fails
 //! the scenario at once.
@@ -24,6 +26,11 @@ pub enum Only {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     Expect(Only, &'static str),
+    /// Every pattern, in any order, after the previous step's match; the next step
+    /// continues after the last of them.
+    ExpectAll(Only, &'static [&'static str]),
+    /// Forbidden from the current position of the output on (e.g. a second panic).
+    Forbid(&'static str),
     Send(&'static str),
 }
 
@@ -36,6 +43,12 @@ const fn opalite(s: &'static str) -> Step {
 const fn other_fw(s: &'static str) -> Step {
     Step::Expect(Only::Other, s)
 }
+const fn opalite_all(s: &'static [&'static str]) -> Step {
+    Step::ExpectAll(Only::Opalite, s)
+}
+const fn forbid(s: &'static str) -> Step {
+    Step::Forbid(s)
+}
 const fn send(s: &'static str) -> Step {
     Step::Send(s)
 }
@@ -45,6 +58,9 @@ const fn send(s: &'static str) -> Step {
 pub enum Kernel {
     /// Debian's ppc64el Linux with xtask's busybox initramfs.
     Linux,
+    /// The same kernel with the bigger initramfs that also holds kexec-tools and the
+    /// kernel itself (`/boot/vmlinux`), for the kexec and kdump scenarios.
+    LinuxKexec,
     /// target/opal-conformance.elf, the bare-metal OPAL client; `append` carries its
     /// options (`conformance.require=...`, see tests/conformance/src/bootargs.rs).
     Conformance,
@@ -72,8 +88,10 @@ impl Scenario {
             .iter()
             .copied()
             .filter(|s| match s {
-                Step::Expect(Only::Opalite, _) => !other_firmware,
-                Step::Expect(Only::Other, _) => other_firmware,
+                Step::Expect(Only::Opalite, _) | Step::ExpectAll(Only::Opalite, _) => {
+                    !other_firmware
+                }
+                Step::Expect(Only::Other, _) | Step::ExpectAll(Only::Other, _) => other_firmware,
                 _ => true,
             })
             .collect()
@@ -205,6 +223,48 @@ const REBOOT: &[Step] = &[
     expect("BENCH reboot-first-entry-tb"),
     expect("BENCH reboot-entry-tb"),
     expect("BENCH poweroff-tb"),
+];
+
+/// What every kexec and kdump scenario forbids besides [`FORBIDDEN`]: a CPU that did
+/// not come back (Linux 6.1 `__cpu_up`: "Processor N is stuck."), one that did not reach
+/// OPAL before the jump (`pnv_kexec_wait_secondaries_down`), one that missed the crash IPI
+/// (`crash_kexec_prepare_cpus`: "ERROR: N cpu(s) not responding", then the request for a
+/// manual system reset), and our /init's own failure markers.
+const FORBIDDEN_KEXEC: &[&str] = &[
+    "panicked at",
+    "Unexpected exception",
+    "Kernel panic",
+    "Oops",
+    "Called with bad token",
+    " is stuck.",
+    "timed out waiting for cpu",
+    "OPALITE-KEXEC-FAILED",
+    "OPALITE-INITRD-FAILED",
+];
+
+/// The secondaries of `-smp 4,cores=2,threads=2` (PIRs 0x1, 0x4, 0x5 for Linux cpus 1-3)
+/// parking in OPAL_RETURN_CPU when cpu0 kexecs or crashes, in whatever order they get there.
+const RETURNED_1_2_3: &[&str] = &[
+    "CPU: PIR 0x0001 returned to OPAL",
+    "CPU: PIR 0x0004 returned to OPAL",
+    "CPU: PIR 0x0005 returned to OPAL",
+];
+
+/// One `kexec -l` + `kexec -e` of the same kernel from cpu0, and the second kernel's
+/// checks: all four CPUs back online (OPAL_START_CPU after OPAL_RETURN_CPU), native XIVE
+/// again (OPAL_XIVE_RESET and the XIVE setup after the first kernel's teardown).
+const KEXEC: &[Step] = &[
+    opalite("OPALITE: Opalite"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-KEXEC-GEN=0 CPUS=0-3"),
+    expect("OPALITE-XIVE-NATIVE gen=0"),
+    expect("OPALITE-KEXEC-LOADED gen=1 loaded=1"),
+    opalite_all(RETURNED_1_2_3),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-KEXEC-GEN=1 CPUS=0-3"),
+    expect("OPALITE-XIVE-NATIVE gen=1"),
+    expect("OPALITE-KEXEC-DONE after 1"),
+    expect("reboot: Power down"),
 ];
 
 pub const SCENARIOS: &[Scenario] = &[
@@ -350,6 +410,28 @@ pub const SCENARIOS: &[Scenario] = &[
         append: CONFORMANCE_FUZZ,
         steps: FUZZ,
         forbidden: FORBIDDEN_FUZZ,
+        timeout: 240,
+        reboots: false,
+    },
+    Scenario {
+        name: "kexec-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::LinuxKexec,
+        append: "console=hvc0 opalite.test=kexec",
+        steps: KEXEC,
+        forbidden: FORBIDDEN_KEXEC,
+        timeout: 240,
+        reboots: false,
+    },
+    Scenario {
+        name: "kexec-powernv10-smp4",
+        machine: Machine::Powernv10,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::LinuxKexec,
+        append: "console=hvc0 opalite.test=kexec",
+        steps: KEXEC,
+        forbidden: FORBIDDEN_KEXEC,
         timeout: 240,
         reboots: false,
     },
