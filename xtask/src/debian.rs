@@ -246,33 +246,34 @@ pub struct Userland {
 }
 
 impl DebCache {
-    /// Debian's ppc64el `/sbin/kexec` (kexec-tools) with its program interpreter and the
-    /// shared libraries its `DT_NEEDED` entries name, transitively.
+    /// Debian's ppc64el `/sbin/kexec` and `/sbin/vmcore-dmesg` (kexec-tools) with their
+    /// program interpreter and the shared libraries their `DT_NEEDED` entries name,
+    /// transitively.
     pub fn kexec_tools(&self) -> Result<Userland> {
         self.update_lists()?;
         let dir = self.unpack(&self.fetch("kexec-tools")?, None)?;
-        let kexec = dir.join("sbin/kexec");
         let mut u = Userland::default();
-        u.files.push(("sbin/kexec".into(), kexec.clone()));
-        let d = elf::dynamic(&std::fs::read(&kexec)?)
-            .context(format!("cannot read {}", kexec.display()))?;
-        if d.machine != elf::EM_PPC64 {
-            bail!(
-                "{} is not a ppc64 ELF (machine {})",
-                kexec.display(),
-                d.machine
-            );
-        }
-        let mut queue = d.needed;
-        if let Some(interp) = d.interp {
+        let mut queue = Vec::new();
+        for program in ["sbin/kexec", "sbin/vmcore-dmesg"] {
+            let host = dir.join(program);
+            let d = elf::dynamic(&std::fs::read(&host)?)
+                .context(format!("cannot read {}", host.display()))?;
+            if d.machine != elf::EM_PPC64 {
+                bail!(
+                    "{} is not a ppc64 ELF (machine {})",
+                    host.display(),
+                    d.machine
+                );
+            }
+            u.files.push((program.into(), host.clone()));
+            queue.extend(d.needed);
+            let Some(interp) = d.interp else { continue };
             let Some((_, base)) = interp.rsplit_once('/') else {
-                bail!("odd program interpreter `{interp}` in {}", kexec.display());
+                bail!("odd program interpreter `{interp}` in {}", host.display());
             };
-            if interp.trim_start_matches('/') != format!("{LIB_DIR}/{base}") {
-                u.symlinks.push((
-                    interp.trim_start_matches('/').into(),
-                    format!("/{LIB_DIR}/{base}"),
-                ));
+            let link = interp.trim_start_matches('/').to_string();
+            if link != format!("{LIB_DIR}/{base}") && !u.symlinks.iter().any(|(l, _)| *l == link) {
+                u.symlinks.push((link, format!("/{LIB_DIR}/{base}")));
             }
             queue.push(base.to_string());
         }

@@ -123,6 +123,12 @@ kdump-capture)
             read=FAILED
         fi
         echo "OPALITE-VMCORE size=$size magic=$magic read=$read"
+        # The crashed kernel's last words never reach the console (its printk is not
+        # flushed on the way into the capture kernel): read them from its log buffer.
+        vmcore-dmesg /proc/vmcore >/tmp/old-dmesg 2>&1
+        grep -E 'Sending IPI|IPI complete|not responding|system reset' /tmp/old-dmesg |
+            sed -e 's/^/OPALITE-OLD-DMESG: /'
+        echo "OPALITE-OLD-DMESG-END lines=$(wc -l < /tmp/old-dmesg)"
     else
         echo "OPALITE-VMCORE missing"
     fi

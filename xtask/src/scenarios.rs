@@ -267,6 +267,70 @@ const KEXEC: &[Step] = &[
     expect("reboot: Power down"),
 ];
 
+/// The kdump scenarios panic on purpose, so "Kernel panic" is only forbidden after that
+/// panic's line (a `forbid` step): a second panic, in the capture kernel, fails. The
+/// crashed kernel's own "Sending IPI to other CPUs" / "IPI complete" / "ERROR: N cpu(s)
+/// not responding" never reach the console (printk is not flushed before the jump): the
+/// capture kernel prints them from the old log buffer (`vmcore-dmesg`), where these
+/// forbidden strings apply too.
+const FORBIDDEN_CRASH: &[&str] = &[
+    "panicked at",
+    "Unexpected exception",
+    "Oops",
+    "Called with bad token",
+    " is stuck.",
+    "timed out waiting for cpu",
+    "not responding",
+    "Activate system reset",
+    "OPALITE-INITRD-FAILED",
+    "OPALITE-KDUMP-LOAD-FAILED",
+    "OPALITE-KDUMP-NO-CRASH",
+    "OPALITE-VMCORE missing",
+];
+
+/// kdump with `crashkernel=512M` on cpu0, some CPUs offline (the mode says which), as
+/// Linux 6.1 does it on PowerNV (`crash_kexec_prepare_cpus`): NMI IPIs to the online
+/// CPUs, then one to each present but offline CPU (`crash_wake_offline`); every one of
+/// them parks in OPAL_RETURN_CPU; then the capture kernel boots on cpu0 alone and reads
+/// /proc/vmcore. powernv9 has no OPAL_SIGNAL_SYSTEM_RESET (doorbells instead).
+const KDUMP_P9: &[Step] = &[
+    opalite("OPALITE: Opalite"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-KDUMP-LOADED=1"),
+    expect("OPALITE-KDUMP-CRASH online=0-"),
+    expect("Kernel panic - not syncing: sysrq triggered crash"),
+    forbid("Kernel panic"),
+    opalite_all(RETURNED_1_2_3),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-KDUMP-CAPTURE CPUS=0"),
+    expect("OPALITE-VMCORE size=* magic=ELF read=16MiB"),
+    expect("OPALITE-OLD-DMESG: *Sending IPI to other CPUs"),
+    expect("OPALITE-OLD-DMESG: *IPI complete"),
+    expect("reboot: Power down"),
+];
+
+/// The same on powernv10, where Linux sends the crash NMIs with OPAL_SIGNAL_SYSTEM_RESET,
+/// one call per CPU from cpu0: the online ones first, then the offline ones. Both offline
+/// sets (cpu3; cpus 2-3) give PIRs 0x1, 0x4, 0x5 in that order.
+const KDUMP_P10: &[Step] = &[
+    opalite("OPALITE: Opalite"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-KDUMP-LOADED=1"),
+    expect("OPALITE-KDUMP-CRASH online=0-"),
+    expect("Kernel panic - not syncing: sysrq triggered crash"),
+    forbid("Kernel panic"),
+    opalite("SRESET: PIR 0x0001 reset"),
+    opalite("SRESET: PIR 0x0004 reset"),
+    opalite("SRESET: PIR 0x0005 reset"),
+    opalite_all(RETURNED_1_2_3),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-KDUMP-CAPTURE CPUS=0"),
+    expect("OPALITE-VMCORE size=* magic=ELF read=16MiB"),
+    expect("OPALITE-OLD-DMESG: *Sending IPI to other CPUs"),
+    expect("OPALITE-OLD-DMESG: *IPI complete"),
+    expect("reboot: Power down"),
+];
+
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "boot-powernv9-smp4",
@@ -432,6 +496,50 @@ pub const SCENARIOS: &[Scenario] = &[
         append: "console=hvc0 opalite.test=kexec",
         steps: KEXEC,
         forbidden: FORBIDDEN_KEXEC,
+        timeout: 240,
+        reboots: false,
+    },
+    Scenario {
+        name: "kdump-thread-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::LinuxKexec,
+        append: "console=hvc0 opalite.test=kdump-thread crashkernel=512M",
+        steps: KDUMP_P9,
+        forbidden: FORBIDDEN_CRASH,
+        timeout: 240,
+        reboots: false,
+    },
+    Scenario {
+        name: "kdump-core-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::LinuxKexec,
+        append: "console=hvc0 opalite.test=kdump-core crashkernel=512M",
+        steps: KDUMP_P9,
+        forbidden: FORBIDDEN_CRASH,
+        timeout: 240,
+        reboots: false,
+    },
+    Scenario {
+        name: "kdump-thread-powernv10-smp4",
+        machine: Machine::Powernv10,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::LinuxKexec,
+        append: "console=hvc0 opalite.test=kdump-thread crashkernel=512M",
+        steps: KDUMP_P10,
+        forbidden: FORBIDDEN_CRASH,
+        timeout: 240,
+        reboots: false,
+    },
+    Scenario {
+        name: "kdump-core-powernv10-smp4",
+        machine: Machine::Powernv10,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::LinuxKexec,
+        append: "console=hvc0 opalite.test=kdump-core crashkernel=512M",
+        steps: KDUMP_P10,
+        forbidden: FORBIDDEN_CRASH,
         timeout: 240,
         reboots: false,
     },
