@@ -267,6 +267,30 @@ const KEXEC: &[Step] = &[
     expect("reboot: Power down"),
 ];
 
+/// `opalite.kexec-count=N`: each kernel kexecs the next (generations 1..=N, listed in the
+/// invocation), and every one must come up with all four CPUs and native XIVE.
+macro_rules! kexec_loop {
+    ($last:literal; $($gen:literal)+) => {
+        &[
+            opalite("OPALITE: Opalite"),
+            expect("OPALITE-USERSPACE-OK"),
+            expect("OPALITE-KEXEC-GEN=0 CPUS=0-3"),
+            expect("OPALITE-XIVE-NATIVE gen=0"),
+            $(
+                expect(concat!("OPALITE-KEXEC-LOADED gen=", $gen, " loaded=1")),
+                opalite_all(RETURNED_1_2_3),
+                expect(concat!("OPALITE-KEXEC-GEN=", $gen, " CPUS=0-3")),
+                expect(concat!("OPALITE-XIVE-NATIVE gen=", $gen)),
+            )+
+            expect(concat!("OPALITE-KEXEC-DONE after ", $last)),
+            expect("reboot: Power down"),
+        ]
+    };
+}
+
+/// Ten kexecs in one QEMU run (op-test's kexec loop count).
+const KEXEC_LOOP10: &[Step] = kexec_loop!(10; 1 2 3 4 5 6 7 8 9 10);
+
 /// The kdump scenarios panic on purpose, so "Kernel panic" is only forbidden after that
 /// panic's line (a `forbid` step): a second panic, in the capture kernel, fails. The
 /// crashed kernel's own "Sending IPI to other CPUs" / "IPI complete" / "ERROR: N cpu(s)
@@ -329,6 +353,36 @@ const KDUMP_P10: &[Step] = &[
     expect("OPALITE-OLD-DMESG: *Sending IPI to other CPUs"),
     expect("OPALITE-OLD-DMESG: *IPI complete"),
     expect("reboot: Power down"),
+];
+
+/// sysrq-l asks every online CPU for a backtrace (Linux: one "safe" NMI IPI at a time,
+/// a doorbell, never OPAL_SIGNAL_SYSTEM_RESET), then a panic with no capture kernel:
+/// `smp_send_stop` stops the other CPUs with the "unsafe" NMI IPI, which on powernv10
+/// is OPAL_SIGNAL_SYSTEM_RESET for each online CPU; `panic=-1` then reboots at once and
+/// QEMU (`-no-reboot`) exits.
+const NMI: &[Step] = &[
+    opalite("OPALITE: Opalite"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-NMI CPUS=0-3"),
+    expect("NMI backtrace for cpu 0"),
+    expect("NMI backtrace for cpu 1"),
+    expect("NMI backtrace for cpu 2"),
+    expect("NMI backtrace for cpu 3"),
+    expect("OPALITE-NMI-BACKTRACES=4"),
+    expect("Kernel panic - not syncing: sysrq triggered crash"),
+    forbid("Kernel panic"),
+    opalite("SRESET: PIR 0x0001 reset"),
+    opalite("SRESET: PIR 0x0004 reset"),
+    opalite("SRESET: PIR 0x0005 reset"),
+];
+
+const FORBIDDEN_NMI: &[&str] = &[
+    "panicked at",
+    "Unexpected exception",
+    "Oops",
+    "Called with bad token",
+    "didn't respond to backtrace IPI",
+    "OPALITE-NMI-NO-CRASH",
 ];
 
 pub const SCENARIOS: &[Scenario] = &[
@@ -500,6 +554,17 @@ pub const SCENARIOS: &[Scenario] = &[
         reboots: false,
     },
     Scenario {
+        name: "kexec-loop10-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::LinuxKexec,
+        append: "console=hvc0 opalite.test=kexec opalite.kexec-count=10",
+        steps: KEXEC_LOOP10,
+        forbidden: FORBIDDEN_KEXEC,
+        timeout: 600,
+        reboots: false,
+    },
+    Scenario {
         name: "kdump-thread-powernv9-smp4",
         machine: Machine::Powernv9,
         smp: "4,cores=2,threads=2",
@@ -541,6 +606,17 @@ pub const SCENARIOS: &[Scenario] = &[
         steps: KDUMP_P10,
         forbidden: FORBIDDEN_CRASH,
         timeout: 240,
+        reboots: false,
+    },
+    Scenario {
+        name: "nmi-powernv10-smp4",
+        machine: Machine::Powernv10,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::Linux,
+        append: "console=hvc0 opalite.test=nmi panic=-1",
+        steps: NMI,
+        forbidden: FORBIDDEN_NMI,
+        timeout: 120,
         reboots: false,
     },
 ];
