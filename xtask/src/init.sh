@@ -40,6 +40,10 @@ done
 
 online() { cat /sys/devices/system/cpu/online; }
 
+# In the kexec initramfs: put the timebase in the kernel log (see xtask/src/tbprog.rs),
+# which places this kernel's printk clock on the timebase for `cargo xtask bench`.
+[ -x /sbin/opalite-tb ] && /sbin/opalite-tb
+
 # Writes /tmp/next-initrd.cpio, an initramfs for the next kernel made from this one's
 # root (the mount points stay, empty). `without-kernel` leaves /boot/vmlinux out (the
 # capture kernel does not kexec again, and its reserved memory is small).

@@ -178,7 +178,7 @@ fn write(busybox: &Path, extras: Option<&KexecExtras>, out: &Path) -> Result<()>
     w.symlink("bin/sh", "busybox")?;
     w.file("init", 0o755, INIT_SCRIPT.as_bytes())?;
     if let Some(x) = extras {
-        let mut dirs: Vec<String> = vec!["boot".into()];
+        let mut dirs: Vec<String> = vec!["boot".into(), "sbin".into()];
         let paths = x.userland.files.iter().map(|(p, _)| p);
         for path in paths.chain(x.userland.symlinks.iter().map(|(p, _)| p)) {
             for (i, _) in path.match_indices('/') {
@@ -202,6 +202,7 @@ fn write(busybox: &Path, extras: Option<&KexecExtras>, out: &Path) -> Result<()>
         let kernel =
             std::fs::read(x.kernel).context(format!("cannot read {}", x.kernel.display()))?;
         w.file("boot/vmlinux", 0o644, &kernel)?;
+        w.file("sbin/opalite-tb", 0o755, &crate::tbprog::image())?;
     }
     w.finish()?
         .into_inner()
