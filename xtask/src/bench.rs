@@ -17,6 +17,7 @@ use crate::debian;
 use crate::firmware;
 use crate::initramfs;
 use crate::qemu::{Console, QemuConfig};
+use crate::tbprog;
 use crate::toolchain;
 use crate::util::{self, Result};
 
@@ -125,13 +126,13 @@ fn payload_args(
     Ok(args)
 }
 
-/// Runs QEMU until it exits, `timeout` passes, or (with `stop_at`) a console line contains
-/// that text; in the last two cases QEMU is killed.
+/// Runs QEMU until it exits, `timeout` passes, or a console line contains one of the
+/// `stop_at` texts; in the last two cases QEMU is killed.
 fn run_qemu(
     qemu: &Path,
     args: &[String],
     timeout: Duration,
-    stop_at: Option<&str>,
+    stop_at: &[&str],
     log: &Path,
 ) -> Result<Capture> {
     let mut cmd = Command::new(qemu);
@@ -176,7 +177,8 @@ fn run_qemu(
         match rx.recv_timeout(Duration::from_millis(20)) {
             Ok((t, data)) => {
                 take(t, &data, &mut lines);
-                if stop_at.is_some_and(|n| lines.iter().any(|(_, l)| l.contains(n))) {
+                let seen = |n: &&str| lines.iter().any(|(_, l)| l.contains(*n));
+                if stop_at.iter().any(seen) {
                     let _ = child.kill();
                     child.wait()?;
                     break Some(start.elapsed().as_secs_f64());
@@ -282,6 +284,33 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
     std::fs::create_dir_all(&logs)?;
     let mut rows: Vec<Row> = Vec::new();
 
+    if !opts.kexec_only {
+        firmware_rows(opts, &qemu, &fws, &built.payload, &logs, &mut rows)?;
+    }
+    if !opts.quick && !opts.no_linux && !opts.kexec_only {
+        linux_rows(opts, &qemu, &fws, &logs, &mut rows)?;
+    }
+    if opts.kexec_only || (!opts.quick && !opts.no_linux) {
+        kexec_rows(&qemu, &fws, &logs, &mut rows)?;
+    }
+
+    print_table(&rows);
+    let json = to_json(&rows);
+    let out = root.join("target/bench.json");
+    std::fs::write(&out, json)?;
+    eprintln!("xtask: wrote {}", out.display());
+    Ok(true)
+}
+
+/// Image size, then the conformance payload's firmware-only runs (icount).
+fn firmware_rows(
+    opts: &BenchOpts,
+    qemu: &Path,
+    fws: &Firmwares,
+    payload: &Path,
+    logs: &Path,
+    rows: &mut Vec<Row>,
+) -> Result<()> {
     // Footprint: image size.
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len() as f64).ok();
     rows.push(Row {
@@ -299,13 +328,13 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
         let mut figures: [BTreeMap<String, f64>; 2] = Default::default();
         let mut poweroff: [Option<f64>; 2] = [None, None];
         for (i, (fw_name, image)) in fws.images.iter().enumerate() {
-            let args = payload_args(machine, smp, image, &built.payload, "conformance.bench")?;
+            let args = payload_args(machine, smp, image, &payload, "conformance.bench")?;
             let log = logs.join(format!(
                 "payload-{fw_name}-{}-smp{}.log",
                 machine.name(),
                 smp.replace(',', "_")
             ));
-            let cap = run_qemu(&qemu, &args, Duration::from_secs(300), None, &log)?;
+            let cap = run_qemu(&qemu, &args, Duration::from_secs(300), &[], &log)?;
             let b = cap.bench();
             if !b.contains_key("entry-tb") {
                 eprintln!(
@@ -329,13 +358,7 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
     for (machine, smp) in topologies(true) {
         let mut figures: [BTreeMap<String, f64>; 2] = Default::default();
         for (i, (fw_name, image)) in fws.images.iter().enumerate() {
-            let args = payload_args(
-                machine,
-                smp,
-                image,
-                &built.payload,
-                "conformance.bench-reboot",
-            )?;
+            let args = payload_args(machine, smp, image, &payload, "conformance.bench-reboot")?;
             let log = logs.join(format!(
                 "reboot-{fw_name}-{}-smp{}.log",
                 machine.name(),
@@ -346,7 +369,7 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
                 &qemu,
                 &args,
                 Duration::from_secs(300),
-                Some("BENCH poweroff-tb"),
+                &["BENCH poweroff-tb"],
                 &log,
             )?;
             let b = cap.bench();
@@ -452,16 +475,7 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
         }
     }
 
-    if !opts.quick && !opts.no_linux {
-        linux_rows(opts, &qemu, &fws, &logs, &mut rows)?;
-    }
-
-    print_table(&rows);
-    let json = to_json(&rows);
-    let out = root.join("target/bench.json");
-    std::fs::write(&out, json)?;
-    eprintln!("xtask: wrote {}", out.display());
-    Ok(true)
+    Ok(())
 }
 
 /// QEMU start -> the initramfs's userspace marker, plain TCG, median of `opts.runs`.
@@ -501,7 +515,7 @@ fn linux_rows(
                     qemu,
                     &config.args(Console::Captured),
                     Duration::from_secs(200),
-                    None,
+                    &[],
                     &log,
                 )?;
                 match cap.first(USERSPACE_MARKER) {
@@ -526,6 +540,148 @@ fn linux_rows(
     Ok(())
 }
 
+/// A hand-over from one kernel to the next, timed on the guest timebase under icount.
+struct Handover {
+    /// For the log names.
+    name: &'static str,
+    metric: &'static str,
+    append: &'static str,
+    /// The first kernel's console line that starts the clock.
+    start: &'static str,
+    /// The run is over (and QEMU killed) once this appears.
+    end: &'static str,
+}
+
+const HANDOVERS: &[Handover] = &[
+    Handover {
+        name: "kexec",
+        metric: "kexec: `kexec -e` -> next kernel's clock start (icount)",
+        append: "console=hvc0 opalite.test=kexec",
+        // kernel_kexec() prints it as the reboot syscall starts.
+        start: "kexec_core: Starting new kernel",
+        end: "OPALITE-KEXEC-DONE",
+    },
+    Handover {
+        name: "kdump",
+        metric: "kdump: `echo c` -> capture kernel's clock start (icount)",
+        append: "console=hvc0 opalite.test=kdump-thread crashkernel=512M",
+        // sysrq's handler prints it just before panic().
+        start: "sysrq: Trigger a crash",
+        end: "OPALITE-OLD-DMESG-END",
+    },
+];
+
+/// Lines after which a hand-over cannot succeed: stop rather than wait for the timeout.
+const HANDOVER_FAILED: &[&str] = &[
+    "OPALITE-KEXEC-FAILED",
+    "OPALITE-KDUMP-LOAD-FAILED",
+    "not responding",
+    "Called with bad token",
+    "panicked at",
+    "Unexpected exception",
+    " is stuck.",
+];
+
+/// The printk time (seconds) at the start of a Linux console line, `[    4.123456] ...`.
+fn printk_secs(line: &str) -> Option<f64> {
+    let inner = line.strip_prefix('[')?.split_once(']')?.0;
+    // Firmware lines look alike but carry a log level after a comma.
+    if inner.contains(',') {
+        return None;
+    }
+    inner.trim().parse().ok()
+}
+
+/// Linux's "time_init: decrementer frequency = 512.000000 MHz", in Hz.
+fn timebase_hz(line: &str) -> Option<f64> {
+    let rest = line.split_once("decrementer frequency = ")?.1;
+    Some(rest.split_whitespace().next()?.parse::<f64>().ok()? * 1e6)
+}
+
+/// Milliseconds of guest time from the first kernel's `start` line to the second kernel's
+/// clock origin (its `time_init`, just after its first console lines). Each kernel's
+/// origin is its `OPALITE-TB` line's timebase minus that line's printk time.
+fn handover_ms(lines: &[String], start: &str) -> Option<f64> {
+    let hz = lines.iter().find_map(|l| timebase_hz(l))?;
+    let origins: Vec<(usize, f64)> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let tb = tbprog::parse_line(l)? as f64;
+            Some((i, tb - printk_secs(l)? * hz))
+        })
+        .collect();
+    let (&(first_at, first), &(second_at, second)) = (origins.first()?, origins.get(1)?);
+    let (start_at, start_secs) = lines
+        .iter()
+        .enumerate()
+        .skip(first_at)
+        .find_map(|(i, l)| Some((i, printk_secs(l.contains(start).then_some(l)?)?)))?;
+    if start_at > second_at {
+        return None;
+    }
+    Some((second - (first + start_secs * hz)) / hz * 1000.0)
+}
+
+/// kexec and kdump on Debian's Linux with the kexec initramfs, powernv9 and powernv10 at
+/// `-smp 4,cores=2,threads=2`, once per firmware (icount is deterministic).
+fn kexec_rows(qemu: &Path, fws: &Firmwares, logs: &Path, rows: &mut Vec<Row>) -> Result<()> {
+    let root = util::repo_root();
+    let cache = debian::DebCache::open()?;
+    let kernel = cache.kernel()?;
+    let userland = cache.kexec_tools()?;
+    let initrd = root.join(initramfs::KEXEC_IMAGE);
+    let extras = initramfs::KexecExtras {
+        userland: &userland,
+        kernel: &kernel,
+    };
+    initramfs::build_kexec(&cache.busybox()?, &extras, &initrd)?;
+    let smp = "4,cores=2,threads=2";
+    for h in HANDOVERS {
+        for machine in [Machine::Powernv9, Machine::Powernv10] {
+            let mut figures = [None, None];
+            for (i, (fw_name, image)) in fws.images.iter().enumerate() {
+                let config = QemuConfig {
+                    machine,
+                    smp: Smp::parse(smp)?,
+                    memory: "2G".into(),
+                    firmware: image.clone(),
+                    kernel: kernel.clone(),
+                    initrd: Some(initrd.clone()),
+                    append: h.append.into(),
+                    gdb: false,
+                    guest_may_reboot: false,
+                };
+                let mut args = config.args(Console::Captured);
+                args.extend(["-icount".into(), ICOUNT.into()]);
+                let log = logs.join(format!("{}-{fw_name}-{}-smp4.log", h.name, machine.name()));
+                let mut stop = vec![h.end];
+                stop.extend(HANDOVER_FAILED);
+                let cap = run_qemu(qemu, &args, Duration::from_secs(900), &stop, &log)?;
+                let lines: Vec<String> = cap.lines.into_iter().map(|(_, l)| l).collect();
+                figures[i] = handover_ms(&lines, h.start);
+                if figures[i].is_none() {
+                    eprintln!(
+                        "xtask: bench: no {} hand-over from {fw_name} on {} (log {})",
+                        h.name,
+                        machine.name(),
+                        log.display()
+                    );
+                }
+            }
+            rows.push(Row {
+                metric: h.metric.into(),
+                config: config_name(machine, smp),
+                unit: "ms",
+                opalite: figures[0],
+                skiboot: figures[1],
+                target: None,
+            });
+        }
+    }
+    Ok(())
+}
+
 fn fmt_value(v: f64, unit: &str) -> String {
     match unit {
         "bytes" if v >= 1024.0 * 1024.0 => format!("{:.2} MiB", v / 1048576.0),
@@ -542,7 +698,8 @@ fn print_table(rows: &[Row]) {
     println!(
         "Opalite vs skiboot ({SKIBOOT}), same QEMU, same run. Firmware-only figures: \
          QEMU -icount {ICOUNT} (1 instruction = 1 ns of guest time, idle skipped: deterministic); \
-         power-off and end-to-end: host wall clock, plain TCG."
+         power-off and end-to-end: host wall clock, plain TCG; kexec and kdump: Linux \
+         under the same icount, two kernels' printk clocks put on the timebase."
     );
     println!();
     println!("| metric | config | Opalite | skiboot | ratio | target | met |");
@@ -638,6 +795,33 @@ mod tests {
         assert_eq!(r.met(), Some(true));
         assert_eq!(r.target_text(), "<= 1/20");
         assert!(to_json(&[r]).contains("\"met\": true"));
+    }
+
+    #[test]
+    fn handover_on_the_timebase() {
+        let hz = 512e6;
+        // Kernel 1's clock started at timebase 10 s, kernel 2's at 25 s; kexec at 12 s.
+        let tb = |secs: f64| format!("{:016x}", (secs * hz) as u64);
+        let lines: Vec<String> = [
+            "[    0.000000] dt-cpu-ftrs: setup for ISA 3000".to_string(),
+            "[    0.000100] time_init: decrementer frequency = 512.000000 MHz".into(),
+            format!("[    1.000000] OPALITE-TB 0x{}", tb(11.0)),
+            "[   12.000000,5] OPAL: firmware line with a level".into(),
+            "[    2.000000] kexec_core: Starting new kernel".into(),
+            "[    0.000000] dt-cpu-ftrs: setup for ISA 3000".into(),
+            format!("[    3.000000] OPALITE-TB 0x{}", tb(28.0)),
+        ]
+        .into();
+        let ms = handover_ms(&lines, "kexec_core: Starting new kernel").unwrap();
+        assert!((ms - 13_000.0).abs() < 0.01, "{ms}");
+        assert_eq!(
+            handover_ms(&lines[..6], "kexec_core: Starting new kernel"),
+            None
+        );
+        assert_eq!(handover_ms(&lines, "never printed"), None);
+        assert_eq!(printk_secs("[   12.000000,5] OPAL"), None);
+        assert_eq!(printk_secs("[    4.500000] x"), Some(4.5));
+        assert_eq!(timebase_hz(&lines[1]), Some(512e6));
     }
 
     #[test]

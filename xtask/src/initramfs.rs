@@ -294,6 +294,69 @@ mod tests {
     }
 
     #[test]
+    fn kexec_archive_adds_programs_libraries_and_the_kernel_after_their_directories() {
+        let dir = std::env::temp_dir().join(format!("xtask-kexec-cpio-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let put = |name: &str, data: &[u8]| {
+            let p = dir.join(name);
+            std::fs::write(&p, data).unwrap();
+            p
+        };
+        let userland = Userland {
+            files: vec![
+                ("sbin/kexec".into(), put("kexec", b"KX")),
+                (
+                    "lib/powerpc64le-linux-gnu/libc.so.6".into(),
+                    put("libc", b"LC"),
+                ),
+            ],
+            symlinks: vec![(
+                "lib64/ld64.so.2".into(),
+                "/lib/powerpc64le-linux-gnu/ld64.so.2".into(),
+            )],
+        };
+        let kernel = put("vmlinux", b"KERNEL");
+        let extras = KexecExtras {
+            userland: &userland,
+            kernel: &kernel,
+        };
+        let out = dir.join("out.cpio");
+        build_kexec(&put("busybox", b"BB"), &extras, &out).unwrap();
+        let entries = parse(&std::fs::read(&out).unwrap());
+        let at = |n: &str| {
+            entries
+                .iter()
+                .position(|e| e.name == n)
+                .unwrap_or_else(|| panic!("{n}"))
+        };
+        for (parent, child) in [
+            ("sbin", "sbin/kexec"),
+            ("lib", "lib/powerpc64le-linux-gnu"),
+            (
+                "lib/powerpc64le-linux-gnu",
+                "lib/powerpc64le-linux-gnu/libc.so.6",
+            ),
+            ("lib64", "lib64/ld64.so.2"),
+            ("boot", "boot/vmlinux"),
+            ("sbin", "sbin/opalite-tb"),
+        ] {
+            assert!(at(parent) < at(child), "{parent} before {child}");
+            assert_eq!(entries[at(parent)].mode, S_IFDIR | 0o755);
+        }
+        assert_eq!(entries[at("boot/vmlinux")].data, b"KERNEL");
+        assert_eq!(entries[at("sbin/kexec")].data, b"KX");
+        assert_eq!(entries[at("lib64/ld64.so.2")].mode, S_IFLNK | 0o777);
+        assert_eq!(entries[at("sbin/opalite-tb")].data, crate::tbprog::image());
+        // The small archive has none of it.
+        build(&dir.join("busybox"), &out).unwrap();
+        let small = parse(&std::fs::read(&out).unwrap());
+        assert!(small
+            .iter()
+            .all(|e| !e.name.starts_with("boot") && !e.name.starts_with("sbin")));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn init_script_has_the_markers() {
         assert!(INIT_SCRIPT.starts_with("#!/bin/sh\n"));
         for marker in [
@@ -301,6 +364,12 @@ mod tests {
             "OPALITE-CPUS=",
             "opalite.test=",
             "poweroff -f",
+            "OPALITE-KEXEC-GEN=",
+            "opalite.kexec-count=",
+            "kexec -p /boot/vmlinux",
+            "OPALITE-VMCORE size=",
+            "OPALITE-OLD-DMESG: ",
+            "NMI backtrace for cpu",
         ] {
             assert!(INIT_SCRIPT.contains(marker), "{marker}");
         }

@@ -687,4 +687,113 @@ mod tests {
         assert!(s.steps.contains(&expect("OPALITE-CPUS=1 ")));
         assert!(!s.steps.contains(&opalite("CPU: PIR 0x0001")));
     }
+
+    fn named(name: &str) -> &'static Scenario {
+        SCENARIOS.iter().find(|s| s.name == name).unwrap()
+    }
+
+    #[test]
+    fn kexec_and_kdump_use_the_kexec_initramfs_on_two_cores_of_two_threads() {
+        let runs: Vec<&Scenario> = SCENARIOS
+            .iter()
+            .filter(|s| s.name.starts_with("kexec-") || s.name.starts_with("kdump-"))
+            .collect();
+        assert_eq!(runs.len(), 7);
+        for s in runs {
+            assert_eq!(s.kernel, Kernel::LinuxKexec, "{}", s.name);
+            // The PIRs and cpu numbers in the steps assume this topology.
+            assert_eq!(s.smp, "4,cores=2,threads=2", "{}", s.name);
+            for f in [" is stuck.", "timed out waiting for cpu", "Oops"] {
+                assert!(s.forbidden.contains(&f), "{}: {f}", s.name);
+            }
+            let returned = Step::ExpectAll(Only::Opalite, RETURNED_1_2_3);
+            assert!(s.steps.contains(&returned), "{}", s.name);
+            assert!(!s.steps_for(true).contains(&returned), "{}", s.name);
+        }
+    }
+
+    #[test]
+    fn kdump_forbids_a_panic_only_after_the_intended_one() {
+        for name in [
+            "kdump-thread-powernv9-smp4",
+            "kdump-core-powernv9-smp4",
+            "kdump-thread-powernv10-smp4",
+            "kdump-core-powernv10-smp4",
+            "nmi-powernv10-smp4",
+        ] {
+            let s = named(name);
+            assert!(!s.forbidden.contains(&"Kernel panic"), "{name}");
+            let panic = s
+                .steps
+                .iter()
+                .position(|&t| t == expect("Kernel panic - not syncing: sysrq triggered crash"))
+                .unwrap();
+            assert_eq!(s.steps[panic + 1], forbid("Kernel panic"), "{name}");
+            if name.starts_with("kdump-") {
+                assert!(s.append.contains("crashkernel=512M"), "{name}");
+                assert!(s.forbidden.contains(&"not responding"), "{name}");
+                assert_eq!(
+                    s.steps.last(),
+                    Some(&expect("reboot: Power down")),
+                    "{name}"
+                );
+            }
+        }
+        // A panic is not expected at all in the plain kexec runs.
+        assert!(named("kexec-powernv9-smp4")
+            .forbidden
+            .contains(&"Kernel panic"));
+    }
+
+    #[test]
+    fn system_resets_are_expected_from_opalite_on_powernv10_only() {
+        let resets = |steps: &[Step]| -> Vec<Step> {
+            steps
+                .iter()
+                .copied()
+                .filter(|t| matches!(t, Step::Expect(Only::Opalite, p) if p.starts_with("SRESET:")))
+                .collect()
+        };
+        let p10 = [
+            opalite("SRESET: PIR 0x0001 reset"),
+            opalite("SRESET: PIR 0x0004 reset"),
+            opalite("SRESET: PIR 0x0005 reset"),
+        ];
+        for name in [
+            "kdump-thread-powernv10-smp4",
+            "kdump-core-powernv10-smp4",
+            "nmi-powernv10-smp4",
+        ] {
+            assert_eq!(resets(named(name).steps), p10, "{name}");
+            assert!(resets(&named(name).steps_for(true)).is_empty(), "{name}");
+        }
+        for name in ["kdump-thread-powernv9-smp4", "kdump-core-powernv9-smp4"] {
+            assert!(resets(named(name).steps).is_empty(), "{name}");
+        }
+    }
+
+    #[test]
+    fn kexec_loop_walks_ten_generations() {
+        let s = named("kexec-loop10-powernv9-smp4");
+        assert!(s.append.contains("opalite.kexec-count=10"));
+        for gen in 0..=10 {
+            let line = format!("OPALITE-KEXEC-GEN={gen} CPUS=0-3");
+            assert!(
+                s.steps
+                    .iter()
+                    .any(|t| matches!(t, Step::Expect(Only::Any, p) if *p == line)),
+                "generation {gen}"
+            );
+        }
+        let groups = s
+            .steps
+            .iter()
+            .filter(|t| matches!(t, Step::ExpectAll(..)))
+            .count();
+        assert_eq!(groups, 10);
+        assert_eq!(
+            s.steps.iter().rev().nth(1),
+            Some(&expect("OPALITE-KEXEC-DONE after 10"))
+        );
+    }
 }
