@@ -291,7 +291,7 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
         linux_rows(opts, &qemu, &fws, &logs, &mut rows)?;
     }
     if opts.kexec_only || (!opts.quick && !opts.no_linux) {
-        kexec_rows(&qemu, &fws, &logs, &mut rows)?;
+        kexec_rows(opts.runs, &qemu, &fws, &logs, &mut rows)?;
     }
 
     print_table(&rows);
@@ -540,34 +540,65 @@ fn linux_rows(
     Ok(())
 }
 
-/// A hand-over from one kernel to the next, timed on the guest timebase under icount.
+/// Where a hand-over figure stops.
+#[derive(Clone, Copy)]
+enum Until {
+    /// A later console line of the first kernel (same printk clock).
+    Line(&'static str),
+    /// The second kernel's clock origin: its `time_init`, right after its first
+    /// console lines; found from its `OPALITE-TB` line.
+    NextKernel,
+}
+
+/// One figure of a hand-over run: from a console line of the first kernel to `until`.
+struct Span {
+    metric: &'static str,
+    from: &'static str,
+    until: Until,
+}
+
+/// A kexec or kdump run of the kexec initramfs, and the figures read from its console.
 struct Handover {
     /// For the log names.
     name: &'static str,
-    metric: &'static str,
     append: &'static str,
-    /// The first kernel's console line that starts the clock.
-    start: &'static str,
     /// The run is over (and QEMU killed) once this appears.
     end: &'static str,
+    spans: &'static [Span],
 }
 
+// kernel_kexec() prints "Starting new kernel" as the reboot syscall starts, and
+// default_machine_kexec() "Starting switchover sequence." once the secondaries are back in
+// OPAL (OPAL_RETURN_CPU) and the primary has reset XIVE and called OPAL_REINIT_CPUS; the
+// copy of the new image and the next kernel's early boot follow. sysrq prints "Trigger a
+// crash" just before panic(); the crash path's own lines never reach the console.
 const HANDOVERS: &[Handover] = &[
     Handover {
         name: "kexec",
-        metric: "kexec: `kexec -e` -> next kernel's clock start (icount)",
         append: "console=hvc0 opalite.test=kexec",
-        // kernel_kexec() prints it as the reboot syscall starts.
-        start: "kexec_core: Starting new kernel",
         end: "OPALITE-KEXEC-DONE",
+        spans: &[
+            Span {
+                metric: "kexec: `kexec -e` -> switchover (CPUs in OPAL, XIVE reset, REINIT_CPUS)",
+                from: "kexec_core: Starting new kernel",
+                until: Until::Line("kexec: Starting switchover sequence."),
+            },
+            Span {
+                metric: "kexec: `kexec -e` -> next kernel's clock start (its first lines)",
+                from: "kexec_core: Starting new kernel",
+                until: Until::NextKernel,
+            },
+        ],
     },
     Handover {
         name: "kdump",
-        metric: "kdump: `echo c` -> capture kernel's clock start (icount)",
         append: "console=hvc0 opalite.test=kdump-thread crashkernel=512M",
-        // sysrq's handler prints it just before panic().
-        start: "sysrq: Trigger a crash",
         end: "OPALITE-OLD-DMESG-END",
+        spans: &[Span {
+            metric: "kdump: `echo c` -> capture kernel's clock start (its first lines)",
+            from: "sysrq: Trigger a crash",
+            until: Until::NextKernel,
+        }],
     },
 ];
 
@@ -580,7 +611,12 @@ const HANDOVER_FAILED: &[&str] = &[
     "panicked at",
     "Unexpected exception",
     " is stuck.",
+    "Entering checkstop state",
 ];
+
+/// The timebase frequency of POWER9/POWER10 and of QEMU's powernv machines. (Linux's
+/// "decrementer frequency" line is a debug message, not on the console.)
+const TB_HZ: f64 = 512e6;
 
 /// The printk time (seconds) at the start of a Linux console line, `[    4.123456] ...`.
 fn printk_secs(line: &str) -> Option<f64> {
@@ -592,40 +628,48 @@ fn printk_secs(line: &str) -> Option<f64> {
     inner.trim().parse().ok()
 }
 
-/// Linux's "time_init: decrementer frequency = 512.000000 MHz", in Hz.
-fn timebase_hz(line: &str) -> Option<f64> {
-    let rest = line.split_once("decrementer frequency = ")?.1;
-    Some(rest.split_whitespace().next()?.parse::<f64>().ok()? * 1e6)
-}
-
-/// Milliseconds of guest time from the first kernel's `start` line to the second kernel's
-/// clock origin (its `time_init`, just after its first console lines). Each kernel's
-/// origin is its `OPALITE-TB` line's timebase minus that line's printk time.
-fn handover_ms(lines: &[String], start: &str) -> Option<f64> {
-    let hz = lines.iter().find_map(|l| timebase_hz(l))?;
+/// Milliseconds of guest time from the first kernel's `from` line to `until`. Each
+/// kernel's clock origin on the timebase is its `OPALITE-TB` line's value minus that
+/// line's printk time.
+fn handover_ms(lines: &[String], from: &str, until: Until) -> Option<f64> {
     let origins: Vec<(usize, f64)> = lines
         .iter()
         .enumerate()
         .filter_map(|(i, l)| {
             let tb = tbprog::parse_line(l)? as f64;
-            Some((i, tb - printk_secs(l)? * hz))
+            Some((i, tb - printk_secs(l)? * TB_HZ))
         })
         .collect();
     let (&(first_at, first), &(second_at, second)) = (origins.first()?, origins.get(1)?);
-    let (start_at, start_secs) = lines
-        .iter()
-        .enumerate()
-        .skip(first_at)
-        .find_map(|(i, l)| Some((i, printk_secs(l.contains(start).then_some(l)?)?)))?;
-    if start_at > second_at {
-        return None;
+    let stamped = |text: &str, after: usize| {
+        lines
+            .iter()
+            .enumerate()
+            .skip(after)
+            .find_map(|(i, l)| Some((i, printk_secs(l.contains(text).then_some(l)?)?)))
+            .filter(|(i, _)| *i < second_at)
+    };
+    let (from_at, from_secs) = stamped(from, first_at)?;
+    match until {
+        Until::Line(text) => {
+            let (_, secs) = stamped(text, from_at)?;
+            Some((secs - from_secs) * 1000.0)
+        }
+        Until::NextKernel => Some((second - (first + from_secs * TB_HZ)) / TB_HZ * 1000.0),
     }
-    Some((second - (first + start_secs * hz)) / hz * 1000.0)
 }
 
-/// kexec and kdump on Debian's Linux with the kexec initramfs, powernv9 and powernv10 at
-/// `-smp 4,cores=2,threads=2`, once per firmware (icount is deterministic).
-fn kexec_rows(qemu: &Path, fws: &Firmwares, logs: &Path, rows: &mut Vec<Row>) -> Result<()> {
+/// kexec and kdump on Debian's Linux with the kexec initramfs, powernv9 and powernv10:
+/// at `-smp 1` under icount, once (deterministic; Linux at `-smp 4` does not get past
+/// early boot under icount here), and at `-smp 4,cores=2,threads=2` under plain TCG, the
+/// median of `runs` (the timebase then follows the host's clock and its load).
+fn kexec_rows(
+    runs: u32,
+    qemu: &Path,
+    fws: &Firmwares,
+    logs: &Path,
+    rows: &mut Vec<Row>,
+) -> Result<()> {
     let root = util::repo_root();
     let cache = debian::DebCache::open()?;
     let kernel = cache.kernel()?;
@@ -636,47 +680,68 @@ fn kexec_rows(qemu: &Path, fws: &Firmwares, logs: &Path, rows: &mut Vec<Row>) ->
         kernel: &kernel,
     };
     initramfs::build_kexec(&cache.busybox()?, &extras, &initrd)?;
-    let smp = "4,cores=2,threads=2";
+    let setups = [("1", true, 1), ("4,cores=2,threads=2", false, runs)];
     for h in HANDOVERS {
-        for machine in [Machine::Powernv9, Machine::Powernv10] {
-            let mut figures = [None, None];
-            for (i, (fw_name, image)) in fws.images.iter().enumerate() {
-                let config = QemuConfig {
-                    machine,
-                    smp: Smp::parse(smp)?,
-                    memory: "2G".into(),
-                    firmware: image.clone(),
-                    kernel: kernel.clone(),
-                    initrd: Some(initrd.clone()),
-                    append: h.append.into(),
-                    gdb: false,
-                    guest_may_reboot: false,
-                };
-                let mut args = config.args(Console::Captured);
-                args.extend(["-icount".into(), ICOUNT.into()]);
-                let log = logs.join(format!("{}-{fw_name}-{}-smp4.log", h.name, machine.name()));
-                let mut stop = vec![h.end];
-                stop.extend(HANDOVER_FAILED);
-                let cap = run_qemu(qemu, &args, Duration::from_secs(900), &stop, &log)?;
-                let lines: Vec<String> = cap.lines.into_iter().map(|(_, l)| l).collect();
-                figures[i] = handover_ms(&lines, h.start);
-                if figures[i].is_none() {
-                    eprintln!(
-                        "xtask: bench: no {} hand-over from {fw_name} on {} (log {})",
-                        h.name,
-                        machine.name(),
-                        log.display()
-                    );
+        for (smp, icount, runs) in setups {
+            for machine in [Machine::Powernv9, Machine::Powernv10] {
+                let mut figures: Vec<[Vec<f64>; 2]> =
+                    h.spans.iter().map(|_| Default::default()).collect();
+                for (i, (fw_name, image)) in fws.images.iter().enumerate() {
+                    for run in 0..runs {
+                        let config = QemuConfig {
+                            machine,
+                            smp: Smp::parse(smp)?,
+                            memory: "2G".into(),
+                            firmware: image.clone(),
+                            kernel: kernel.clone(),
+                            initrd: Some(initrd.clone()),
+                            append: h.append.into(),
+                            gdb: false,
+                            guest_may_reboot: false,
+                        };
+                        let mut args = config.args(Console::Captured);
+                        if icount {
+                            args.extend(["-icount".into(), ICOUNT.into()]);
+                        }
+                        let log = logs.join(format!(
+                            "{}-{fw_name}-{}-smp{}-{run}.log",
+                            h.name,
+                            machine.name(),
+                            smp.replace(',', "_")
+                        ));
+                        let mut stop = vec![h.end];
+                        stop.extend(HANDOVER_FAILED);
+                        let cap = run_qemu(qemu, &args, Duration::from_secs(600), &stop, &log)?;
+                        let lines: Vec<String> = cap.lines.into_iter().map(|(_, l)| l).collect();
+                        for (span, f) in h.spans.iter().zip(figures.iter_mut()) {
+                            match handover_ms(&lines, span.from, span.until) {
+                                Some(ms) => f[i].push(ms),
+                                None => eprintln!(
+                                    "xtask: bench: no `{}` figure from {fw_name} on {} (log {})",
+                                    span.metric,
+                                    machine.name(),
+                                    log.display()
+                                ),
+                            }
+                        }
+                    }
+                }
+                for (span, [o, s]) in h.spans.iter().zip(figures) {
+                    let how = if icount {
+                        "icount".to_string()
+                    } else {
+                        format!("plain TCG, host-load dependent, median of {runs}")
+                    };
+                    rows.push(Row {
+                        metric: format!("{} ({how})", span.metric),
+                        config: config_name(machine, smp),
+                        unit: "ms",
+                        opalite: median(o),
+                        skiboot: median(s),
+                        target: None,
+                    });
                 }
             }
-            rows.push(Row {
-                metric: h.metric.into(),
-                config: config_name(machine, smp),
-                unit: "ms",
-                opalite: figures[0],
-                skiboot: figures[1],
-                target: None,
-            });
         }
     }
     Ok(())
@@ -698,8 +763,8 @@ fn print_table(rows: &[Row]) {
     println!(
         "Opalite vs skiboot ({SKIBOOT}), same QEMU, same run. Firmware-only figures: \
          QEMU -icount {ICOUNT} (1 instruction = 1 ns of guest time, idle skipped: deterministic); \
-         power-off and end-to-end: host wall clock, plain TCG; kexec and kdump: Linux \
-         under the same icount, two kernels' printk clocks put on the timebase."
+         power-off and end-to-end: host wall clock, plain TCG; kexec and kdump: two kernels' printk clocks put on the guest timebase, \
+         -smp 1 under the same icount, -smp 4 under plain TCG."
     );
     println!();
     println!("| metric | config | Opalite | skiboot | ratio | target | met |");
@@ -799,29 +864,36 @@ mod tests {
 
     #[test]
     fn handover_on_the_timebase() {
-        let hz = 512e6;
         // Kernel 1's clock started at timebase 10 s, kernel 2's at 25 s; kexec at 12 s.
-        let tb = |secs: f64| format!("{:016x}", (secs * hz) as u64);
+        let tb = |secs: f64| format!("{:016x}", (secs * TB_HZ) as u64);
         let lines: Vec<String> = [
             "[    0.000000] dt-cpu-ftrs: setup for ISA 3000".to_string(),
-            "[    0.000100] time_init: decrementer frequency = 512.000000 MHz".into(),
             format!("[    1.000000] OPALITE-TB 0x{}", tb(11.0)),
             "[   12.000000,5] OPAL: firmware line with a level".into(),
             "[    2.000000] kexec_core: Starting new kernel".into(),
+            "[    2.250000] kexec: Starting switchover sequence.".into(),
             "[    0.000000] dt-cpu-ftrs: setup for ISA 3000".into(),
             format!("[    3.000000] OPALITE-TB 0x{}", tb(28.0)),
+            "[    4.000000] kexec: Starting switchover sequence.".into(),
         ]
         .into();
-        let ms = handover_ms(&lines, "kexec_core: Starting new kernel").unwrap();
+        let from = "kexec_core: Starting new kernel";
+        let ms = handover_ms(&lines, from, Until::NextKernel).unwrap();
         assert!((ms - 13_000.0).abs() < 0.01, "{ms}");
+        let switch = Until::Line("kexec: Starting switchover sequence.");
+        let ms = handover_ms(&lines, from, switch).unwrap();
+        assert!((ms - 250.0).abs() < 0.01, "{ms}");
+        // No second kernel, no figure; a line only the second kernel printed does not count.
+        assert_eq!(handover_ms(&lines[..6], from, Until::NextKernel), None);
+        let mut no_switch = lines.clone();
+        no_switch.remove(4);
+        assert_eq!(handover_ms(&no_switch, from, switch), None);
         assert_eq!(
-            handover_ms(&lines[..6], "kexec_core: Starting new kernel"),
+            handover_ms(&lines, "never printed", Until::NextKernel),
             None
         );
-        assert_eq!(handover_ms(&lines, "never printed"), None);
         assert_eq!(printk_secs("[   12.000000,5] OPAL"), None);
         assert_eq!(printk_secs("[    4.500000] x"), Some(4.5));
-        assert_eq!(timebase_hz(&lines[1]), Some(512e6));
     }
 
     #[test]
