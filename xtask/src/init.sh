@@ -8,8 +8,8 @@
 #   opalite.test=kexec       kexec -l/-e this same kernel; with opalite.kexec-count=N
 #                            (default 1) each kernel kexecs the next until N, then powers off
 #   opalite.test=kdump-thread | kdump-core
-#                            load a capture kernel (kexec -p), offline cpu3 (a thread) or
-#                            cpus 2-3 (a core on -smp 4,cores=2,threads=2), crash on cpu0
+#                            load a capture kernel (kexec -p), offline PIR 5 (a thread) or
+#                            PIRs 4-5 (a core on -smp 4,cores=2,threads=2), crash on PIR 0
 #   opalite.test=kdump-capture
 #                            (the capture kernel's mode) read /proc/vmcore, power off
 #   opalite.test=nmi         sysrq-l (backtrace of every CPU), then a panic with no
@@ -40,6 +40,25 @@ done
 
 online() { cat /sys/devices/system/cpu/online; }
 
+# Linux's number for the CPU whose PIR (its `physical_id`, the hard SMP id) is $1. The
+# kexec/kdump/nmi modes pick CPUs by PIR: Linux numbers CPUs in device-tree order,
+# which firmwares need not share (cpu0 is not always PIR 0).
+cpu_of_pir() {
+    for c in /sys/devices/system/cpu/cpu[0-9]*; do
+        if [ "$(cat "$c/physical_id" 2>/dev/null)" = "$1" ]; then
+            echo "${c##*/cpu}"
+            return 0
+        fi
+    done
+    return 1
+}
+
+cpu_map() {
+    for c in /sys/devices/system/cpu/cpu[0-9]*; do
+        printf ' cpu%s=PIR%s' "${c##*/cpu}" "$(cat "$c/physical_id" 2>/dev/null)"
+    done
+}
+
 # In the kexec initramfs: put the timebase in the kernel log (see xtask/src/tbprog.rs),
 # which places this kernel's printk clock on the timebase for `cargo xtask bench`.
 [ -x /sbin/opalite-tb ] && /sbin/opalite-tb
@@ -60,7 +79,9 @@ next_initrd() {
     return 1
 }
 
-# Loads this kernel again for generation $1 (same command line) and jumps into it.
+# Loads this kernel again for generation $1 (same command line) and jumps into it from
+# the CPU with PIR 0 (kernel_kexec() moves to the reboot CPU first), so the secondaries
+# that return to OPAL are always PIRs 1, 4 and 5 on -smp 4,cores=2,threads=2.
 kexec_next() {
     next_initrd || return 1
     args=$(sed -e 's/ *opalite\.kexec-gen=[0-9]*//g' /proc/cmdline)
@@ -69,6 +90,7 @@ kexec_next() {
     # kexec keeps its own copy; leave the RAM to the next kernel.
     rm -f /tmp/next-initrd.cpio
     echo "OPALITE-KEXEC-LOADED gen=$1 loaded=$(cat /sys/kernel/kexec_loaded)"
+    cpu_of_pir 0 > /sys/kernel/reboot/cpu
     kexec -e
 }
 
@@ -82,6 +104,7 @@ poweroff)
     poweroff -f
     ;;
 kexec)
+    echo "OPALITE-CPU-MAP$(cpu_map)"
     echo "OPALITE-KEXEC-GEN=$kexec_gen CPUS=$(online)"
     if dmesg | grep -q "xive: Interrupt handling initialized with native backend"; then
         echo "OPALITE-XIVE-NATIVE gen=$kexec_gen"
@@ -106,19 +129,21 @@ kdump-thread | kdump-core)
         poweroff -f
     fi
     rm -f /tmp/next-initrd.cpio
-    if [ "$mode" = kdump-thread ]; then offline="3"; else offline="2 3"; fi
-    for c in $offline; do
-        # (absent with -smp 1, which the bench uses)
-        [ -e /sys/devices/system/cpu/cpu$c/online ] && echo 0 > /sys/devices/system/cpu/cpu$c/online
+    echo "OPALITE-CPU-MAP$(cpu_map)"
+    # A thread (PIR 5) or a whole core (PIRs 4 and 5); absent with -smp 1 (the bench).
+    if [ "$mode" = kdump-thread ]; then pirs="5"; else pirs="4 5"; fi
+    for pir in $pirs; do
+        c=$(cpu_of_pir $pir) && echo 0 > /sys/devices/system/cpu/cpu$c/online
     done
-    echo "OPALITE-KDUMP-CRASH online=$(online) offline=$(cat /sys/devices/system/cpu/offline)"
-    # On cpu0, so which CPUs get the crash IPIs (and in what order) is fixed.
-    taskset -c 0 sh -c 'echo c > /proc/sysrq-trigger'
+    echo "OPALITE-KDUMP-CRASH online=$(online) offline=$(cat /sys/devices/system/cpu/offline) (PIRs $pirs)"
+    # On PIR 0, so which CPUs get the crash IPIs is fixed.
+    taskset -c "$(cpu_of_pir 0)" sh -c 'echo c > /proc/sysrq-trigger'
     echo "OPALITE-KDUMP-NO-CRASH"
     poweroff -f
     ;;
 kdump-capture)
-    echo "OPALITE-KDUMP-CAPTURE CPUS=$(online)"
+    # maxcpus=1: only the CPU that crashed (PIR 0), whatever Linux number it has here.
+    echo "OPALITE-KDUMP-CAPTURE ONLINE=$(nproc) PIR=$(cat /sys/devices/system/cpu/cpu$(online)/physical_id)"
     if [ -r /proc/vmcore ]; then
         size=$(stat -c %s /proc/vmcore)
         magic=$(dd if=/proc/vmcore bs=4 count=1 2>/dev/null | tail -c 3)
@@ -140,12 +165,14 @@ kdump-capture)
     poweroff -f
     ;;
 nmi)
+    echo "OPALITE-CPU-MAP$(cpu_map)"
     echo "OPALITE-NMI CPUS=$(online)"
-    taskset -c 0 sh -c 'echo l > /proc/sysrq-trigger'
+    boot=$(cpu_of_pir 0)
+    taskset -c "$boot" sh -c 'echo l > /proc/sysrq-trigger'
     echo "OPALITE-NMI-BACKTRACES=$(dmesg | grep -c 'NMI backtrace for cpu')"
     # No capture kernel is loaded: panic() stops the other CPUs (smp_send_stop) and,
     # with panic=-1, reboots at once, which -no-reboot turns into QEMU's exit.
-    taskset -c 0 sh -c 'echo c > /proc/sysrq-trigger'
+    taskset -c "$boot" sh -c 'echo c > /proc/sysrq-trigger'
     echo "OPALITE-NMI-NO-CRASH"
     poweroff -f
     ;;
