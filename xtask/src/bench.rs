@@ -328,13 +328,13 @@ fn firmware_rows(
         let mut figures: [BTreeMap<String, f64>; 2] = Default::default();
         let mut poweroff: [Option<f64>; 2] = [None, None];
         for (i, (fw_name, image)) in fws.images.iter().enumerate() {
-            let args = payload_args(machine, smp, image, &payload, "conformance.bench")?;
+            let args = payload_args(machine, smp, image, payload, "conformance.bench")?;
             let log = logs.join(format!(
                 "payload-{fw_name}-{}-smp{}.log",
                 machine.name(),
                 smp.replace(',', "_")
             ));
-            let cap = run_qemu(&qemu, &args, Duration::from_secs(300), &[], &log)?;
+            let cap = run_qemu(qemu, &args, Duration::from_secs(300), &[], &log)?;
             let b = cap.bench();
             if !b.contains_key("entry-tb") {
                 eprintln!(
@@ -358,7 +358,7 @@ fn firmware_rows(
     for (machine, smp) in topologies(true) {
         let mut figures: [BTreeMap<String, f64>; 2] = Default::default();
         for (i, (fw_name, image)) in fws.images.iter().enumerate() {
-            let args = payload_args(machine, smp, image, &payload, "conformance.bench-reboot")?;
+            let args = payload_args(machine, smp, image, payload, "conformance.bench-reboot")?;
             let log = logs.join(format!(
                 "reboot-{fw_name}-{}-smp{}.log",
                 machine.name(),
@@ -366,7 +366,7 @@ fn firmware_rows(
             ));
             // The second boot's last line ends the run: the figures are in by then.
             let cap = run_qemu(
-                &qemu,
+                qemu,
                 &args,
                 Duration::from_secs(300),
                 &["BENCH poweroff-tb"],
