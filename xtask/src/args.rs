@@ -47,7 +47,8 @@ Commands:
       guest-time figures), image size, scaling over threads and chips, Linux end-to-end
       wall clock. Prints a table with Opalite/skiboot ratios; writes target/bench.json.
         --quick            powernv9/10 at 1 and 4 threads only, no scaling, no Linux
-        --no-linux         everything but the Linux end-to-end boots
+        --no-linux         everything but the Linux end-to-end, kexec and kdump runs
+        --kexec-only       only the kexec and kdump rows (Linux under -icount)
         --runs N           Linux boots per firmware and thread count (default 3)
   help
 ";
@@ -199,6 +200,7 @@ impl ConformanceOpts {
 pub struct BenchOpts {
     pub quick: bool,
     pub no_linux: bool,
+    pub kexec_only: bool,
     pub runs: u32,
 }
 
@@ -330,6 +332,7 @@ fn parse_bench(args: &mut Args) -> Result<BenchOpts> {
     let mut o = BenchOpts {
         quick: false,
         no_linux: false,
+        kexec_only: false,
         runs: 3,
     };
     while let Some((opt, inline)) = args.next_opt() {
@@ -341,6 +344,10 @@ fn parse_bench(args: &mut Args) -> Result<BenchOpts> {
             "--no-linux" => {
                 no_value(&opt, &inline)?;
                 o.no_linux = true
+            }
+            "--kexec-only" => {
+                no_value(&opt, &inline)?;
+                o.kexec_only = true
             }
             "--runs" => {
                 let v = args.value(&opt, inline)?;

@@ -17,6 +17,7 @@ use crate::debian;
 use crate::firmware;
 use crate::initramfs;
 use crate::qemu::{Console, QemuConfig};
+use crate::tbprog;
 use crate::toolchain;
 use crate::util::{self, Result};
 
@@ -125,13 +126,13 @@ fn payload_args(
     Ok(args)
 }
 
-/// Runs QEMU until it exits, `timeout` passes, or (with `stop_at`) a console line contains
-/// that text; in the last two cases QEMU is killed.
+/// Runs QEMU until it exits, `timeout` passes, or a console line contains one of the
+/// `stop_at` texts; in the last two cases QEMU is killed.
 fn run_qemu(
     qemu: &Path,
     args: &[String],
     timeout: Duration,
-    stop_at: Option<&str>,
+    stop_at: &[&str],
     log: &Path,
 ) -> Result<Capture> {
     let mut cmd = Command::new(qemu);
@@ -176,7 +177,8 @@ fn run_qemu(
         match rx.recv_timeout(Duration::from_millis(20)) {
             Ok((t, data)) => {
                 take(t, &data, &mut lines);
-                if stop_at.is_some_and(|n| lines.iter().any(|(_, l)| l.contains(n))) {
+                let seen = |n: &&str| lines.iter().any(|(_, l)| l.contains(*n));
+                if stop_at.iter().any(seen) {
                     let _ = child.kill();
                     child.wait()?;
                     break Some(start.elapsed().as_secs_f64());
@@ -282,6 +284,33 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
     std::fs::create_dir_all(&logs)?;
     let mut rows: Vec<Row> = Vec::new();
 
+    if !opts.kexec_only {
+        firmware_rows(opts, &qemu, &fws, &built.payload, &logs, &mut rows)?;
+    }
+    if !opts.quick && !opts.no_linux && !opts.kexec_only {
+        linux_rows(opts, &qemu, &fws, &logs, &mut rows)?;
+    }
+    if opts.kexec_only || (!opts.quick && !opts.no_linux) {
+        kexec_rows(opts.runs, &qemu, &fws, &logs, &mut rows)?;
+    }
+
+    print_table(&rows);
+    let json = to_json(&rows);
+    let out = root.join("target/bench.json");
+    std::fs::write(&out, json)?;
+    eprintln!("xtask: wrote {}", out.display());
+    Ok(true)
+}
+
+/// Image size, then the conformance payload's firmware-only runs (icount).
+fn firmware_rows(
+    opts: &BenchOpts,
+    qemu: &Path,
+    fws: &Firmwares,
+    payload: &Path,
+    logs: &Path,
+    rows: &mut Vec<Row>,
+) -> Result<()> {
     // Footprint: image size.
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len() as f64).ok();
     rows.push(Row {
@@ -299,13 +328,13 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
         let mut figures: [BTreeMap<String, f64>; 2] = Default::default();
         let mut poweroff: [Option<f64>; 2] = [None, None];
         for (i, (fw_name, image)) in fws.images.iter().enumerate() {
-            let args = payload_args(machine, smp, image, &built.payload, "conformance.bench")?;
+            let args = payload_args(machine, smp, image, payload, "conformance.bench")?;
             let log = logs.join(format!(
                 "payload-{fw_name}-{}-smp{}.log",
                 machine.name(),
                 smp.replace(',', "_")
             ));
-            let cap = run_qemu(&qemu, &args, Duration::from_secs(300), None, &log)?;
+            let cap = run_qemu(qemu, &args, Duration::from_secs(300), &[], &log)?;
             let b = cap.bench();
             if !b.contains_key("entry-tb") {
                 eprintln!(
@@ -329,13 +358,7 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
     for (machine, smp) in topologies(true) {
         let mut figures: [BTreeMap<String, f64>; 2] = Default::default();
         for (i, (fw_name, image)) in fws.images.iter().enumerate() {
-            let args = payload_args(
-                machine,
-                smp,
-                image,
-                &built.payload,
-                "conformance.bench-reboot",
-            )?;
+            let args = payload_args(machine, smp, image, payload, "conformance.bench-reboot")?;
             let log = logs.join(format!(
                 "reboot-{fw_name}-{}-smp{}.log",
                 machine.name(),
@@ -343,10 +366,10 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
             ));
             // The second boot's last line ends the run: the figures are in by then.
             let cap = run_qemu(
-                &qemu,
+                qemu,
                 &args,
                 Duration::from_secs(300),
-                Some("BENCH poweroff-tb"),
+                &["BENCH poweroff-tb"],
                 &log,
             )?;
             let b = cap.bench();
@@ -452,16 +475,7 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
         }
     }
 
-    if !opts.quick && !opts.no_linux {
-        linux_rows(opts, &qemu, &fws, &logs, &mut rows)?;
-    }
-
-    print_table(&rows);
-    let json = to_json(&rows);
-    let out = root.join("target/bench.json");
-    std::fs::write(&out, json)?;
-    eprintln!("xtask: wrote {}", out.display());
-    Ok(true)
+    Ok(())
 }
 
 /// QEMU start -> the initramfs's userspace marker, plain TCG, median of `opts.runs`.
@@ -501,7 +515,7 @@ fn linux_rows(
                     qemu,
                     &config.args(Console::Captured),
                     Duration::from_secs(200),
-                    None,
+                    &[],
                     &log,
                 )?;
                 match cap.first(USERSPACE_MARKER) {
@@ -526,6 +540,213 @@ fn linux_rows(
     Ok(())
 }
 
+/// Where a hand-over figure stops.
+#[derive(Clone, Copy)]
+enum Until {
+    /// A later console line of the first kernel (same printk clock).
+    Line(&'static str),
+    /// The second kernel's clock origin: its `time_init`, right after its first
+    /// console lines; found from its `OPALITE-TB` line.
+    NextKernel,
+}
+
+/// One figure of a hand-over run: from a console line of the first kernel to `until`.
+struct Span {
+    metric: &'static str,
+    from: &'static str,
+    until: Until,
+}
+
+/// A kexec or kdump run of the kexec initramfs, and the figures read from its console.
+struct Handover {
+    /// For the log names.
+    name: &'static str,
+    append: &'static str,
+    /// The run is over (and QEMU killed) once this appears.
+    end: &'static str,
+    spans: &'static [Span],
+}
+
+// kernel_kexec() prints "Starting new kernel" as the reboot syscall starts, and
+// default_machine_kexec() "Starting switchover sequence." once the secondaries are back in
+// OPAL (OPAL_RETURN_CPU) and the primary has reset XIVE and called OPAL_REINIT_CPUS; the
+// copy of the new image and the next kernel's early boot follow. sysrq prints "Trigger a
+// crash" just before panic(); the crash path's own lines never reach the console.
+const HANDOVERS: &[Handover] = &[
+    Handover {
+        name: "kexec",
+        append: "console=hvc0 opalite.test=kexec",
+        end: "OPALITE-KEXEC-DONE",
+        spans: &[
+            Span {
+                metric: "kexec: `kexec -e` -> switchover (CPUs in OPAL, XIVE reset, REINIT_CPUS)",
+                from: "kexec_core: Starting new kernel",
+                until: Until::Line("kexec: Starting switchover sequence."),
+            },
+            Span {
+                metric: "kexec: `kexec -e` -> next kernel's clock start (its first lines)",
+                from: "kexec_core: Starting new kernel",
+                until: Until::NextKernel,
+            },
+        ],
+    },
+    Handover {
+        name: "kdump",
+        append: "console=hvc0 opalite.test=kdump-thread crashkernel=512M",
+        end: "OPALITE-OLD-DMESG-END",
+        spans: &[Span {
+            metric: "kdump: `echo c` -> capture kernel's clock start (its first lines)",
+            from: "sysrq: Trigger a crash",
+            until: Until::NextKernel,
+        }],
+    },
+];
+
+/// Lines after which a hand-over cannot succeed: stop rather than wait for the timeout.
+const HANDOVER_FAILED: &[&str] = &[
+    "OPALITE-KEXEC-FAILED",
+    "OPALITE-KDUMP-LOAD-FAILED",
+    "not responding",
+    "Called with bad token",
+    "panicked at",
+    "Unexpected exception",
+    " is stuck.",
+    "Entering checkstop state",
+];
+
+/// The timebase frequency of POWER9/POWER10 and of QEMU's powernv machines. (Linux's
+/// "decrementer frequency" line is a debug message, not on the console.)
+const TB_HZ: f64 = 512e6;
+
+/// The printk time (seconds) at the start of a Linux console line, `[    4.123456] ...`.
+fn printk_secs(line: &str) -> Option<f64> {
+    let inner = line.strip_prefix('[')?.split_once(']')?.0;
+    // Firmware lines look alike but carry a log level after a comma.
+    if inner.contains(',') {
+        return None;
+    }
+    inner.trim().parse().ok()
+}
+
+/// Milliseconds of guest time from the first kernel's `from` line to `until`. Each
+/// kernel's clock origin on the timebase is its `OPALITE-TB` line's value minus that
+/// line's printk time.
+fn handover_ms(lines: &[String], from: &str, until: Until) -> Option<f64> {
+    let origins: Vec<(usize, f64)> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let tb = tbprog::parse_line(l)? as f64;
+            Some((i, tb - printk_secs(l)? * TB_HZ))
+        })
+        .collect();
+    let (&(first_at, first), &(second_at, second)) = (origins.first()?, origins.get(1)?);
+    let stamped = |text: &str, after: usize| {
+        lines
+            .iter()
+            .enumerate()
+            .skip(after)
+            .find_map(|(i, l)| Some((i, printk_secs(l.contains(text).then_some(l)?)?)))
+            .filter(|(i, _)| *i < second_at)
+    };
+    let (from_at, from_secs) = stamped(from, first_at)?;
+    match until {
+        Until::Line(text) => {
+            let (_, secs) = stamped(text, from_at)?;
+            Some((secs - from_secs) * 1000.0)
+        }
+        Until::NextKernel => Some((second - (first + from_secs * TB_HZ)) / TB_HZ * 1000.0),
+    }
+}
+
+/// kexec and kdump on Debian's Linux with the kexec initramfs, powernv9 and powernv10:
+/// at `-smp 1` under icount, once (deterministic; Linux at `-smp 4` does not get past
+/// early boot under icount here), and at `-smp 4,cores=2,threads=2` under plain TCG, the
+/// median of `runs` (the timebase then follows the host's clock and its load).
+fn kexec_rows(
+    runs: u32,
+    qemu: &Path,
+    fws: &Firmwares,
+    logs: &Path,
+    rows: &mut Vec<Row>,
+) -> Result<()> {
+    let root = util::repo_root();
+    let cache = debian::DebCache::open()?;
+    let kernel = cache.kernel()?;
+    let userland = cache.kexec_tools()?;
+    let initrd = root.join(initramfs::KEXEC_IMAGE);
+    let extras = initramfs::KexecExtras {
+        userland: &userland,
+        kernel: &kernel,
+    };
+    initramfs::build_kexec(&cache.busybox()?, &extras, &initrd)?;
+    let setups = [("1", true, 1), ("4,cores=2,threads=2", false, runs)];
+    for h in HANDOVERS {
+        for (smp, icount, runs) in setups {
+            for machine in [Machine::Powernv9, Machine::Powernv10] {
+                let mut figures: Vec<[Vec<f64>; 2]> =
+                    h.spans.iter().map(|_| Default::default()).collect();
+                for (i, (fw_name, image)) in fws.images.iter().enumerate() {
+                    for run in 0..runs {
+                        let config = QemuConfig {
+                            machine,
+                            smp: Smp::parse(smp)?,
+                            memory: "2G".into(),
+                            firmware: image.clone(),
+                            kernel: kernel.clone(),
+                            initrd: Some(initrd.clone()),
+                            append: h.append.into(),
+                            gdb: false,
+                            guest_may_reboot: false,
+                        };
+                        let mut args = config.args(Console::Captured);
+                        if icount {
+                            args.extend(["-icount".into(), ICOUNT.into()]);
+                        }
+                        let log = logs.join(format!(
+                            "{}-{fw_name}-{}-smp{}-{run}.log",
+                            h.name,
+                            machine.name(),
+                            smp.replace(',', "_")
+                        ));
+                        let mut stop = vec![h.end];
+                        stop.extend(HANDOVER_FAILED);
+                        let cap = run_qemu(qemu, &args, Duration::from_secs(600), &stop, &log)?;
+                        let lines: Vec<String> = cap.lines.into_iter().map(|(_, l)| l).collect();
+                        for (span, f) in h.spans.iter().zip(figures.iter_mut()) {
+                            match handover_ms(&lines, span.from, span.until) {
+                                Some(ms) => f[i].push(ms),
+                                None => eprintln!(
+                                    "xtask: bench: no `{}` figure from {fw_name} on {} (log {})",
+                                    span.metric,
+                                    machine.name(),
+                                    log.display()
+                                ),
+                            }
+                        }
+                    }
+                }
+                for (span, [o, s]) in h.spans.iter().zip(figures) {
+                    let how = if icount {
+                        "icount".to_string()
+                    } else {
+                        format!("plain TCG, host-load dependent, median of {runs}")
+                    };
+                    rows.push(Row {
+                        metric: format!("{} ({how})", span.metric),
+                        config: config_name(machine, smp),
+                        unit: "ms",
+                        opalite: median(o),
+                        skiboot: median(s),
+                        target: None,
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn fmt_value(v: f64, unit: &str) -> String {
     match unit {
         "bytes" if v >= 1024.0 * 1024.0 => format!("{:.2} MiB", v / 1048576.0),
@@ -542,7 +763,8 @@ fn print_table(rows: &[Row]) {
     println!(
         "Opalite vs skiboot ({SKIBOOT}), same QEMU, same run. Firmware-only figures: \
          QEMU -icount {ICOUNT} (1 instruction = 1 ns of guest time, idle skipped: deterministic); \
-         power-off and end-to-end: host wall clock, plain TCG."
+         power-off and end-to-end: host wall clock, plain TCG; kexec and kdump: two kernels' printk clocks put on the guest timebase, \
+         -smp 1 under the same icount, -smp 4 under plain TCG."
     );
     println!();
     println!("| metric | config | Opalite | skiboot | ratio | target | met |");
@@ -638,6 +860,40 @@ mod tests {
         assert_eq!(r.met(), Some(true));
         assert_eq!(r.target_text(), "<= 1/20");
         assert!(to_json(&[r]).contains("\"met\": true"));
+    }
+
+    #[test]
+    fn handover_on_the_timebase() {
+        // Kernel 1's clock started at timebase 10 s, kernel 2's at 25 s; kexec at 12 s.
+        let tb = |secs: f64| format!("{:016x}", (secs * TB_HZ) as u64);
+        let lines: Vec<String> = [
+            "[    0.000000] dt-cpu-ftrs: setup for ISA 3000".to_string(),
+            format!("[    1.000000] OPALITE-TB 0x{}", tb(11.0)),
+            "[   12.000000,5] OPAL: firmware line with a level".into(),
+            "[    2.000000] kexec_core: Starting new kernel".into(),
+            "[    2.250000] kexec: Starting switchover sequence.".into(),
+            "[    0.000000] dt-cpu-ftrs: setup for ISA 3000".into(),
+            format!("[    3.000000] OPALITE-TB 0x{}", tb(28.0)),
+            "[    4.000000] kexec: Starting switchover sequence.".into(),
+        ]
+        .into();
+        let from = "kexec_core: Starting new kernel";
+        let ms = handover_ms(&lines, from, Until::NextKernel).unwrap();
+        assert!((ms - 13_000.0).abs() < 0.01, "{ms}");
+        let switch = Until::Line("kexec: Starting switchover sequence.");
+        let ms = handover_ms(&lines, from, switch).unwrap();
+        assert!((ms - 250.0).abs() < 0.01, "{ms}");
+        // No second kernel, no figure; a line only the second kernel printed does not count.
+        assert_eq!(handover_ms(&lines[..6], from, Until::NextKernel), None);
+        let mut no_switch = lines.clone();
+        no_switch.remove(4);
+        assert_eq!(handover_ms(&no_switch, from, switch), None);
+        assert_eq!(
+            handover_ms(&lines, "never printed", Until::NextKernel),
+            None
+        );
+        assert_eq!(printk_secs("[   12.000000,5] OPAL"), None);
+        assert_eq!(printk_secs("[    4.500000] x"), Some(4.5));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use crate::bail;
+use crate::elf;
 use crate::util::{self, Context, Result};
 
 const KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
@@ -222,6 +223,105 @@ impl DebCache {
     }
 }
 
+/// Where Debian's ppc64el dynamic loader looks for libraries (relative to `/`).
+pub const LIB_DIR: &str = "lib/powerpc64le-linux-gnu";
+
+/// The Debian package that ships each shared library our initramfs programs may need.
+/// A soname missing here is an error that names it, never a silently broken initramfs.
+const LIBRARY_PACKAGES: &[(&str, &str)] = &[
+    ("ld64.so.2", "libc6"),
+    ("libc.so.6", "libc6"),
+    ("libm.so.6", "libc6"),
+    ("libz.so.1", "zlib1g"),
+    ("liblzma.so.5", "liblzma5"),
+];
+
+/// Files to add to an initramfs, paths relative to its root.
+#[derive(Debug, Default)]
+pub struct Userland {
+    /// (path in the initramfs, file on the host), parents before children not implied.
+    pub files: Vec<(String, PathBuf)>,
+    /// (path in the initramfs, link target).
+    pub symlinks: Vec<(String, String)>,
+}
+
+impl DebCache {
+    /// Debian's ppc64el `/sbin/kexec` and `/sbin/vmcore-dmesg` (kexec-tools) with their
+    /// program interpreter and the shared libraries their `DT_NEEDED` entries name,
+    /// transitively.
+    pub fn kexec_tools(&self) -> Result<Userland> {
+        self.update_lists()?;
+        let dir = self.unpack(&self.fetch("kexec-tools")?, None)?;
+        let mut u = Userland::default();
+        let mut queue = Vec::new();
+        for program in ["sbin/kexec", "sbin/vmcore-dmesg"] {
+            let host = dir.join(program);
+            let d = elf::dynamic(&std::fs::read(&host)?)
+                .context(format!("cannot read {}", host.display()))?;
+            if d.machine != elf::EM_PPC64 {
+                bail!(
+                    "{} is not a ppc64 ELF (machine {})",
+                    host.display(),
+                    d.machine
+                );
+            }
+            u.files.push((program.into(), host.clone()));
+            queue.extend(d.needed);
+            let Some(interp) = d.interp else { continue };
+            let Some((_, base)) = interp.rsplit_once('/') else {
+                bail!("odd program interpreter `{interp}` in {}", host.display());
+            };
+            let link = interp.trim_start_matches('/').to_string();
+            if link != format!("{LIB_DIR}/{base}") && !u.symlinks.iter().any(|(l, _)| *l == link) {
+                u.symlinks.push((link, format!("/{LIB_DIR}/{base}")));
+            }
+            queue.push(base.to_string());
+        }
+        while let Some(soname) = queue.pop() {
+            let dest = format!("{LIB_DIR}/{soname}");
+            if u.files.iter().any(|(d, _)| *d == dest) {
+                continue;
+            }
+            let Some((_, pkg)) = LIBRARY_PACKAGES.iter().find(|(s, _)| *s == soname) else {
+                bail!("kexec needs {soname}, which no entry of debian.rs LIBRARY_PACKAGES ships");
+            };
+            let root = self.unpack(&self.fetch(pkg)?, None)?;
+            let host = find_library(&root, &soname)
+                .context(format!("{soname} not found in Debian's {pkg}"))?;
+            let lib = elf::dynamic(&std::fs::read(&host)?)
+                .context(format!("cannot read {}", host.display()))?;
+            queue.extend(lib.needed);
+            u.files.push((dest, host));
+        }
+        Ok(u)
+    }
+}
+
+/// A library in an unpacked package, following symlinks inside that tree only (Debian's
+/// are often absolute, and must not resolve against the host's own /lib).
+fn find_library(root: &Path, soname: &str) -> Result<PathBuf> {
+    for dir in [LIB_DIR.to_string(), format!("usr/{LIB_DIR}")] {
+        let mut path = root.join(&dir).join(soname);
+        for _ in 0..8 {
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                break;
+            };
+            if meta.file_type().is_file() {
+                return Ok(path);
+            }
+            if !meta.file_type().is_symlink() {
+                break;
+            }
+            let target = std::fs::read_link(&path)?;
+            path = match target.strip_prefix("/") {
+                Ok(abs) => root.join(abs),
+                Err(_) => path.parent().unwrap_or(root).join(target),
+            };
+        }
+    }
+    bail!("no {soname} under {}", root.display())
+}
+
 /// `dpkg-deb --fsys-tarfile DEB | tar -x ./DIR`.
 fn extract_subdir(deb: &Path, dir: &str, dest: &Path) -> Result<()> {
     let mut dpkg = Command::new("dpkg-deb")
@@ -287,6 +387,29 @@ mod tests {
             Some("linux-image-6.1.0-50-powerpc64le")
         );
         assert_eq!(newest_kernel(""), None);
+    }
+
+    #[test]
+    fn libraries_resolve_inside_the_tree() {
+        let root = std::env::temp_dir().join(format!("xtask-libs-{}", std::process::id()));
+        let lib = root.join(LIB_DIR);
+        std::fs::create_dir_all(&lib).unwrap();
+        std::fs::create_dir_all(root.join("usr").join(LIB_DIR)).unwrap();
+        std::fs::write(lib.join("libc.so.6"), b"x").unwrap();
+        std::os::unix::fs::symlink("libc.so.6", lib.join("libalias.so.1")).unwrap();
+        std::os::unix::fs::symlink(
+            format!("/{LIB_DIR}/libc.so.6"),
+            root.join("usr").join(LIB_DIR).join("libabs.so.2"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("/nonexistent/x", lib.join("libgone.so.1")).unwrap();
+        let found = |s: &str| find_library(&root, s).ok();
+        assert_eq!(found("libc.so.6"), Some(lib.join("libc.so.6")));
+        assert_eq!(found("libalias.so.1"), Some(lib.join("libc.so.6")));
+        assert_eq!(found("libabs.so.2"), Some(lib.join("libc.so.6")));
+        assert_eq!(found("libgone.so.1"), None);
+        assert_eq!(found("libnone.so.1"), None);
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]

@@ -73,6 +73,8 @@ pub fn run(
     let longest_forbidden = forbidden.iter().map(|f| f.len()).max().unwrap_or(0);
     let mut buf: Vec<u8> = Vec::new();
     let mut forbidden_scanned = 0;
+    // `Step::Forbid` patterns, each with where its scan has got to.
+    let mut forbidden_later: Vec<(&str, usize)> = Vec::new();
     let (mut cursor, mut step) = (0usize, 0usize);
     let mut milestones = Vec::new();
     let mut failure: Option<String> = None;
@@ -107,6 +109,15 @@ pub fn run(
                 kill_at = Some(now + GRACE_AFTER_FORBIDDEN);
             }
             forbidden_scanned = buf.len().saturating_sub(longest_forbidden);
+            for (f, from) in forbidden_later.iter_mut() {
+                if failure.is_none() && find(&buf[*from..], f.as_bytes()).is_some() {
+                    failure = Some(format!(
+                        "forbidden `{f}` in the console output (after it was forbidden)"
+                    ));
+                    kill_at = Some(now + GRACE_AFTER_FORBIDDEN);
+                }
+                *from = (*from).max(buf.len().saturating_sub(f.len()));
+            }
         }
 
         // Matching goes on after a forbidden string, so the report shows how far it got.
@@ -119,6 +130,17 @@ pub fn run(
                     }
                     None => break,
                 },
+                Step::ExpectAll(_, patterns) => {
+                    let ends: Option<Vec<usize>> = patterns
+                        .iter()
+                        .map(|p| find_pattern(&buf, cursor, p))
+                        .collect();
+                    let Some(ends) = ends else { break };
+                    cursor = ends.into_iter().max().unwrap_or(cursor);
+                    let t = start.elapsed().as_secs_f64();
+                    milestones.extend(patterns.iter().map(|p| (*p, t)));
+                }
+                Step::Forbid(pattern) => forbidden_later.push((pattern, cursor)),
                 Step::Send(text) => {
                     // If QEMU is gone the write fails; the missing output reports that.
                     if let Some(input) = stdin.as_mut() {
@@ -155,7 +177,13 @@ pub fn run(
     let secs = timeout.as_secs();
     let pending = steps[step.min(steps.len())..].iter().find_map(|s| match s {
         Step::Expect(_, p) => Some(*p),
-        Step::Send(_) => None,
+        // The first of the group that did not appear.
+        Step::ExpectAll(_, ps) => ps
+            .iter()
+            .copied()
+            .find(|p| find_pattern(&buf, cursor, p).is_none())
+            .or(ps.first().copied()),
+        Step::Forbid(_) | Step::Send(_) => None,
     });
     // QEMU exits with status 0 on SIGTERM too; say so rather than look like a guest exit.
     let killed = find(&buf, b": terminating on signal").is_some();
@@ -342,6 +370,42 @@ mod tests {
             o.failure.as_deref(),
             Some("QEMU exited (exit status: 0) before `a`")
         );
+    }
+
+    #[test]
+    fn groups_match_in_any_order_and_forbids_start_where_they_stand() {
+        use crate::scenarios::Only::Any;
+        let steps = [
+            Step::Expect(Any, "start"),
+            Step::ExpectAll(Any, &["PIR 5", "PIR 1"]),
+            Step::Forbid("Kernel panic"),
+            Step::Expect(Any, "end"),
+        ];
+        let script = "echo start; echo PIR 1; echo PIR 5; echo end";
+        let o = run_sh(script, &steps, 10_000);
+        assert_eq!(o.failure, None);
+        assert_eq!(o.milestones.len(), 4);
+        // A panic before the Forbid step is allowed by it (the default list still applies
+        // in run_sh, so use another word), one after it is not.
+        let steps = [
+            Step::Expect(Any, "start"),
+            Step::Forbid("boom"),
+            Step::Expect(Any, "end"),
+        ];
+        let o = run_sh("echo boom; echo start; echo end", &steps, 10_000);
+        assert_eq!(o.failure, None);
+        let o = run_sh(
+            "echo start; echo boom; echo end; exec sleep 30",
+            &steps,
+            10_000,
+        );
+        assert_eq!(
+            o.failure.as_deref(),
+            Some("forbidden `boom` in the console output (after it was forbidden)")
+        );
+        let steps = [Step::ExpectAll(Any, &["a", "b", "c"])];
+        let o = run_sh("echo c; echo a", &steps, 10_000);
+        assert_eq!(o.missing, Some("b"));
     }
 
     #[test]

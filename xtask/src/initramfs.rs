@@ -1,15 +1,18 @@
 //! The busybox initramfs, written as an uncompressed cpio "newc" archive
 //! (the format the kernel unpacks; see Linux's Documentation/driver-api/early-userspace).
 
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+use crate::debian::Userland;
 use crate::util::{Context, Result};
 
 /// PID 1: mounts, prints the test markers, then powers off or runs a shell.
 pub const INIT_SCRIPT: &str = include_str!("init.sh");
 /// Where `run` and `test` put the archive, relative to the repository.
 pub const IMAGE: &str = "target/opalite-initramfs.cpio";
+/// The kexec/kdump scenarios' archive (kexec-tools and `/boot/vmlinux` inside).
+pub const KEXEC_IMAGE: &str = "target/opalite-initramfs-kexec.cpio";
 
 const S_IFDIR: u32 = 0o040000;
 const S_IFREG: u32 = 0o100000;
@@ -142,8 +145,29 @@ impl<W: Write> CpioWriter<W> {
 
 /// Builds the test/interactive initramfs around a static ppc64el busybox.
 pub fn build(busybox: &Path, out: &Path) -> Result<()> {
+    write(busybox, None, out)
+}
+
+/// What the kexec initramfs adds to the small one.
+pub struct KexecExtras<'a> {
+    /// kexec and its loader and libraries (see `DebCache::kexec_tools`).
+    pub userland: &'a Userland,
+    /// The kernel to put at `/boot/vmlinux`, for `kexec -l`/`-p`.
+    pub kernel: &'a Path,
+}
+
+/// Builds the initramfs of the kexec and kdump scenarios: the small one plus kexec-tools
+/// and the kernel itself (about 45 MB more, so only these scenarios pay for it).
+pub fn build_kexec(busybox: &Path, extras: &KexecExtras, out: &Path) -> Result<()> {
+    write(busybox, Some(extras), out)
+}
+
+fn write(busybox: &Path, extras: Option<&KexecExtras>, out: &Path) -> Result<()> {
     let bb = std::fs::read(busybox).context(format!("cannot read {}", busybox.display()))?;
-    let mut w = CpioWriter::new(Vec::with_capacity(bb.len() + 4096));
+    // Write then rename: a QEMU starting meanwhile (another run) never sees half a file.
+    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
+    let file = std::fs::File::create(&tmp).context(format!("cannot write {}", tmp.display()))?;
+    let mut w = CpioWriter::new(BufWriter::new(file));
     for dir in ["bin", "dev", "etc", "proc", "root", "sys", "tmp"] {
         w.dir(dir, if dir == "tmp" { 0o1777 } else { 0o755 })?;
     }
@@ -153,10 +177,37 @@ pub fn build(busybox: &Path, out: &Path) -> Result<()> {
     w.file("bin/busybox", 0o755, &bb)?;
     w.symlink("bin/sh", "busybox")?;
     w.file("init", 0o755, INIT_SCRIPT.as_bytes())?;
-    let bytes = w.finish()?;
-    // Write then rename: a QEMU starting meanwhile (another run) never sees half a file.
-    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes).context(format!("cannot write {}", tmp.display()))?;
+    if let Some(x) = extras {
+        let mut dirs: Vec<String> = vec!["boot".into(), "sbin".into()];
+        let paths = x.userland.files.iter().map(|(p, _)| p);
+        for path in paths.chain(x.userland.symlinks.iter().map(|(p, _)| p)) {
+            for (i, _) in path.match_indices('/') {
+                if !dirs.iter().any(|d| d == &path[..i]) {
+                    dirs.push(path[..i].to_string());
+                }
+            }
+        }
+        // Parents before children: shorter paths first is enough for a prefix tree.
+        dirs.sort_by_key(|d| (d.matches('/').count(), d.clone()));
+        for d in &dirs {
+            w.dir(d, 0o755)?;
+        }
+        for (path, host) in &x.userland.files {
+            let data = std::fs::read(host).context(format!("cannot read {}", host.display()))?;
+            w.file(path, 0o755, &data)?;
+        }
+        for (path, target) in &x.userland.symlinks {
+            w.symlink(path, target)?;
+        }
+        let kernel =
+            std::fs::read(x.kernel).context(format!("cannot read {}", x.kernel.display()))?;
+        w.file("boot/vmlinux", 0o644, &kernel)?;
+        w.file("sbin/opalite-tb", 0o755, &crate::tbprog::image())?;
+    }
+    w.finish()?
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .context(format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, out).context(format!("cannot write {}", out.display()))
 }
 
@@ -243,6 +294,69 @@ mod tests {
     }
 
     #[test]
+    fn kexec_archive_adds_programs_libraries_and_the_kernel_after_their_directories() {
+        let dir = std::env::temp_dir().join(format!("xtask-kexec-cpio-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let put = |name: &str, data: &[u8]| {
+            let p = dir.join(name);
+            std::fs::write(&p, data).unwrap();
+            p
+        };
+        let userland = Userland {
+            files: vec![
+                ("sbin/kexec".into(), put("kexec", b"KX")),
+                (
+                    "lib/powerpc64le-linux-gnu/libc.so.6".into(),
+                    put("libc", b"LC"),
+                ),
+            ],
+            symlinks: vec![(
+                "lib64/ld64.so.2".into(),
+                "/lib/powerpc64le-linux-gnu/ld64.so.2".into(),
+            )],
+        };
+        let kernel = put("vmlinux", b"KERNEL");
+        let extras = KexecExtras {
+            userland: &userland,
+            kernel: &kernel,
+        };
+        let out = dir.join("out.cpio");
+        build_kexec(&put("busybox", b"BB"), &extras, &out).unwrap();
+        let entries = parse(&std::fs::read(&out).unwrap());
+        let at = |n: &str| {
+            entries
+                .iter()
+                .position(|e| e.name == n)
+                .unwrap_or_else(|| panic!("{n}"))
+        };
+        for (parent, child) in [
+            ("sbin", "sbin/kexec"),
+            ("lib", "lib/powerpc64le-linux-gnu"),
+            (
+                "lib/powerpc64le-linux-gnu",
+                "lib/powerpc64le-linux-gnu/libc.so.6",
+            ),
+            ("lib64", "lib64/ld64.so.2"),
+            ("boot", "boot/vmlinux"),
+            ("sbin", "sbin/opalite-tb"),
+        ] {
+            assert!(at(parent) < at(child), "{parent} before {child}");
+            assert_eq!(entries[at(parent)].mode, S_IFDIR | 0o755);
+        }
+        assert_eq!(entries[at("boot/vmlinux")].data, b"KERNEL");
+        assert_eq!(entries[at("sbin/kexec")].data, b"KX");
+        assert_eq!(entries[at("lib64/ld64.so.2")].mode, S_IFLNK | 0o777);
+        assert_eq!(entries[at("sbin/opalite-tb")].data, crate::tbprog::image());
+        // The small archive has none of it.
+        build(&dir.join("busybox"), &out).unwrap();
+        let small = parse(&std::fs::read(&out).unwrap());
+        assert!(small
+            .iter()
+            .all(|e| !e.name.starts_with("boot") && !e.name.starts_with("sbin")));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn init_script_has_the_markers() {
         assert!(INIT_SCRIPT.starts_with("#!/bin/sh\n"));
         for marker in [
@@ -250,6 +364,12 @@ mod tests {
             "OPALITE-CPUS=",
             "opalite.test=",
             "poweroff -f",
+            "OPALITE-KEXEC-GEN=",
+            "opalite.kexec-count=",
+            "kexec -p /boot/vmlinux",
+            "OPALITE-VMCORE size=",
+            "OPALITE-OLD-DMESG: ",
+            "NMI backtrace for cpu",
         ] {
             assert!(INIT_SCRIPT.contains(marker), "{marker}");
         }

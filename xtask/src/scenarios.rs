@@ -4,6 +4,8 @@
 //! the conformance payload (tests/conformance, no initramfs). It then walks its `steps`
 //! in order over the console output:
 //! `expect` waits for a substring (a `*` in it matches anything within one line),
+//! `expect_all` waits for several in any order (lines from different CPUs),
+//! `forbid` makes a substring forbidden from that point of the output on, and
 //! `send` types text on the console. After the last step QEMU must exit by itself with
 //! status 0 (the guest powered off) before the timeout. A forbidden substring anywhere fails
 //! the scenario at once.
@@ -24,6 +26,11 @@ pub enum Only {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     Expect(Only, &'static str),
+    /// Every pattern, in any order, after the previous step's match; the next step
+    /// continues after the last of them.
+    ExpectAll(Only, &'static [&'static str]),
+    /// Forbidden from the current position of the output on (e.g. a second panic).
+    Forbid(&'static str),
     Send(&'static str),
 }
 
@@ -36,6 +43,15 @@ const fn opalite(s: &'static str) -> Step {
 const fn other_fw(s: &'static str) -> Step {
     Step::Expect(Only::Other, s)
 }
+const fn expect_all(s: &'static [&'static str]) -> Step {
+    Step::ExpectAll(Only::Any, s)
+}
+const fn opalite_all(s: &'static [&'static str]) -> Step {
+    Step::ExpectAll(Only::Opalite, s)
+}
+const fn forbid(s: &'static str) -> Step {
+    Step::Forbid(s)
+}
 const fn send(s: &'static str) -> Step {
     Step::Send(s)
 }
@@ -45,6 +61,9 @@ const fn send(s: &'static str) -> Step {
 pub enum Kernel {
     /// Debian's ppc64el Linux with xtask's busybox initramfs.
     Linux,
+    /// The same kernel with the bigger initramfs that also holds kexec-tools and the
+    /// kernel itself (`/boot/vmlinux`), for the kexec and kdump scenarios.
+    LinuxKexec,
     /// target/opal-conformance.elf, the bare-metal OPAL client; `append` carries its
     /// options (`conformance.require=...`, see tests/conformance/src/bootargs.rs).
     Conformance,
@@ -72,8 +91,10 @@ impl Scenario {
             .iter()
             .copied()
             .filter(|s| match s {
-                Step::Expect(Only::Opalite, _) => !other_firmware,
-                Step::Expect(Only::Other, _) => other_firmware,
+                Step::Expect(Only::Opalite, _) | Step::ExpectAll(Only::Opalite, _) => {
+                    !other_firmware
+                }
+                Step::Expect(Only::Other, _) | Step::ExpectAll(Only::Other, _) => other_firmware,
                 _ => true,
             })
             .collect()
@@ -205,6 +226,175 @@ const REBOOT: &[Step] = &[
     expect("BENCH reboot-first-entry-tb"),
     expect("BENCH reboot-entry-tb"),
     expect("BENCH poweroff-tb"),
+];
+
+/// What every kexec and kdump scenario forbids besides [`FORBIDDEN`]: a CPU that did
+/// not come back (Linux 6.1 `__cpu_up`: "Processor N is stuck."), one that did not reach
+/// OPAL before the jump (`pnv_kexec_wait_secondaries_down`), one that missed the crash IPI
+/// (`crash_kexec_prepare_cpus`: "ERROR: N cpu(s) not responding", then the request for a
+/// manual system reset), and our /init's own failure markers.
+const FORBIDDEN_KEXEC: &[&str] = &[
+    "panicked at",
+    "Unexpected exception",
+    "Kernel panic",
+    "Oops",
+    "Called with bad token",
+    " is stuck.",
+    "timed out waiting for cpu",
+    "OPALITE-KEXEC-FAILED",
+    "OPALITE-INITRD-FAILED",
+];
+
+/// The secondaries of `-smp 4,cores=2,threads=2` (PIRs 0x1, 0x4, 0x5; /init kexecs and
+/// crashes on PIR 0, whatever Linux number the firmware's device tree gives it) parking in
+/// OPAL_RETURN_CPU, in whatever order they get there.
+const RETURNED_1_2_3: &[&str] = &[
+    "CPU: PIR 0x0001 returned to OPAL",
+    "CPU: PIR 0x0004 returned to OPAL",
+    "CPU: PIR 0x0005 returned to OPAL",
+];
+
+/// The crash and panic NMIs Linux sends on powernv10 with OPAL_SIGNAL_SYSTEM_RESET, one
+/// call per CPU from PIR 0: online CPUs in Linux's order, then (kdump) each offline one.
+/// Linux's order follows the device tree, so only the set is checked.
+const SRESET_1_2_3: &[&str] = &[
+    "SRESET: PIR 0x0001 reset",
+    "SRESET: PIR 0x0004 reset",
+    "SRESET: PIR 0x0005 reset",
+];
+
+/// One `kexec -l` + `kexec -e` of the same kernel from PIR 0, and the second kernel's
+/// checks: all four CPUs back online (OPAL_START_CPU after OPAL_RETURN_CPU), native XIVE
+/// again (OPAL_XIVE_RESET and the XIVE setup after the first kernel's teardown).
+const KEXEC: &[Step] = &[
+    opalite("OPALITE: Opalite"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-KEXEC-GEN=0 CPUS=0-3"),
+    expect("OPALITE-XIVE-NATIVE gen=0"),
+    expect("OPALITE-KEXEC-LOADED gen=1 loaded=1"),
+    opalite_all(RETURNED_1_2_3),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-KEXEC-GEN=1 CPUS=0-3"),
+    expect("OPALITE-XIVE-NATIVE gen=1"),
+    expect("OPALITE-KEXEC-DONE after 1"),
+    expect("reboot: Power down"),
+];
+
+/// `opalite.kexec-count=N`: each kernel kexecs the next (generations 1..=N, listed in the
+/// invocation), and every one must come up with all four CPUs and native XIVE.
+macro_rules! kexec_loop {
+    ($last:literal; $($gen:literal)+) => {
+        &[
+            opalite("OPALITE: Opalite"),
+            expect("OPALITE-USERSPACE-OK"),
+            expect("OPALITE-KEXEC-GEN=0 CPUS=0-3"),
+            expect("OPALITE-XIVE-NATIVE gen=0"),
+            $(
+                expect(concat!("OPALITE-KEXEC-LOADED gen=", $gen, " loaded=1")),
+                opalite_all(RETURNED_1_2_3),
+                expect(concat!("OPALITE-KEXEC-GEN=", $gen, " CPUS=0-3")),
+                expect(concat!("OPALITE-XIVE-NATIVE gen=", $gen)),
+            )+
+            expect(concat!("OPALITE-KEXEC-DONE after ", $last)),
+            expect("reboot: Power down"),
+        ]
+    };
+}
+
+/// Ten kexecs in one QEMU run (op-test's kexec loop count).
+const KEXEC_LOOP10: &[Step] = kexec_loop!(10; 1 2 3 4 5 6 7 8 9 10);
+
+/// The kdump scenarios panic on purpose, so "Kernel panic" is only forbidden after that
+/// panic's line (a `forbid` step): a second panic, in the capture kernel, fails. The
+/// crashed kernel's own "Sending IPI to other CPUs" / "IPI complete" / "ERROR: N cpu(s)
+/// not responding" never reach the console (printk is not flushed before the jump): the
+/// capture kernel prints them from the old log buffer (`vmcore-dmesg`), where these
+/// forbidden strings apply too.
+const FORBIDDEN_CRASH: &[&str] = &[
+    "panicked at",
+    "Unexpected exception",
+    "Oops",
+    "Called with bad token",
+    " is stuck.",
+    "timed out waiting for cpu",
+    "not responding",
+    "Activate system reset",
+    "OPALITE-INITRD-FAILED",
+    "OPALITE-KDUMP-LOAD-FAILED",
+    "OPALITE-KDUMP-NO-CRASH",
+    "OPALITE-VMCORE missing",
+];
+
+/// kdump with `crashkernel=512M` on PIR 0, some CPUs offline (the mode says which), as
+/// Linux 6.1 does it on PowerNV (`crash_kexec_prepare_cpus`): NMI IPIs to the online
+/// CPUs, then one to each present but offline CPU (`crash_wake_offline`); every one of
+/// them parks in OPAL_RETURN_CPU; then the capture kernel boots on PIR 0 alone and reads
+/// /proc/vmcore. powernv9 has no OPAL_SIGNAL_SYSTEM_RESET (doorbells instead).
+const KDUMP_P9: &[Step] = &[
+    opalite("OPALITE: Opalite"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-KDUMP-LOADED=1"),
+    expect("OPALITE-KDUMP-CRASH online="),
+    expect("Kernel panic - not syncing: sysrq triggered crash"),
+    forbid("Kernel panic"),
+    opalite_all(RETURNED_1_2_3),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-KDUMP-CAPTURE ONLINE=1 PIR=0"),
+    expect("OPALITE-VMCORE size=* magic=ELF read=16MiB"),
+    expect("OPALITE-OLD-DMESG: *Sending IPI to other CPUs"),
+    expect("OPALITE-OLD-DMESG: *IPI complete"),
+    expect("reboot: Power down"),
+];
+
+/// The same on powernv10, where Linux sends the crash NMIs with OPAL_SIGNAL_SYSTEM_RESET
+/// to every other CPU, online (first) and offline alike: PIRs 0x1, 0x4, 0x5 with either
+/// offline set (PIR 5; PIRs 4-5).
+const KDUMP_P10: &[Step] = &[
+    opalite("OPALITE: Opalite"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-KDUMP-LOADED=1"),
+    expect("OPALITE-KDUMP-CRASH online="),
+    expect("Kernel panic - not syncing: sysrq triggered crash"),
+    forbid("Kernel panic"),
+    opalite_all(SRESET_1_2_3),
+    opalite_all(RETURNED_1_2_3),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-KDUMP-CAPTURE ONLINE=1 PIR=0"),
+    expect("OPALITE-VMCORE size=* magic=ELF read=16MiB"),
+    expect("OPALITE-OLD-DMESG: *Sending IPI to other CPUs"),
+    expect("OPALITE-OLD-DMESG: *IPI complete"),
+    expect("reboot: Power down"),
+];
+
+/// sysrq-l asks every online CPU for a backtrace (Linux: one "safe" NMI IPI at a time,
+/// a doorbell, never OPAL_SIGNAL_SYSTEM_RESET), then a panic with no capture kernel:
+/// `smp_send_stop` stops the other CPUs with the "unsafe" NMI IPI, which on powernv10
+/// is OPAL_SIGNAL_SYSTEM_RESET for each online CPU; `panic=-1` then reboots at once and
+/// QEMU (`-no-reboot`) exits.
+const NMI: &[Step] = &[
+    opalite("OPALITE: Opalite"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-NMI CPUS=0-3"),
+    // The CPU that handles the sysrq (PIR 0) prints first, then the others by number.
+    expect_all(&[
+        "NMI backtrace for cpu 0",
+        "NMI backtrace for cpu 1",
+        "NMI backtrace for cpu 2",
+        "NMI backtrace for cpu 3",
+    ]),
+    expect("OPALITE-NMI-BACKTRACES=4"),
+    expect("Kernel panic - not syncing: sysrq triggered crash"),
+    forbid("Kernel panic"),
+    opalite_all(SRESET_1_2_3),
+];
+
+const FORBIDDEN_NMI: &[&str] = &[
+    "panicked at",
+    "Unexpected exception",
+    "Oops",
+    "Called with bad token",
+    "didn't respond to backtrace IPI",
+    "OPALITE-NMI-NO-CRASH",
 ];
 
 pub const SCENARIOS: &[Scenario] = &[
@@ -353,6 +543,94 @@ pub const SCENARIOS: &[Scenario] = &[
         timeout: 240,
         reboots: false,
     },
+    Scenario {
+        name: "kexec-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::LinuxKexec,
+        append: "console=hvc0 opalite.test=kexec",
+        steps: KEXEC,
+        forbidden: FORBIDDEN_KEXEC,
+        timeout: 240,
+        reboots: false,
+    },
+    Scenario {
+        name: "kexec-powernv10-smp4",
+        machine: Machine::Powernv10,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::LinuxKexec,
+        append: "console=hvc0 opalite.test=kexec",
+        steps: KEXEC,
+        forbidden: FORBIDDEN_KEXEC,
+        timeout: 240,
+        reboots: false,
+    },
+    Scenario {
+        name: "kexec-loop10-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::LinuxKexec,
+        append: "console=hvc0 opalite.test=kexec opalite.kexec-count=10",
+        steps: KEXEC_LOOP10,
+        forbidden: FORBIDDEN_KEXEC,
+        timeout: 600,
+        reboots: false,
+    },
+    Scenario {
+        name: "kdump-thread-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::LinuxKexec,
+        append: "console=hvc0 opalite.test=kdump-thread crashkernel=512M",
+        steps: KDUMP_P9,
+        forbidden: FORBIDDEN_CRASH,
+        timeout: 240,
+        reboots: false,
+    },
+    Scenario {
+        name: "kdump-core-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::LinuxKexec,
+        append: "console=hvc0 opalite.test=kdump-core crashkernel=512M",
+        steps: KDUMP_P9,
+        forbidden: FORBIDDEN_CRASH,
+        timeout: 240,
+        reboots: false,
+    },
+    Scenario {
+        name: "kdump-thread-powernv10-smp4",
+        machine: Machine::Powernv10,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::LinuxKexec,
+        append: "console=hvc0 opalite.test=kdump-thread crashkernel=512M",
+        steps: KDUMP_P10,
+        forbidden: FORBIDDEN_CRASH,
+        timeout: 240,
+        reboots: false,
+    },
+    Scenario {
+        name: "kdump-core-powernv10-smp4",
+        machine: Machine::Powernv10,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::LinuxKexec,
+        append: "console=hvc0 opalite.test=kdump-core crashkernel=512M",
+        steps: KDUMP_P10,
+        forbidden: FORBIDDEN_CRASH,
+        timeout: 240,
+        reboots: false,
+    },
+    Scenario {
+        name: "nmi-powernv10-smp4",
+        machine: Machine::Powernv10,
+        smp: "4,cores=2,threads=2",
+        kernel: Kernel::Linux,
+        append: "console=hvc0 opalite.test=nmi panic=-1",
+        steps: NMI,
+        forbidden: FORBIDDEN_NMI,
+        timeout: 120,
+        reboots: false,
+    },
 ];
 
 #[cfg(test)]
@@ -420,5 +698,118 @@ mod tests {
             .unwrap();
         assert!(s.steps.contains(&expect("OPALITE-CPUS=1 ")));
         assert!(!s.steps.contains(&opalite("CPU: PIR 0x0001")));
+    }
+
+    fn named(name: &str) -> &'static Scenario {
+        SCENARIOS.iter().find(|s| s.name == name).unwrap()
+    }
+
+    #[test]
+    fn kexec_and_kdump_use_the_kexec_initramfs_on_two_cores_of_two_threads() {
+        let runs: Vec<&Scenario> = SCENARIOS
+            .iter()
+            .filter(|s| s.name.starts_with("kexec-") || s.name.starts_with("kdump-"))
+            .collect();
+        assert_eq!(runs.len(), 7);
+        for s in runs {
+            assert_eq!(s.kernel, Kernel::LinuxKexec, "{}", s.name);
+            // The PIRs and cpu numbers in the steps assume this topology.
+            assert_eq!(s.smp, "4,cores=2,threads=2", "{}", s.name);
+            for f in [" is stuck.", "timed out waiting for cpu", "Oops"] {
+                assert!(s.forbidden.contains(&f), "{}: {f}", s.name);
+            }
+            let returned = Step::ExpectAll(Only::Opalite, RETURNED_1_2_3);
+            assert!(s.steps.contains(&returned), "{}", s.name);
+            assert!(!s.steps_for(true).contains(&returned), "{}", s.name);
+        }
+    }
+
+    #[test]
+    fn kdump_forbids_a_panic_only_after_the_intended_one() {
+        for name in [
+            "kdump-thread-powernv9-smp4",
+            "kdump-core-powernv9-smp4",
+            "kdump-thread-powernv10-smp4",
+            "kdump-core-powernv10-smp4",
+            "nmi-powernv10-smp4",
+        ] {
+            let s = named(name);
+            assert!(!s.forbidden.contains(&"Kernel panic"), "{name}");
+            let panic = s
+                .steps
+                .iter()
+                .position(|&t| t == expect("Kernel panic - not syncing: sysrq triggered crash"))
+                .unwrap();
+            assert_eq!(s.steps[panic + 1], forbid("Kernel panic"), "{name}");
+            if name.starts_with("kdump-") {
+                assert!(s.append.contains("crashkernel=512M"), "{name}");
+                assert!(s.forbidden.contains(&"not responding"), "{name}");
+                assert_eq!(
+                    s.steps.last(),
+                    Some(&expect("reboot: Power down")),
+                    "{name}"
+                );
+            }
+        }
+        // A panic is not expected at all in the plain kexec runs.
+        assert!(named("kexec-powernv9-smp4")
+            .forbidden
+            .contains(&"Kernel panic"));
+    }
+
+    #[test]
+    fn system_resets_are_expected_from_opalite_on_powernv10_only() {
+        let resets = |steps: &[Step]| -> Vec<Step> {
+            steps
+                .iter()
+                .copied()
+                .filter(|t| match t {
+                    Step::Expect(_, p) => p.contains("SRESET"),
+                    Step::ExpectAll(_, ps) => ps.iter().any(|p| p.contains("SRESET")),
+                    _ => false,
+                })
+                .collect()
+        };
+        let p10 = [opalite_all(&[
+            "SRESET: PIR 0x0001 reset",
+            "SRESET: PIR 0x0004 reset",
+            "SRESET: PIR 0x0005 reset",
+        ])];
+        for name in [
+            "kdump-thread-powernv10-smp4",
+            "kdump-core-powernv10-smp4",
+            "nmi-powernv10-smp4",
+        ] {
+            assert_eq!(resets(named(name).steps), p10, "{name}");
+            assert!(resets(&named(name).steps_for(true)).is_empty(), "{name}");
+        }
+        for name in ["kdump-thread-powernv9-smp4", "kdump-core-powernv9-smp4"] {
+            assert!(resets(named(name).steps).is_empty(), "{name}");
+        }
+    }
+
+    #[test]
+    fn kexec_loop_walks_ten_generations() {
+        let s = named("kexec-loop10-powernv9-smp4");
+        assert!(s.append.contains("opalite.kexec-count=10"));
+        for gen in 0..=10 {
+            let line = format!("OPALITE-KEXEC-GEN={gen} CPUS=0-3");
+            assert!(
+                s.steps
+                    .iter()
+                    .any(|t| matches!(t, Step::Expect(Only::Any, p) if *p == line)),
+                "generation {gen}"
+            );
+        }
+        let groups = s
+            .steps
+            .iter()
+            .filter(|t| matches!(t, Step::ExpectAll(..)))
+            .count();
+        assert_eq!(groups, 10);
+        assert_eq!(
+            s.steps.iter().rev().nth(1),
+            Some(&expect("OPALITE-KEXEC-DONE after 10"))
+        );
     }
 }

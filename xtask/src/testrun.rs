@@ -46,6 +46,8 @@ struct Bench {
     qemu: PathBuf,
     /// Debian's kernel and the busybox initramfs, for [`Kernel::Linux`] scenarios.
     linux: std::result::Result<(PathBuf, PathBuf), String>,
+    /// The kexec initramfs, for [`Kernel::LinuxKexec`] scenarios.
+    kexec_initrd: std::result::Result<PathBuf, String>,
     /// The conformance payload, for [`Kernel::Conformance`] scenarios.
     payload: std::result::Result<PathBuf, String>,
 }
@@ -69,7 +71,8 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
     };
     let want_build = !opts.host_only && opts.firmware.is_none();
     let needs_payload = scenarios.iter().any(|s| s.kernel == Kernel::Conformance);
-    let needs_linux = scenarios.iter().any(|s| s.kernel == Kernel::Linux);
+    let needs_kexec = scenarios.iter().any(|s| s.kernel == Kernel::LinuxKexec);
+    let needs_linux = needs_kexec || scenarios.iter().any(|s| s.kernel == Kernel::Linux);
     // `firmware::build` makes the payload too; with `--firmware` it is built on its own.
     let mut payload: std::result::Result<PathBuf, String> = Err("not built".to_string());
     let firmware: std::result::Result<PathBuf, String> = match &opts.firmware {
@@ -103,7 +106,7 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
     }
 
     if !scenarios.is_empty() {
-        let bench = setup_bench(&root, needs_linux, payload).map_err(|e| {
+        let bench = setup_bench(&root, needs_linux, needs_kexec, payload).map_err(|e| {
             eprintln!("xtask: cannot prepare the QEMU runs: {e}");
             format!("setup failed: {e}")
         });
@@ -172,25 +175,34 @@ fn payload_logged(debug: bool, log: &Path) -> std::result::Result<PathBuf, Strin
 fn setup_bench(
     root: &Path,
     needs_linux: bool,
+    needs_kexec: bool,
     payload: std::result::Result<PathBuf, String>,
 ) -> Result<Bench> {
     let qemu = toolchain::ensure_qemu()?;
-    let linux = if needs_linux {
-        prepare_linux(root).map_err(|e| {
-            eprintln!("xtask: cannot prepare Linux: {e}");
-            format!("setup failed: {e}")
-        })
+    let not = || "not prepared".to_string();
+    type Prepared<T> = std::result::Result<T, String>;
+    let (linux, kexec_initrd): (Prepared<(PathBuf, PathBuf)>, Prepared<PathBuf>) = if needs_linux {
+        match prepare_linux(root, needs_kexec) {
+            Ok((kernel, initrd, kexec)) => (Ok((kernel, initrd)), kexec.ok_or_else(not)),
+            Err(e) => {
+                eprintln!("xtask: cannot prepare Linux: {e}");
+                let e = format!("setup failed: {e}");
+                (Err(e.clone()), Err(e))
+            }
+        }
     } else {
-        Err("not prepared".to_string())
+        (Err(not()), Err(not()))
     };
     Ok(Bench {
         qemu,
         linux,
+        kexec_initrd,
         payload,
     })
 }
 
-fn prepare_linux(root: &Path) -> Result<(PathBuf, PathBuf)> {
+/// The kernel, the small initramfs and (with `kexec`) the kexec one.
+fn prepare_linux(root: &Path, kexec: bool) -> Result<(PathBuf, PathBuf, Option<PathBuf>)> {
     let debian = DebCache::open()?;
     let kernel = debian
         .kernel()
@@ -200,7 +212,21 @@ fn prepare_linux(root: &Path) -> Result<(PathBuf, PathBuf)> {
         .context("cannot get Debian's ppc64el busybox")?;
     let initrd = root.join(initramfs::IMAGE);
     initramfs::build(&busybox, &initrd)?;
-    Ok((kernel, initrd))
+    let kexec_initrd = if kexec {
+        let userland = debian
+            .kexec_tools()
+            .context("cannot get Debian's ppc64el kexec-tools")?;
+        let path = root.join(initramfs::KEXEC_IMAGE);
+        let extras = initramfs::KexecExtras {
+            userland: &userland,
+            kernel: &kernel,
+        };
+        initramfs::build_kexec(&busybox, &extras, &path)?;
+        Some(path)
+    } else {
+        None
+    };
+    Ok((kernel, initrd, kexec_initrd))
 }
 
 fn run_scenario(
@@ -214,6 +240,10 @@ fn run_scenario(
         Kernel::Linux => {
             let (kernel, initrd) = bench.linux.clone()?;
             (kernel, Some(initrd))
+        }
+        Kernel::LinuxKexec => {
+            let (kernel, _) = bench.linux.clone()?;
+            (kernel, Some(bench.kexec_initrd.clone()?))
         }
         Kernel::Conformance => (bench.payload.clone()?, None),
     };
