@@ -31,7 +31,7 @@ pub static AREA: Area = Area {
     before_each: None,
     cases: &[Case {
         name: "fuzz.run",
-        run: run,
+        run,
     }],
 };
 
@@ -45,7 +45,8 @@ const BUFS: u64 = 16;
 /// Per slot: a queue page, two donation pages, the pool (each 64 KiB aligned).
 const SLOT_BYTES: u64 = 4 << 16;
 
-const NEVER: &[u64] = &[OPAL_CEC_REBOOT, OPAL_START_CPU];
+/// Calls that end the run or take a thread away for good.
+const NEVER: &[u64] = &[OPAL_CEC_REBOOT, OPAL_START_CPU, OPAL_RETURN_CPU];
 
 static CALLS_PER_THREAD: AtomicU64 = AtomicU64::new(0);
 static SEED: AtomicU64 = AtomicU64::new(0);
@@ -240,9 +241,8 @@ fn work(slot: usize, count: u64, mut stop: impl FnMut(u64) -> bool) {
     }
 }
 
-/// Where `secondary_park` sends a woken thread.
-#[no_mangle]
-extern "C" fn worker_main(slot: u64, pir: u64) {
+/// A woken thread's share (`worker_main`, `Job::Fuzz`).
+pub fn worker(slot: u64, pir: u64) {
     let slot = slot as usize;
     if slot >= MAX_WORKERS {
         return;
@@ -270,7 +270,7 @@ fn run(cx: &mut Ctx) -> CaseResult {
     MEMORY.store(memory, Ordering::SeqCst);
     let base = cx.sys.opal_base.unwrap_or(0x3000_0000);
     FW_PTR.store(
-        base + (cx.sys.opal_size.unwrap_or(0x10_0000) / 2 & !0xffff),
+        base + ((cx.sys.opal_size.unwrap_or(0x10_0000) / 2) & !0xffff),
         Ordering::SeqCst,
     );
     PAST_RAM.store((cx.sys.ram_top() + (1 << 20)) & !0xffff, Ordering::SeqCst);
@@ -288,7 +288,7 @@ fn run(cx: &mut Ctx) -> CaseResult {
     }
     let start = arch::mftb();
     if workers > 0 {
-        arch::wake_workers();
+        arch::wake_workers(arch::Job::Fuzz);
     }
     // The boot thread's share, watching the others every 256 calls.
     let mut last = [(0u64, start); SLOTS];
