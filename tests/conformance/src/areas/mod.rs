@@ -13,6 +13,7 @@ mod fuzz;
 mod misc;
 mod opal;
 mod power;
+mod quiesce;
 mod rtc;
 mod sreset;
 mod threads;
@@ -33,6 +34,7 @@ pub static AREAS: &[&Area] = &[
     &xics::AREA,
     &xive::AREA,
     &sreset::AREA,
+    &quiesce::AREA,
     &power::AREA,
     &fuzz::AREA,
 ];

@@ -276,6 +276,11 @@ impl Crew {
         STOP_LOOPS.store(true, SeqCst);
     }
 
+    /// Lets loops run again (before the next [`Op::LoopCalls`]).
+    pub fn allow_loops(&self) {
+        STOP_LOOPS.store(false, SeqCst);
+    }
+
     pub fn counts(&self, pir: u32) -> Counts {
         let Some(i) = index_of(pir) else {
             return Counts::default();
