@@ -7,8 +7,8 @@
 //! * `conformance.only=xive.queue,xive.vp`: run only the cases whose name contains one of
 //!   these strings;
 //! * `conformance.skip=xive.irq.exhaustion`: leave out the cases whose name contains one;
-//! * `conformance.fuzz=N`, `conformance.seed=S`, `conformance.fuzz-tokens=80,145,158`:
-//!   the fuzz mode (areas/fuzz.rs).
+//! * `conformance.fuzz=N`, `conformance.seed=S`, `conformance.fuzz-tokens=80,145,158`,
+//!   `conformance.fuzz-resets=N`: the fuzz mode (areas/fuzz.rs).
 //!
 //! Unknown words are ignored (the line may carry other programs' arguments).
 
@@ -28,6 +28,9 @@ pub struct Options<'a> {
     /// `conformance.fuzz-tokens=80,145,158`: the fuzzer draws only these present tokens
     /// (absent tokens are still tried, 1 call in 256); default every present one.
     pub fuzz_tokens: List<u64, MAX_ITEMS>,
+    /// `conformance.fuzz-resets=N`: at most N fuzzed `OPAL_SIGNAL_SYSTEM_RESET`s reach a
+    /// thread (default 32; the rest use targets that must be refused).
+    pub fuzz_resets: Option<u64>,
     /// Items that did not fit; reported so a long option is never half-applied silently.
     pub dropped: usize,
 }
@@ -42,6 +45,7 @@ impl<'a> Options<'a> {
             match key {
                 "conformance.fuzz" => o.fuzz = parse_number(value),
                 "conformance.seed" => o.seed = parse_number(value),
+                "conformance.fuzz-resets" => o.fuzz_resets = parse_number(value),
                 "conformance.fuzz-tokens" => {
                     for item in value.split(',').filter(|s| !s.is_empty()) {
                         match parse_number(item) {
@@ -101,6 +105,10 @@ mod tests {
         assert_eq!(o.fuzz_tokens.as_slice(), [80, 145, 158]);
         assert_eq!(o.dropped, 1);
         assert!(Options::parse("conformance.fuzz=1").fuzz_tokens.is_empty());
+        assert_eq!(
+            Options::parse("conformance.fuzz-resets=0").fuzz_resets,
+            Some(0)
+        );
     }
 
     #[test]
