@@ -286,14 +286,25 @@ fn fuzz_sreset(rng: &mut Rng, slot: usize, me: u64) -> (u64, u64) {
     };
     // Past the run's budget of resets that reach a thread, only refused targets.
     let reaches = target == -1 || target == -2 || (target != me as i64 && is_thread(target));
-    if reaches && RESET_BUDGET.fetch_sub(1, Ordering::Relaxed) as i64 <= 0 {
-        RESET_BUDGET.store(0, Ordering::Relaxed);
-        target = if rng.below(2) == 0 {
-            me as i64
+    let mut budgeted = false;
+    if reaches {
+        if RESET_BUDGET.fetch_sub(1, Ordering::Relaxed) as i64 <= 0 {
+            RESET_BUDGET.store(0, Ordering::Relaxed);
+            target = if rng.below(2) == 0 {
+                me as i64
+            } else {
+                bad_cpu(rng)
+            };
         } else {
-            bad_cpu(rng)
-        };
+            budgeted = true;
+        }
     }
+    // A reset that reached no thread gives its place in the budget back.
+    let refund = |budgeted: bool| {
+        if budgeted {
+            RESET_BUDGET.fetch_add(1, Ordering::Relaxed);
+        }
+    };
     PHASE[slot].store(1, Ordering::SeqCst);
     while SRESET_LOCK
         .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -318,6 +329,7 @@ fn fuzz_sreset(rng: &mut Rng, slot: usize, me: u64) -> (u64, u64) {
         is_thread(target) && arch::reset_outstanding(target as u32)
     };
     if busy {
+        refund(budgeted);
         SRESET_OWNER.store(0, Ordering::Relaxed);
         PHASE[slot].store(0, Ordering::SeqCst);
         SRESET_LOCK.store(false, Ordering::Release);
@@ -351,6 +363,9 @@ fn fuzz_sreset(rng: &mut Rng, slot: usize, me: u64) -> (u64, u64) {
         kind = KIND_SRESET_SELF;
     } else if target >= 0 && !is_thread(target) && !r.is(OpalError::Parameter) {
         kind = KIND_SRESET_UNKNOWN;
+    }
+    if !(r == Ret::SUCCESS || r.is(OpalError::Partial)) {
+        refund(budgeted);
     }
     if r == Ret::SUCCESS || (r.is(OpalError::Partial) && target < 0) {
         // Every target's handler must run before the next reset is sent.
