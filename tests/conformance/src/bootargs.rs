@@ -6,7 +6,9 @@
 //!   failure instead of a skip;
 //! * `conformance.only=xive.queue,xive.vp`: run only the cases whose name contains one of
 //!   these strings;
-//! * `conformance.skip=xive.irq.exhaustion`: leave out the cases whose name contains one.
+//! * `conformance.skip=xive.irq.exhaustion`: leave out the cases whose name contains one;
+//! * `conformance.fuzz=N`, `conformance.seed=S`, `conformance.fuzz-tokens=80,145,158`,
+//!   `conformance.fuzz-resets=N`: the fuzz mode (areas/fuzz.rs).
 //!
 //! Unknown words are ignored (the line may carry other programs' arguments).
 
@@ -23,6 +25,12 @@ pub struct Options<'a> {
     pub fuzz: Option<u64>,
     /// `conformance.seed=S` (decimal or 0x hex): the fuzz seed (default: the timebase).
     pub seed: Option<u64>,
+    /// `conformance.fuzz-tokens=80,145,158`: the fuzzer draws only these present tokens
+    /// (absent tokens are still tried, 1 call in 256); default every present one.
+    pub fuzz_tokens: List<u64, MAX_ITEMS>,
+    /// `conformance.fuzz-resets=N`: at most N fuzzed `OPAL_SIGNAL_SYSTEM_RESET`s reach a
+    /// thread (default 32; the rest use targets that must be refused).
+    pub fuzz_resets: Option<u64>,
     /// Items that did not fit; reported so a long option is never half-applied silently.
     pub dropped: usize,
 }
@@ -37,6 +45,16 @@ impl<'a> Options<'a> {
             match key {
                 "conformance.fuzz" => o.fuzz = parse_number(value),
                 "conformance.seed" => o.seed = parse_number(value),
+                "conformance.fuzz-resets" => o.fuzz_resets = parse_number(value),
+                "conformance.fuzz-tokens" => {
+                    for item in value.split(',').filter(|s| !s.is_empty()) {
+                        match parse_number(item) {
+                            Some(t) if o.fuzz_tokens.push(t).is_ok() => {}
+                            _ => o.dropped += 1,
+                        }
+                    }
+                    continue;
+                }
                 _ => {}
             }
             let list = match key {
@@ -83,6 +101,14 @@ mod tests {
         let o = Options::parse("conformance.fuzz=100000 conformance.seed=0x2a");
         assert_eq!((o.fuzz, o.seed), (Some(100_000), Some(42)));
         assert_eq!(Options::parse("conformance.fuzz=x").fuzz, None);
+        let o = Options::parse("conformance.fuzz-tokens=80,0x91,158,x");
+        assert_eq!(o.fuzz_tokens.as_slice(), [80, 145, 158]);
+        assert_eq!(o.dropped, 1);
+        assert!(Options::parse("conformance.fuzz=1").fuzz_tokens.is_empty());
+        assert_eq!(
+            Options::parse("conformance.fuzz-resets=0").fuzz_resets,
+            Some(0)
+        );
     }
 
     #[test]

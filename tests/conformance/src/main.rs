@@ -63,6 +63,7 @@ extern "C" fn payload_main(fdt_addr: u64, entry_tb: u64) -> ! {
     let mut con = Console::new(&opal);
     let opts = Options::parse(sys.bootargs);
     banner(&mut con, &tree, &sys, &opts);
+    areas::setup_threads(&sys);
     park_secondaries(&opal, &mut con, &sys);
     if bench::reboot_requested(sys.bootargs) {
         bench::reboot(&opal, &mut con, &sys, entry_tb);
@@ -172,6 +173,19 @@ fn park_secondaries(opal: &Opal, con: &mut Console<'_>, sys: &System<'_>) {
             }
             Err(_) => break,
         }
+    }
+    // START_CPU only queues the start: wait (2 s at most) until every started thread is in
+    // the parking loop, so that none misses the first work handed out.
+    let deadline = arch::mftb() + opal.ticks(2000);
+    while arch::park_arrivals() < parked as u64 && arch::mftb() < deadline {
+        core::hint::spin_loop();
+    }
+    let arrived = arch::park_arrivals();
+    if arrived < parked as u64 {
+        let _ = writeln!(
+            con,
+            "setup: only {arrived} of the {parked} started threads reached the parking loop within 2 s"
+        );
     }
     arch::PARKED_THREADS.store(parked, core::sync::atomic::Ordering::SeqCst);
     let _ = writeln!(

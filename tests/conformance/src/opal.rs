@@ -46,6 +46,7 @@ pub fn error_name(e: OpalError) -> &'static str {
         OpalError::Parameter => "OPAL_PARAMETER",
         OpalError::Busy => "OPAL_BUSY",
         OpalError::Partial => "OPAL_PARTIAL",
+        OpalError::Constrained => "OPAL_CONSTRAINED",
         OpalError::Hardware => "OPAL_HARDWARE",
         OpalError::Unsupported => "OPAL_UNSUPPORTED",
         OpalError::NoMem => "OPAL_NO_MEM",
@@ -259,6 +260,31 @@ pub unsafe fn raw_call(token: u64, args: &[u64; 8]) -> Option<u64> {
     }
     // SAFETY: the location came from the device tree; the caller vouches for `args`.
     Some(unsafe { arch::opal_call_raw(token, args, base, entry) })
+}
+
+/// Tokens whose arguments are numbers only (no address OPAL reads or writes through):
+/// `CHECK_TOKEN(token)`, `SIGNAL_SYSTEM_RESET(cpu)`, `QUIESCE(type, cpu)`,
+/// `RETURN_CPU()` (does not come back when it works).
+const SCALAR_TOKENS: &[u64] = &[
+    OPAL_CHECK_TOKEN,
+    opal_api::token::OPAL_SIGNAL_SYSTEM_RESET,
+    opal_api::token::OPAL_QUIESCE,
+    opal_api::token::OPAL_RETURN_CPU,
+];
+
+/// Calls one of the tokens above from any thread, with the location recorded by
+/// [`Opal::new`] (as [`raw_call`], without the pointer obligation). `None` for another
+/// token or before `Opal::new`.
+pub fn scalar_call(token: u64, args: &[u64]) -> Option<Ret> {
+    if !SCALAR_TOKENS.contains(&token) {
+        return None;
+    }
+    let mut regs = [0u64; 8];
+    for (r, a) in regs.iter_mut().zip(args) {
+        *r = *a;
+    }
+    // SAFETY: these tokens take no address, so nothing is written on our behalf.
+    unsafe { raw_call(token, &regs) }.map(Ret)
 }
 
 /// Writes a message with only the OPAL location the panic path kept.

@@ -292,9 +292,89 @@ pub fn provision_pages_bound(gen: Generation, priorities: u32, local: u32) -> u6
     nvt_pages + end_pages
 }
 
+/// SRR1 after a system reset (0x100) interrupt (hmi-mce-sreset.md §0.4; Power ISA 3.0
+/// "System Reset Interrupt"): [42:45] the wake reason, [46:47] whether it was a
+/// power-saving wakeup and what state was lost.
+pub mod srr1 {
+    /// SRR1[42:45].
+    pub const fn wake_reason(srr1: u64) -> u64 {
+        (srr1 >> 18) & 0xf
+    }
+
+    /// SRR1[46:47]: 0 not a power-saving wakeup, 1 no state lost, 2 GPRs lost,
+    /// 3 hypervisor resources lost.
+    pub const fn wake_state(srr1: u64) -> u64 {
+        (srr1 >> 16) & 3
+    }
+
+    /// Reasons: an external (direct-control) reset of a thread that was not in a
+    /// power-saving state (QEMU `SRR1_WAKESCOM`), a hypervisor doorbell, and a system
+    /// reset that woke a thread from `stop` (Linux `SRR1_WAKERESET`).
+    pub const REASON_SCOM: u64 = 0b0010;
+    pub const REASON_HDOORBELL: u64 = 0b0011;
+    pub const REASON_RESET: u64 = 0b0100;
+    pub const REASON_DECREMENTER: u64 = 0b0110;
+
+    /// A short name for a reason, for messages.
+    pub const fn reason_name(reason: u64) -> &'static str {
+        match reason {
+            0b0010 => "external reset (not power-saving)",
+            0b0011 => "hypervisor doorbell",
+            0b0100 => "system reset",
+            0b0101 => "privileged doorbell",
+            0b0110 => "decrementer",
+            0b1000 => "external interrupt",
+            0b1001 => "hypervisor virtualization",
+            0b1010 => "HMI",
+            _ => "other",
+        }
+    }
+}
+
+/// `OPAL_SIGNAL_SYSTEM_RESET(int32 cpu)` targets besides a server number
+/// (`doc/opal-api/opal-signal-system-reset-145.rst`).
+pub mod sreset {
+    pub const ALL: i32 = -1;
+    pub const ALL_OTHERS: i32 = -2;
+}
+
+/// `OPAL_QUIESCE(u32 type, int32 cpu)` types (`doc/opal-api/opal-quiesce-158.rst`); a cpu
+/// of −1 is every thread but the caller.
+pub mod quiesce {
+    pub const HOLD: u64 = 1;
+    pub const REJECT: u64 = 2;
+    pub const LOCK_BREAK: u64 = 3;
+    pub const RESUME: u64 = 4;
+    pub const RESUME_FAST_REBOOT: u64 = 5;
+    pub const ALL: i32 = -1;
+}
+
+/// An `int32_t` argument as an OS passes it in a 64-bit register: sign-extended.
+pub const fn int32_arg(v: i32) -> u64 {
+    v as i64 as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn srr1_fields() {
+        // QEMU's sreset of a thread in stop with PSSCR[EC] = 1: WAKERESET | WS_NOLOSS,
+        // plus the MSR bits (SF, HV, ME).
+        let stop = 0x9000_0000_0000_1000 | 0x0010_0000 | 0x0001_0000;
+        assert_eq!(srr1::wake_reason(stop), srr1::REASON_RESET);
+        assert_eq!(srr1::wake_state(stop), 1);
+        // A running thread: SRR1_WAKESCOM, no power-saving state.
+        let running = 0x9000_0000_0000_1000 | 0x0008_0000;
+        assert_eq!(srr1::wake_reason(running), srr1::REASON_SCOM);
+        assert_eq!(srr1::wake_state(running), 0);
+        assert_eq!(srr1::wake_reason(0x000c_0000), srr1::REASON_HDOORBELL);
+        assert_eq!(srr1::reason_name(srr1::REASON_RESET), "system reset");
+        assert_eq!(int32_arg(sreset::ALL_OTHERS), 0xffff_ffff_ffff_fffe);
+        assert_eq!(int32_arg(i32::MIN), 0xffff_ffff_8000_0000);
+        assert_eq!(int32_arg(0x7ff), 0x7ff);
+    }
 
     #[test]
     fn generation_from_pvr() {

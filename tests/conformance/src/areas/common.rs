@@ -26,7 +26,7 @@ pub fn call(cx: &Ctx, token: u64, args: &[u64]) -> CaseResult<Ret> {
 /// that is neither real nor the linear map.
 pub fn bad_pointers(cx: &Ctx) -> [(&'static str, u64); 4] {
     let base = cx.sys.opal_base.unwrap_or(0x3000_0000);
-    let inside = base + (cx.sys.opal_size.unwrap_or(0x1_0000) / 2 & !0xfff);
+    let inside = base + ((cx.sys.opal_size.unwrap_or(0x1_0000) / 2) & !0xfff);
     [
         ("NULL", 0),
         ("firmware memory", inside),

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-//! Threads: `OPAL_START_CPU` (41), `OPAL_QUERY_CPU_STATUS` (42), `OPAL_REINIT_CPUS` (70)
-//! (skiboot `core/cpu.c`, `doc/opal-api/opal-reinit-cpus-70.rst`). Setup already started
-//! every other thread with START_CPU (its valid case); these check the states and errors.
+//! Threads: `OPAL_START_CPU` (41), `OPAL_QUERY_CPU_STATUS` (42), `OPAL_RETURN_CPU` (69),
+//! `OPAL_REINIT_CPUS` (70) (skiboot `core/cpu.c`, `doc/opal-api/opal-reinit-cpus-70.rst`).
+//! Setup already started every other thread with START_CPU (its valid case); these check
+//! the states and errors, and hand a thread back to the firmware and take it again.
 
 use opal_api::token::*;
 use opal_api::OpalError;
@@ -14,7 +15,12 @@ use crate::runner::{expect, expect_eq, Area, Case, CaseResult, Ctx};
 
 pub static AREA: Area = Area {
     name: "cpu",
-    tokens: &[OPAL_START_CPU, OPAL_QUERY_CPU_STATUS, OPAL_REINIT_CPUS],
+    tokens: &[
+        OPAL_START_CPU,
+        OPAL_QUERY_CPU_STATUS,
+        OPAL_RETURN_CPU,
+        OPAL_REINIT_CPUS,
+    ],
     before_each: None,
     cases: &[
         Case {
@@ -30,6 +36,10 @@ pub static AREA: Area = Area {
             run: start_bad_args,
         },
         Case {
+            name: "cpu.return_cpu",
+            run: return_cpu,
+        },
+        Case {
             name: "cpu.reinit.bad_flags",
             run: reinit_bad_flags,
         },
@@ -41,7 +51,8 @@ pub static AREA: Area = Area {
 };
 
 const PARAM: Ret = Ret::err(OpalError::Parameter);
-/// `OPAL_THREAD_STARTED`.
+/// `OPAL_THREAD_INACTIVE` (in the firmware), `OPAL_THREAD_STARTED` (running OS code).
+const INACTIVE: u64 = 0;
 const STARTED: u64 = 1;
 
 /// A PIR no thread has: one past the highest.
@@ -149,4 +160,68 @@ fn reinit_threads_in_os(cx: &mut Ctx) -> CaseResult {
         Ret::SUCCESS
     };
     expect(format_args!("REINIT_CPUS(0)"), r, want)
+}
+
+fn status(cx: &Ctx, pir: u32) -> CaseResult<Option<u64>> {
+    let mut st = Out::<1>::new();
+    let r = call(cx, OPAL_QUERY_CPU_STATUS, &[u64::from(pir), st.addr()])?;
+    if r != Ret::SUCCESS {
+        return Ok(None);
+    }
+    Ok(Some(st.get("thread_status")?))
+}
+
+/// A started thread calls RETURN_CPU (as Linux's crash and kexec paths do): it does not
+/// come back, QUERY_CPU_STATUS says INACTIVE within a second, START_CPU of it is 0 again,
+/// after which it is STARTED and runs the payload (answers a CHECK_TOKEN command).
+fn return_cpu(cx: &mut Ctx) -> CaseResult {
+    use super::threads::{Crew, Op};
+    if !cx.opal.is_present(OPAL_RETURN_CPU) {
+        return Err(crate::runner::Verdict::Skip(crate::msg!(
+            "OPAL_RETURN_CPU (69) is absent"
+        )));
+    }
+    let Some(pir) = cx
+        .sys
+        .threads
+        .iter()
+        .map(|t| t.pir)
+        .find(|&p| p != cx.sys.boot_pir)
+    else {
+        return Err(crate::runner::Verdict::Skip(crate::msg!(
+            "no thread besides the boot thread"
+        )));
+    };
+    let mut crew = Crew::enlist(cx, &[pir])?;
+    crew.post(pir, Op::ReturnCpu, &[])?;
+    crew.forget(pir);
+    if !crew.until(1000, || matches!(status(cx, pir), Ok(Some(INACTIVE)))) {
+        fail!(
+            "PIR {pir:#x} called RETURN_CPU, but QUERY_CPU_STATUS says {:?} after 1 s (RETURN_CPU answered {:?})",
+            status(cx, pir)?,
+            crew.answer(pir).map(|r| r.0)
+        );
+    }
+    let arrivals = crate::arch::park_arrivals();
+    let park = crate::arch::secondary_park as *const () as u64;
+    let r = call(cx, OPAL_START_CPU, &[u64::from(pir), park])?;
+    expect(
+        format_args!("START_CPU({pir:#x}) after its RETURN_CPU"),
+        r,
+        Ret::SUCCESS,
+    )?;
+    if !crew.until(1000, || matches!(status(cx, pir), Ok(Some(STARTED)))) {
+        fail!("PIR {pir:#x} is not STARTED within 1 s of START_CPU");
+    }
+    if !crew.until(1000, || crate::arch::park_arrivals() > arrivals) {
+        fail!("PIR {pir:#x} did not reach the payload's parking loop within 1 s of START_CPU");
+    }
+    drop(crew);
+    let crew = Crew::enlist(cx, &[pir])?;
+    let r = crew.call(pir, OPAL_CHECK_TOKEN, &[OPAL_CHECK_TOKEN])?;
+    expect(
+        format_args!("CHECK_TOKEN(80) on PIR {pir:#x} after START_CPU"),
+        r,
+        Ret(1),
+    )
 }

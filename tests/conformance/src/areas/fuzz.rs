@@ -13,11 +13,25 @@
 //! r3 is 0, a positive value or an OPAL error code; no byte of a pool outside its buffers
 //! changes; every thread keeps making progress (a thread stuck 5 s in one call is a hang);
 //! afterwards the console, CHECK_TOKEN and XIVE (RESET, one queue enabled) still work.
+//!
+//! `OPAL_QUIESCE` and `OPAL_SIGNAL_SYSTEM_RESET` are drawn as short sequences that cannot
+//! hang the run: a HOLD or REJECT (of −1, another thread, or a bad cpu) is always followed
+//! by the same thread's RESUME, LOCK_BREAK only comes right after a successful HOLD(−1),
+//! and never on the caller itself. A reset targets another thread (or self, −1, −2, a bad
+//! number), sometimes between HOLD and RESUME as Linux sends it; the targets are fuzzing
+//! threads, which the payload's 0x100 handler resumes wherever they were (inside OPAL
+//! too). Resets are sent one at a time (a payload lock taken before any HOLD), and after
+//! an answer of 0 the sender waits until every target's handler ran (2 s each): a reset
+//! that returns 0 and never arrives is a failure, and a target is never reset again before
+//! it took the last one. Self and unknown servers must be OPAL_PARAMETER; a bad quiesce cpu
+//! too; the RESUME after a HOLD or REJECT that returned 0 or PARTIAL must be 0.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use opal_api::token::*;
 use opal_api::OpalError;
+
+use conformance::spec::{int32_arg, quiesce};
 
 use super::common::call;
 use crate::arch::{self, MAX_WORKERS};
@@ -31,7 +45,7 @@ pub static AREA: Area = Area {
     before_each: None,
     cases: &[Case {
         name: "fuzz.run",
-        run: run,
+        run,
     }],
 };
 
@@ -45,7 +59,8 @@ const BUFS: u64 = 16;
 /// Per slot: a queue page, two donation pages, the pool (each 64 KiB aligned).
 const SLOT_BYTES: u64 = 4 << 16;
 
-const NEVER: &[u64] = &[OPAL_CEC_REBOOT, OPAL_START_CPU];
+/// Calls that end the run or take a thread away for good.
+const NEVER: &[u64] = &[OPAL_CEC_REBOOT, OPAL_START_CPU, OPAL_RETURN_CPU];
 
 static CALLS_PER_THREAD: AtomicU64 = AtomicU64::new(0);
 static SEED: AtomicU64 = AtomicU64::new(0);
@@ -53,6 +68,47 @@ static MEMORY: AtomicU64 = AtomicU64::new(0);
 static FW_PTR: AtomicU64 = AtomicU64::new(0);
 static PAST_RAM: AtomicU64 = AtomicU64::new(0);
 static PRESENT: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+/// The tokens drawn (PRESENT, or the `conformance.fuzz-tokens` among them).
+static DRAWN: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+/// PIRs of every thread (for reset and quiesce targets) and how many.
+static THREAD_PIRS: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
+static THREADS: AtomicU64 = AtomicU64::new(0);
+static TICKS_PER_MS: AtomicU64 = AtomicU64::new(512_000);
+/// Held while a thread sends a system reset and waits for it to land (taken before any
+/// HOLD that goes with the reset, so a quiesce owner never waits for it).
+static SRESET_LOCK: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+/// Resets that returned 0 and whose target's handler ran.
+static RESETS_SEEN: AtomicU64 = AtomicU64::new(0);
+/// Resets that may still reach a thread in this run (`conformance.fuzz-resets`); later
+/// draws of 145 use refused targets. QEMU 10's direct controls occasionally leave a vCPU
+/// that no longer runs or takes a reset (docs/conformance.md), so a long run would
+/// otherwise fail by chance.
+static RESET_BUDGET: AtomicU64 = AtomicU64::new(0);
+/// Default for `conformance.fuzz-resets`.
+const DEFAULT_RESETS: u64 = 32;
+/// REJECTs in force (counted from before the call to after its RESUME) and how many were
+/// ever issued: a call that overlapped one may be answered OPAL_BUSY at OPAL's entry,
+/// whatever its token or arguments.
+static REJECTS_ACTIVE: AtomicU64 = AtomicU64::new(0);
+static REJECTS_ISSUED: AtomicU64 = AtomicU64::new(0);
+
+fn rejects() -> (u64, u64) {
+    (
+        REJECTS_ACTIVE.load(Ordering::SeqCst),
+        REJECTS_ISSUED.load(Ordering::SeqCst),
+    )
+}
+
+/// Where each slot is in `fuzz_sreset` (for the hang report): 1 waiting for the lock,
+/// 2 HOLD, 3 SIGNAL_SYSTEM_RESET, 4 RESUME, 5 waiting for a target's handler, 0 elsewhere.
+static PHASE: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
+/// Each slot's latest reset: target, held (1) or not, answer.
+static LAST_RESET: [[AtomicU64; 3]; SLOTS] = [const { [const { AtomicU64::new(0) }; 3] }; SLOTS];
+
+/// Slot + 1 of the thread holding SRESET_LOCK (0: free), for the hang report.
+static SRESET_OWNER: AtomicU64 = AtomicU64::new(0);
+/// The firmware is Opalite (draws that only make sense against its semantics).
+static OPALITE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 static PROGRESS: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
 static CURRENT: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
 static PIRS: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
@@ -63,9 +119,20 @@ static FAIL_RET: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
 static FAIL_KIND: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
 static DONE: AtomicU64 = AtomicU64::new(0);
 
+/// How long a target's handler may take to run after a reset returned 0 (QEMU runs it
+/// when the target's vCPU thread next runs, which a loaded host can delay).
+const DELIVERY_MS: u64 = 2000;
+
 const KIND_BAD_RET: u64 = 1;
 const KIND_CANARY: u64 = 2;
 const KIND_BAD_TOKEN: u64 = 3;
+/// A reset or quiesce answer the specification rules out (see `why`).
+const KIND_SRESET_SELF: u64 = 4;
+const KIND_SRESET_UNKNOWN: u64 = 5;
+const KIND_SRESET_LOST: u64 = 6;
+const KIND_QUIESCE_BAD_CPU: u64 = 7;
+const KIND_QUIESCE_RESUME: u64 = 8;
+const KIND_QUIESCE_LOCK_BREAK: u64 = 9;
 
 struct Rng(u64);
 
@@ -87,8 +154,249 @@ impl Rng {
     }
 }
 
+fn in_mask(mask: &[AtomicU64; 4], token: u64) -> bool {
+    token < 256 && mask[(token / 64) as usize].load(Ordering::Relaxed) >> (token % 64) & 1 != 0
+}
+
 fn present(token: u64) -> bool {
-    token < 256 && PRESENT[(token / 64) as usize].load(Ordering::Relaxed) >> (token % 64) & 1 != 0
+    in_mask(&PRESENT, token)
+}
+
+/// Another thread's PIR (or this one's if it is alone).
+fn other_pir(rng: &mut Rng, me: u64) -> u64 {
+    let n = THREADS.load(Ordering::Relaxed).max(1);
+    let mut p = THREAD_PIRS[rng.below(n) as usize].load(Ordering::Relaxed);
+    for _ in 0..4 {
+        if p != me {
+            break;
+        }
+        p = THREAD_PIRS[rng.below(n) as usize].load(Ordering::Relaxed);
+    }
+    p
+}
+
+fn is_thread(pir: i64) -> bool {
+    let n = THREADS.load(Ordering::Relaxed) as usize;
+    pir >= 0 && (0..n).any(|i| THREAD_PIRS[i].load(Ordering::Relaxed) == pir as u64)
+}
+
+/// A quiesce cpu or reset target that is not a thread: −2 (quiesce only), −3, INT32_MIN,
+/// or a server number no thread has.
+fn bad_cpu(rng: &mut Rng) -> i64 {
+    let candidates = [-3i64, i64::from(i32::MIN), 0x7ff, 0x7fff_ffff];
+    let c = candidates[rng.below(candidates.len() as u64) as usize];
+    if c >= 0 && is_thread(c) {
+        -3
+    } else {
+        c
+    }
+}
+
+fn scalar(token: u64, args: &[u64]) -> u64 {
+    opal::scalar_call(token, args).map_or(0, |r| r.0)
+}
+
+fn quiesce_call(ty: u64, cpu: i64) -> Ret {
+    Ret(scalar(OPAL_QUIESCE, &[ty, int32_arg(cpu as i32)]))
+}
+
+fn wait_ms(ms: u64) -> u64 {
+    arch::mftb() + ms * TICKS_PER_MS.load(Ordering::Relaxed)
+}
+
+/// One OPAL_QUIESCE sequence; returns the first answer and a failure kind (0: none).
+fn fuzz_quiesce(rng: &mut Rng, me: u64) -> (u64, u64) {
+    let cpu = match rng.below(8) {
+        0..=2 => -1,
+        3..=6 => other_pir(rng, me) as i64,
+        _ => bad_cpu(rng),
+    };
+    if cpu == me as i64 {
+        return (0, 0); // never hold the caller itself: its RESUME would be held too
+    }
+    // Unknown types and RESUMEs without a HOLD are drawn on Opalite only: skiboot stores
+    // an unknown type as the targets' quiesce flag (X10) and lets the last owner's RESUME
+    // clear another thread's hold, so a race with a third thread's HOLD can leave a thread
+    // spinning at OPAL's entry for good, or other threads inside OPAL after LOCK_BREAK.
+    let draws = if OPALITE.load(Ordering::Relaxed) {
+        16
+    } else {
+        13
+    };
+    let ty = match rng.below(draws) {
+        0..=7 => quiesce::HOLD,
+        8..=12 => quiesce::REJECT,
+        13 => 0,
+        14 => 6,
+        _ => quiesce::RESUME,
+    };
+    if ty == quiesce::REJECT {
+        REJECTS_ISSUED.fetch_add(1, Ordering::SeqCst);
+        REJECTS_ACTIVE.fetch_add(1, Ordering::SeqCst);
+    }
+    let (r, kind) = quiesce_sequence(rng, ty, cpu);
+    if ty == quiesce::REJECT {
+        REJECTS_ACTIVE.fetch_sub(1, Ordering::SeqCst);
+    }
+    (r, kind)
+}
+
+fn quiesce_sequence(rng: &mut Rng, ty: u64, cpu: i64) -> (u64, u64) {
+    let r = quiesce_call(ty, cpu);
+    let valid_cpu = cpu == -1 || is_thread(cpu);
+    if !valid_cpu {
+        let kind = if r.is(OpalError::Parameter) {
+            0
+        } else {
+            // Whatever it did, undo it.
+            let _ = quiesce_call(quiesce::RESUME, -1);
+            KIND_QUIESCE_BAD_CPU
+        };
+        return (r.0, kind);
+    }
+    let owned = (ty == quiesce::HOLD || ty == quiesce::REJECT)
+        && (r == Ret::SUCCESS || r.is(OpalError::Partial));
+    if owned && ty == quiesce::HOLD && cpu == -1 && r == Ret::SUCCESS && rng.below(4) == 0 {
+        let lb = quiesce_call(quiesce::LOCK_BREAK, -1);
+        if lb != Ret::SUCCESS {
+            let _ = quiesce_call(quiesce::RESUME, -1);
+            return (lb.0, KIND_QUIESCE_LOCK_BREAK);
+        }
+    }
+    if ty == quiesce::RESUME {
+        return (r.0, 0);
+    }
+    // Always our own RESUME (after an unknown type too: skiboot may have stored it).
+    let resumed = quiesce_call(quiesce::RESUME, cpu);
+    if owned && resumed != Ret::SUCCESS {
+        return (resumed.0, KIND_QUIESCE_RESUME);
+    }
+    (r.0, 0)
+}
+
+/// One OPAL_SIGNAL_SYSTEM_RESET, sometimes between HOLD and RESUME; returns the answer and
+/// a failure kind (0: none).
+fn fuzz_sreset(rng: &mut Rng, slot: usize, me: u64) -> (u64, u64) {
+    let mut target: i64 = match rng.below(16) {
+        0..=9 => other_pir(rng, me) as i64,
+        10 => me as i64,
+        11 => -2,
+        12 => -1,
+        _ => bad_cpu(rng),
+    };
+    // Past the run's budget of resets that reach a thread, only refused targets.
+    let reaches = target == -1 || target == -2 || (target != me as i64 && is_thread(target));
+    let mut budgeted = false;
+    if reaches {
+        if RESET_BUDGET.fetch_sub(1, Ordering::Relaxed) as i64 <= 0 {
+            RESET_BUDGET.store(0, Ordering::Relaxed);
+            target = if rng.below(2) == 0 {
+                me as i64
+            } else {
+                bad_cpu(rng)
+            };
+        } else {
+            budgeted = true;
+        }
+    }
+    // A reset that reached no thread gives its place in the budget back.
+    let refund = |budgeted: bool| {
+        if budgeted {
+            RESET_BUDGET.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+    PHASE[slot].store(1, Ordering::SeqCst);
+    while SRESET_LOCK
+        .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
+        core::hint::spin_loop();
+    }
+    SRESET_OWNER.store(slot as u64 + 1, Ordering::Relaxed);
+    let n = THREADS.load(Ordering::Relaxed) as usize;
+    let before: [u64; SLOTS] = core::array::from_fn(|i| {
+        if i < n {
+            arch::reset_record(THREAD_PIRS[i].load(Ordering::Relaxed) as u32).count
+        } else {
+            0
+        }
+    });
+    // Never a second reset to a thread that has not taken the last one (it could land
+    // in the handler before the handler saved anything).
+    let busy = if target < 0 {
+        (0..n).any(|i| arch::reset_outstanding(THREAD_PIRS[i].load(Ordering::Relaxed) as u32))
+    } else {
+        is_thread(target) && arch::reset_outstanding(target as u32)
+    };
+    if busy {
+        refund(budgeted);
+        SRESET_OWNER.store(0, Ordering::Relaxed);
+        PHASE[slot].store(0, Ordering::SeqCst);
+        SRESET_LOCK.store(false, Ordering::Release);
+        return (0, 0);
+    }
+    let hold = match target {
+        -1 | -2 => Some(-1),
+        t if t >= 0 && t != me as i64 && is_thread(t) => Some(t),
+        _ => None,
+    }
+    .filter(|_| present(OPAL_QUIESCE) && rng.below(2) == 0);
+    if let Some(h) = hold {
+        PHASE[slot].store(2, Ordering::SeqCst);
+        let _ = quiesce_call(quiesce::HOLD, h);
+    }
+    PHASE[slot].store(3, Ordering::SeqCst);
+    LAST_RESET[slot][0].store(target as u64, Ordering::SeqCst);
+    LAST_RESET[slot][1].store(hold.map_or(u64::MAX, |h| h as u64), Ordering::Relaxed);
+    let r = Ret(scalar(
+        OPAL_SIGNAL_SYSTEM_RESET,
+        &[int32_arg(target as i32)],
+    ));
+    LAST_RESET[slot][2].store(r.0, Ordering::Relaxed);
+    if let Some(h) = hold {
+        PHASE[slot].store(4, Ordering::SeqCst);
+        let _ = quiesce_call(quiesce::RESUME, h);
+    }
+    PHASE[slot].store(5, Ordering::SeqCst);
+    let mut kind = 0;
+    if target == me as i64 && !r.is(OpalError::Parameter) {
+        kind = KIND_SRESET_SELF;
+    } else if target >= 0 && !is_thread(target) && !r.is(OpalError::Parameter) {
+        kind = KIND_SRESET_UNKNOWN;
+    }
+    if !(r == Ret::SUCCESS || r.is(OpalError::Partial)) {
+        refund(budgeted);
+    }
+    if r == Ret::SUCCESS || (r.is(OpalError::Partial) && target < 0) {
+        // Every target's handler must run before the next reset is sent.
+        let deadline = wait_ms(DELIVERY_MS);
+        for i in 0..n {
+            let pir = THREAD_PIRS[i].load(Ordering::Relaxed);
+            let targeted = if target < 0 {
+                pir != me
+            } else {
+                pir == target as u64
+            };
+            if !targeted {
+                continue;
+            }
+            arch::expect_reset(pir as u32, before[i]);
+            while arch::reset_record(pir as u32).count == before[i] && arch::mftb() < deadline {
+                core::hint::spin_loop();
+            }
+            if arch::reset_record(pir as u32).count == before[i] {
+                if r == Ret::SUCCESS && kind == 0 {
+                    kind = KIND_SRESET_LOST;
+                }
+            } else {
+                RESETS_SEEN.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    SRESET_OWNER.store(0, Ordering::Relaxed);
+    PHASE[slot].store(0, Ordering::SeqCst);
+    SRESET_LOCK.store(false, Ordering::Release);
+    (r.0, kind)
 }
 
 struct Slot {
@@ -163,12 +471,13 @@ static TEXT: [u8; 4] = *b"~~~~";
 fn work(slot: usize, count: u64, mut stop: impl FnMut(u64) -> bool) {
     let mut rng = Rng::new(SEED.load(Ordering::Relaxed), slot);
     let mem = slot_memory(slot);
+    let me = PIRS[slot].load(Ordering::Relaxed);
     fill_pool(mem.pool);
     let fuzzable: [u64; 40] = {
         let mut t = [0u64; 40];
         let mut n = 0;
         for tok in 0..=OPAL_LAST {
-            if present(tok) && !NEVER.contains(&tok) && n < 40 {
+            if in_mask(&DRAWN, tok) && !NEVER.contains(&tok) && n < 40 {
                 t[n] = tok;
                 n += 1;
             }
@@ -212,13 +521,25 @@ fn work(slot: usize, count: u64, mut stop: impl FnMut(u64) -> bool) {
             _ => {}
         }
         CURRENT[slot].store(token, Ordering::Relaxed);
-        // SAFETY: every address argument is a buffer of this slot's pool, its queue or
-        // donation pages (arena memory nothing else uses), TEXT (read only), or an
-        // address OPAL must refuse; the calls that end the run are never made.
-        let r = unsafe { opal::raw_call(token, &args) }.unwrap_or(0);
+        let rejects_before = rejects();
+        let (r, sequence_kind) = match token {
+            OPAL_QUIESCE if !absent => fuzz_quiesce(&mut rng, me),
+            OPAL_SIGNAL_SYSTEM_RESET if !absent => fuzz_sreset(&mut rng, slot, me),
+            // SAFETY: every address argument is a buffer of this slot's pool, its queue or
+            // donation pages (arena memory nothing else uses), TEXT (read only), or an
+            // address OPAL must refuse; the calls that end the run are never made.
+            _ => (unsafe { opal::raw_call(token, &args) }.unwrap_or(0), 0),
+        };
         PROGRESS[slot].store(i + 1, Ordering::Relaxed);
         let ret = Ret(r);
-        let kind = if absent && ret != Ret::err(OpalError::Parameter) {
+        let rejects_after = rejects();
+        let rejected = ret.is(OpalError::Busy)
+            && (rejects_before.0 > 0 || rejects_after.0 > 0 || rejects_before.1 != rejects_after.1);
+        let kind = if rejected {
+            0
+        } else if sequence_kind != 0 {
+            sequence_kind
+        } else if absent && ret != Ret::err(OpalError::Parameter) {
             KIND_BAD_TOKEN
         } else if (r as i64) < 0 && OpalError::try_from(r as i64).is_err() {
             KIND_BAD_RET
@@ -240,9 +561,8 @@ fn work(slot: usize, count: u64, mut stop: impl FnMut(u64) -> bool) {
     }
 }
 
-/// Where `secondary_park` sends a woken thread.
-#[no_mangle]
-extern "C" fn worker_main(slot: u64, pir: u64) {
+/// A woken thread's share (`worker_main`, `Job::Fuzz`).
+pub fn worker(slot: u64, pir: u64) {
     let slot = slot as usize;
     if slot >= MAX_WORKERS {
         return;
@@ -270,15 +590,46 @@ fn run(cx: &mut Ctx) -> CaseResult {
     MEMORY.store(memory, Ordering::SeqCst);
     let base = cx.sys.opal_base.unwrap_or(0x3000_0000);
     FW_PTR.store(
-        base + (cx.sys.opal_size.unwrap_or(0x10_0000) / 2 & !0xffff),
+        base + ((cx.sys.opal_size.unwrap_or(0x10_0000) / 2) & !0xffff),
         Ordering::SeqCst,
     );
     PAST_RAM.store((cx.sys.ram_top() + (1 << 20)) & !0xffff, Ordering::SeqCst);
+    // A reset lands in the payload's handler, so the vector must be the OS's to take.
+    let vectors = conformance::memmap::Range {
+        start: 0x100,
+        end: 0x200,
+    };
+    let can_reset = !cx.sys.reserved.iter().any(|r| r.overlaps(&vectors));
+    if can_reset && cx.opal.is_present(OPAL_SIGNAL_SYSTEM_RESET) {
+        arch::install_sreset_vector();
+    }
     for tok in 0..256u64 {
         if cx.opal.is_present(tok) {
             PRESENT[(tok / 64) as usize].fetch_or(1 << (tok % 64), Ordering::SeqCst);
+            let chosen = cx.opts.fuzz_tokens.is_empty() || cx.opts.fuzz_tokens.contains(&tok);
+            let resettable = tok != OPAL_SIGNAL_SYSTEM_RESET || arch::sreset_vector_installed();
+            if chosen && resettable {
+                DRAWN[(tok / 64) as usize].fetch_or(1 << (tok % 64), Ordering::SeqCst);
+            }
         }
     }
+    let mut n = 0;
+    for t in cx.sys.threads.iter().take(SLOTS) {
+        THREAD_PIRS[n].store(u64::from(t.pir), Ordering::SeqCst);
+        n += 1;
+    }
+    THREADS.store(n as u64, Ordering::SeqCst);
+    TICKS_PER_MS.store(cx.opal.ticks(1).max(1), Ordering::SeqCst);
+    PIRS[BOOT_SLOT].store(u64::from(cx.sys.boot_pir), Ordering::SeqCst);
+    RESETS_SEEN.store(0, Ordering::SeqCst);
+    RESET_BUDGET.store(
+        cx.opts.fuzz_resets.unwrap_or(DEFAULT_RESETS),
+        Ordering::SeqCst,
+    );
+    OPALITE.store(cx.sys.is_opalite(), Ordering::SeqCst);
+    let lost_before: u64 = (0..n)
+        .map(|i| arch::reset_record(THREAD_PIRS[i].load(Ordering::SeqCst) as u32).lost)
+        .sum();
     SEED.store(seed, Ordering::SeqCst);
     CALLS_PER_THREAD.store(per_thread, Ordering::SeqCst);
     DONE.store(0, Ordering::SeqCst);
@@ -288,7 +639,7 @@ fn run(cx: &mut Ctx) -> CaseResult {
     }
     let start = arch::mftb();
     if workers > 0 {
-        arch::wake_workers();
+        arch::wake_workers(arch::Job::Fuzz);
     }
     // The boot thread's share, watching the others every 256 calls.
     let mut last = [(0u64, start); SLOTS];
@@ -326,6 +677,71 @@ fn run(cx: &mut Ctx) -> CaseResult {
         ms % 1000
     ));
     if let Some(s) = hung {
+        if present(OPAL_SIGNAL_SYSTEM_RESET) {
+            let owner = SRESET_OWNER.load(Ordering::SeqCst);
+            cx.info(format_args!(
+                "reset lock {}, {}",
+                if SRESET_LOCK.load(Ordering::SeqCst) {
+                    "taken"
+                } else {
+                    "free"
+                },
+                if owner == 0 {
+                    msg!("no owner recorded")
+                } else {
+                    msg!("owner slot {}", owner - 1)
+                }
+                .as_str()
+            ));
+            for s in 0..SLOTS {
+                let p = PHASE[s].load(Ordering::SeqCst);
+                if p != 0 || s == BOOT_SLOT || s < workers as usize {
+                    cx.info(format_args!(
+                        "slot {s} (PIR {:#x}) in reset phase {p}, call #{}, token {}; last reset target {:#x} hold {:#x} -> {}",
+                        PIRS[s].load(Ordering::SeqCst),
+                        PROGRESS[s].load(Ordering::SeqCst),
+                        CURRENT[s].load(Ordering::SeqCst),
+                        LAST_RESET[s][0].load(Ordering::SeqCst),
+                        LAST_RESET[s][1].load(Ordering::SeqCst),
+                        Ret(LAST_RESET[s][2].load(Ordering::SeqCst))
+                    ));
+                }
+            }
+            for i in 0..n {
+                let pir = THREAD_PIRS[i].load(Ordering::SeqCst) as u32;
+                let rec = arch::reset_record(pir);
+                cx.info(format_args!(
+                    "PIR {pir:#x}: {} resets{}, last SRR0 {:#x} SRR1 {:#x}, {} nested, {} lost",
+                    rec.count,
+                    if arch::reset_outstanding(pir) {
+                        " (one accepted, not taken yet)"
+                    } else {
+                        ""
+                    },
+                    rec.srr0,
+                    rec.srr1,
+                    rec.nested,
+                    rec.lost
+                ));
+            }
+            // Where is the stuck thread? A reset from here shows its SRR0 (and wakes it
+            // if it was left paused by direct controls).
+            let pir = PIRS[s].load(Ordering::SeqCst) as u32;
+            let before = arch::reset_record(pir).count;
+            let r = call(cx, OPAL_SIGNAL_SYSTEM_RESET, &[u64::from(pir)])?;
+            let t0 = arch::mftb();
+            while arch::reset_record(pir).count == before && arch::mftb() - t0 < cx.opal.ticks(1000)
+            {
+            }
+            let rec = arch::reset_record(pir);
+            let p0 = PROGRESS[s].load(Ordering::SeqCst);
+            let t0 = arch::mftb();
+            while arch::mftb() - t0 < cx.opal.ticks(500) {}
+            cx.info(format_args!(
+                "probe reset of PIR {pir:#x}: {r}, count {before} -> {}, SRR0 {:#x}; progress {p0} -> {} in 500 ms",
+                rec.count, rec.srr0, PROGRESS[s].load(Ordering::SeqCst)
+            ));
+        }
         fail!(
             "seed {seed:#x}: thread slot {s} (PIR {:#x}) made no progress for 5 s in call #{} (token {})",
             PIRS[s].load(Ordering::SeqCst),
@@ -345,12 +761,40 @@ fn run(cx: &mut Ctx) -> CaseResult {
         let why = match FAIL_KIND[s].load(Ordering::SeqCst) {
             KIND_BAD_TOKEN => "an absent token must return -1 (OPAL_PARAMETER)",
             KIND_BAD_RET => "not 0, a value or an OPAL error code",
+            KIND_SRESET_SELF => "SIGNAL_SYSTEM_RESET of the caller must be -1 (OPAL_PARAMETER)",
+            KIND_SRESET_UNKNOWN => {
+                "SIGNAL_SYSTEM_RESET of an unknown server must be -1 (OPAL_PARAMETER)"
+            }
+            KIND_SRESET_LOST => {
+                "SIGNAL_SYSTEM_RESET returned 0 but a target's 0x100 handler did not run within 2 s"
+            }
+            KIND_QUIESCE_BAD_CPU => "QUIESCE of a cpu that is neither -1 nor a server must be -1",
+            KIND_QUIESCE_RESUME => "the RESUME after a HOLD/REJECT that returned 0 or -3 must be 0",
+            KIND_QUIESCE_LOCK_BREAK => "LOCK_BREAK(-1) right after a successful HOLD(-1) must be 0",
             _ => "a canary outside the buffers changed",
         };
         fail!("seed {seed:#x}: slot {s} call #{at}: token {token} returned {ret}: {why}");
     }
     if calls < total {
         fail!("seed {seed:#x}: only {calls} of {total} calls were made (workers did not finish)");
+    }
+    let (mut nested, mut lost) = (0, 0);
+    for i in 0..n {
+        let rec = arch::reset_record(THREAD_PIRS[i].load(Ordering::SeqCst) as u32);
+        nested += rec.nested;
+        lost += rec.lost;
+    }
+    if present(OPAL_SIGNAL_SYSTEM_RESET) {
+        cx.info(format_args!(
+            "{} system resets delivered to fuzzing threads ({nested} taken in the handler's tail)",
+            RESETS_SEEN.load(Ordering::SeqCst)
+        ));
+    }
+    if lost > lost_before {
+        fail!(
+            "seed {seed:#x}: {} system reset(s) interrupted the 0x100 handler before its tail",
+            lost - lost_before
+        );
     }
     sanity(cx)
 }

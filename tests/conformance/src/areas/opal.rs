@@ -5,12 +5,12 @@
 
 use core::fmt::Write;
 
-use opal_api::token::{OPAL_CHECK_TOKEN, OPAL_LAST};
+use opal_api::token::{OPAL_CHECK_TOKEN, OPAL_LAST, OPAL_SIGNAL_SYSTEM_RESET};
 use opal_api::{OPAL_TOKEN_ABSENT, OPAL_TOKEN_PRESENT};
 
 use crate::fail;
 use crate::opal::Ret;
-use crate::runner::{expect, Area, Case, CaseResult, Ctx, Msg};
+use crate::runner::{expect, Area, Case, CaseResult, Ctx, Msg, Verdict};
 
 pub static AREA: Area = Area {
     name: "opal",
@@ -24,6 +24,10 @@ pub static AREA: Area = Area {
         Case {
             name: "opal.check_token.beyond_last",
             run: check_token_beyond_last,
+        },
+        Case {
+            name: "opal.check_token.sreset_p9",
+            run: check_token_sreset_p9,
         },
         Case {
             name: "opal.coverage",
@@ -53,6 +57,27 @@ fn check_token_beyond_last(cx: &mut Ctx) -> CaseResult {
         )?;
     }
     Ok(())
+}
+
+/// QEMU's powernv9 models no core direct controls (hmi-mce-sreset.md §1.6), so a system
+/// reset cannot be sent: `OPAL_SIGNAL_SYSTEM_RESET` (145) must be absent, and Linux then
+/// sends its NMI IPIs as doorbells. On powernv10 (direct controls modelled) the token
+/// belongs to the `sreset` area, which is skipped, or failed under
+/// `conformance.require=sreset`, where it is absent.
+fn check_token_sreset_p9(cx: &mut Ctx) -> CaseResult {
+    let qemu = cx.sys.model.contains("qemu");
+    if cx.sys.generation != Some(conformance::spec::Generation::P9) || !qemu {
+        return Err(Verdict::Skip(crate::msg!(
+            "a rule for QEMU powernv9 only ({})",
+            cx.sys.model
+        )));
+    }
+    let r = cx.opal.check_token(OPAL_SIGNAL_SYSTEM_RESET);
+    expect(
+        format_args!("OPAL_CHECK_TOKEN({OPAL_SIGNAL_SYSTEM_RESET}) on QEMU powernv9"),
+        r,
+        Ret(OPAL_TOKEN_ABSENT),
+    )
 }
 
 /// Every token `OPAL_CHECK_TOKEN` reports present (0..=OPAL_LAST + 8, 0x1000, 2^64 − 1)

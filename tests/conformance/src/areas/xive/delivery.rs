@@ -272,7 +272,7 @@ pub fn wrap(cx: &mut Ctx) -> CaseResult {
     let entries = q.entries;
     let events = entries + 6;
     for n in 0..events {
-        let gen = 1 ^ (n / entries) % 2;
+        let gen = 1 ^ ((n / entries) % 2);
         deliver(
             cx,
             &src,
