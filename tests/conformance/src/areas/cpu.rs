@@ -162,7 +162,8 @@ fn reinit_threads_in_os(cx: &mut Ctx) -> CaseResult {
     expect(format_args!("REINIT_CPUS(0)"), r, want)
 }
 
-fn status(cx: &Ctx, pir: u32) -> CaseResult<Option<u64>> {
+/// QUERY_CPU_STATUS of `pir`: its status byte, or None if the call failed.
+pub(super) fn status(cx: &Ctx, pir: u32) -> CaseResult<Option<u64>> {
     let mut st = Out::<1>::new();
     let r = call(cx, OPAL_QUERY_CPU_STATUS, &[u64::from(pir), st.addr()])?;
     if r != Ret::SUCCESS {

@@ -26,7 +26,6 @@ use opal_api::OpalError;
 
 use super::common::call;
 use super::threads::{Crew, Op, RETURNED};
-use super::Out;
 use crate::arch::{self, ResetRecord};
 use crate::opal::Ret;
 use crate::runner::{expect, Area, Case, CaseResult, Ctx, Verdict};
@@ -700,14 +699,7 @@ fn all(cx: &mut Ctx) -> CaseResult {
 const THREAD_INACTIVE: u64 = 0;
 const THREAD_STARTED: u64 = 1;
 
-fn cpu_status(cx: &Ctx, pir: u32) -> CaseResult<Option<u64>> {
-    let mut st = Out::<1>::new();
-    let r = call(cx, OPAL_QUERY_CPU_STATUS, &[u64::from(pir), st.addr()])?;
-    if r != Ret::SUCCESS {
-        return Ok(None);
-    }
-    Ok(Some(st.get("thread_status")?))
-}
+use super::cpu::status as cpu_status;
 
 /// A thread the firmware owns again (it called OPAL_RETURN_CPU) is WRONG_STATE and is not
 /// reset; OPAL_START_CPU then gives it back. Not run on skiboot, which resets such a
