@@ -268,15 +268,28 @@ extern "C" fn returned_main(pir: u64) -> ! {
     }
 }
 
-/// The parked loop. The doorbell is cleared *before* the mailbox is read: a doorbell
-/// rung after the read is still pending and ends the next stop at once. Whatever else
-/// ends a stop (decrementer, a stray interrupt condition) just leads to another look at
-/// the mailbox and another stop.
-fn park(me: &'static PerCpu) -> ! {
-    loop {
+/// A parked thread's wake-up source (its hypervisor doorbell) and mailbox, for
+/// `hal::park::wait_for_job`, which clears the doorbell before it reads the mailbox (no
+/// lost wake-up). Whatever else ends a stop (the decrementer fallback, a stray exception
+/// condition) leads to another look at the mailbox and another stop.
+struct Mailbox(&'static PerCpu);
+
+impl hal::park::Parking for Mailbox {
+    fn clear_wakeup(&mut self) {
         arch::doorbell_clear();
         arch::sync();
-        match me.job.swap(JOB_NONE, Ordering::Acquire) {
+    }
+    fn take_job(&mut self) -> u32 {
+        self.0.job.swap(JOB_NONE, Ordering::Acquire)
+    }
+    fn sleep(&mut self) {
+        arch::stop_until_doorbell(PARK_DEC_TICKS);
+    }
+}
+
+fn park(me: &'static PerCpu) -> ! {
+    loop {
+        match hal::park::wait_for_job(&mut Mailbox(me)) {
             JOB_START => {
                 let entry = me.job_arg.load(Ordering::Relaxed);
                 me.set_state(State::Os);
@@ -287,7 +300,7 @@ fn park(me: &'static PerCpu) -> ! {
                 apply_reinit(decode_req(me.job_arg.load(Ordering::Relaxed)));
                 me.jobs_done.fetch_add(1, Ordering::Release);
             }
-            _ => arch::stop_until_doorbell(PARK_DEC_TICKS),
+            other => log::warn!("PIR {:#06x}: unknown job {other} ignored", me.pir()),
         }
     }
 }

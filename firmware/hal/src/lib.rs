@@ -13,6 +13,7 @@ pub mod console;
 pub mod cpu;
 pub mod lock;
 pub mod os_mem;
+pub mod park;
 pub mod platform;
 
 #[cfg(any(test, feature = "fake"))]
