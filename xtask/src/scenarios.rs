@@ -397,6 +397,11 @@ const FORBIDDEN_NMI: &[&str] = &[
     "OPALITE-NMI-NO-CRASH",
 ];
 
+/// Scenarios `cargo xtask test` runs only when a `--filter` names them: the 10-kexec loop
+/// (two minutes, and ten chances to meet Linux's kexec copy checkstop, which a single
+/// retry does not cover). `cargo xtask test --filter kexec-loop10` runs it.
+pub const ON_DEMAND: &[&str] = &["kexec-loop10-powernv9-smp4"];
+
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "boot-powernv9-smp4",

@@ -11,7 +11,7 @@ use crate::firmware;
 use crate::harness;
 use crate::initramfs;
 use crate::qemu::{Console, QemuConfig};
-use crate::scenarios::{Kernel, Scenario, SCENARIOS};
+use crate::scenarios::{Kernel, Scenario, ON_DEMAND, SCENARIOS};
 use crate::toolchain;
 use crate::util::{self, Context, Result};
 
@@ -67,7 +67,16 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
     let scenarios: Vec<&Scenario> = if opts.host_only {
         Vec::new()
     } else {
-        SCENARIOS.iter().filter(|s| opts.selects(s.name)).collect()
+        SCENARIOS
+            .iter()
+            .filter(|s| {
+                if ON_DEMAND.contains(&s.name) {
+                    opts.selects_on_demand(s.name)
+                } else {
+                    opts.selects(s.name)
+                }
+            })
+            .collect()
     };
     let want_build = !opts.host_only && opts.firmware.is_none();
     let needs_payload = scenarios.iter().any(|s| s.kernel == Kernel::Conformance);
@@ -229,7 +238,53 @@ fn prepare_linux(root: &Path, kexec: bool) -> Result<(PathBuf, PathBuf, Option<P
     Ok((kernel, initrd, kexec_initrd))
 }
 
+/// Linux 6.1's kexec copy can machine-check on QEMU TCG (a VMX memcpy reached with the MMU
+/// off after the copy overwrote live kernel memory): seen about once in 15 kexecs on
+/// skiboot and on Opalite alike, always between these two lines.
+const KEXEC_COPY_FLAKE: (&str, &str) = (
+    "Starting switchover sequence",
+    "Entering checkstop state: machine check with MSR[ME]=0",
+);
+
+/// Did this kexec run die of the known Linux copy checkstop (and of nothing else)?
+fn died_in_kexec_copy(log: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(log) else {
+        return false;
+    };
+    match (
+        text.rfind(KEXEC_COPY_FLAKE.0),
+        text.rfind(KEXEC_COPY_FLAKE.1),
+    ) {
+        (Some(switch), Some(checkstop)) => checkstop > switch,
+        _ => false,
+    }
+}
+
+/// Runs a scenario; a kexec scenario that died of the known Linux copy checkstop runs once
+/// more (and says so), since that failure is the kernel's, whatever the firmware.
 fn run_scenario(
+    s: &Scenario,
+    firmware: &Path,
+    bench: &Bench,
+    other_firmware: bool,
+    logs: &Path,
+) -> std::result::Result<(), String> {
+    let first = run_scenario_once(s, firmware, bench, other_firmware, logs);
+    let log = logs.join(format!("{}.log", s.name));
+    if first.is_err() && s.kernel == Kernel::LinuxKexec && died_in_kexec_copy(&log) {
+        let kept = logs.join(format!("{}.checkstop.log", s.name));
+        let _ = std::fs::rename(&log, &kept);
+        eprintln!(
+            "xtask: {}: Linux's kexec copy checkstopped (known QEMU/Linux flake, log kept as {}); running it once more",
+            s.name,
+            rel(&kept)
+        );
+        return run_scenario_once(s, firmware, bench, other_firmware, logs);
+    }
+    first
+}
+
+fn run_scenario_once(
     s: &Scenario,
     firmware: &Path,
     bench: &Bench,
@@ -314,4 +369,35 @@ fn rel(path: &Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
+}
+
+#[cfg(test)]
+mod flake_tests {
+    use super::*;
+
+    #[test]
+    fn only_a_checkstop_after_the_switchover_is_the_kexec_copy_flake() {
+        let dir = std::env::temp_dir().join(format!("opalite-flake-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("k.log");
+        let write = |text: &str| std::fs::write(&log, text).unwrap();
+        write("kexec: Starting switchover sequence.\nEntering checkstop state: machine check with MSR[ME]=0\n");
+        assert!(died_in_kexec_copy(&log));
+        write("Entering checkstop state: machine check with MSR[ME]=0\nkexec: Starting switchover sequence.\n");
+        assert!(
+            !died_in_kexec_copy(&log),
+            "a checkstop before the switchover is ours"
+        );
+        write("kexec: Starting switchover sequence.\nKernel panic\n");
+        assert!(!died_in_kexec_copy(&log));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(!died_in_kexec_copy(&log), "no log");
+    }
+
+    #[test]
+    fn on_demand_names_are_scenarios() {
+        for name in ON_DEMAND {
+            assert!(SCENARIOS.iter().any(|s| s.name == *name), "{name}");
+        }
+    }
 }
