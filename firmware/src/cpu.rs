@@ -47,6 +47,11 @@ enum State {
 }
 
 impl State {
+    /// The OS owns the thread (or is about to, or it is the boot thread still on its way).
+    fn is_os(self) -> bool {
+        matches!(self, Self::Os | Self::Starting | Self::Boot)
+    }
+
     fn from_u8(v: u8) -> Self {
         match v {
             1 => Self::Parked,
@@ -146,7 +151,7 @@ pub fn header(index: usize) -> &'static PcpuHeader {
     unsafe { &*(region_base(index) as *const PcpuHeader) }
 }
 
-/// Known threads: (index, PIR) for the quiesce protocol and broadcasts.
+/// How many threads are registered (indices 0..count() for `header` and `pir_of`).
 pub fn count() -> usize {
     NCPUS.load(Ordering::Acquire)
 }
@@ -366,15 +371,13 @@ const JOB_TIMEOUT_TICKS: u64 = 512_000_000;
 
 /// Does any thread other than `me` still run the OS?
 fn others_in_os(me: &PerCpu) -> bool {
-    cpus().iter().any(|c| {
-        !core::ptr::eq(c, me) && matches!(c.state(), State::Os | State::Starting | State::Boot)
-    })
+    cpus()
+        .iter()
+        .any(|c| !core::ptr::eq(c, me) && c.state().is_os())
 }
 
 /// `who` abandoned an OPAL call it was reset inside: give back the locks it held.
 fn release_locks_of(who: Holder) {
-    let mut freed = [""; 5];
-    let mut n = 0;
     for (name, released) in [
         ("XIVE", crate::opal::XIVE.release_abandoned(who)),
         ("console", console::release_abandoned(who)),
@@ -383,15 +386,11 @@ fn release_locks_of(who: Holder) {
         ("system reset", crate::nmi::release_abandoned(who)),
     ] {
         if released {
-            freed[n] = name;
-            n += 1;
+            log::warn!(
+                "PIR {:#06x} left a call holding the {name} lock; released",
+                who.pir()
+            );
         }
-    }
-    for name in &freed[..n] {
-        log::warn!(
-            "PIR {:#06x} left a call holding the {name} lock; released",
-            who.pir()
-        );
     }
 }
 
@@ -432,8 +431,7 @@ impl hal::CpuControl for Cpus {
         // Threads may still be on their way back (kexec: RETURN_CPU races this call).
         // Wait without the lock, which RETURN_CPU takes.
         let deadline = arch::timebase() + JOB_TIMEOUT_TICKS;
-        let in_os =
-            |c: &PerCpu| c.pir() != my_pir && matches!(c.state(), State::Os | State::Starting);
+        let in_os = |c: &PerCpu| c.pir() != my_pir && c.state().is_os();
         while cpus().iter().any(in_os) && arch::timebase() < deadline {
             arch::relax();
         }

@@ -27,7 +27,6 @@ use sreset::Clock;
 const MAX_CHIPS: usize = 32;
 static XSCOM_BASES: [AtomicU64; MAX_CHIPS] = [const { AtomicU64::new(0) }; MAX_CHIPS];
 static AVAILABLE: AtomicBool = AtomicBool::new(false);
-static GEN_P10: AtomicBool = AtomicBool::new(false);
 
 /// XSCOM over the chips the inventory found.
 pub struct ChipScom;
@@ -105,20 +104,21 @@ pub fn init(chips: &[(u32, u64)], generation: u32, on_qemu: bool) {
         }
     }
     let gen = match generation {
-        10 => Generation::P10,
-        _ => Generation::P9,
+        10 => Some(Generation::P10),
+        9 if !on_qemu => Some(Generation::P9),
+        _ => None,
     };
-    GEN_P10.store(gen == Generation::P10, Ordering::Relaxed);
-    let works = match generation {
-        10 => true,
-        9 => !on_qemu,
+    // Only where the direct controls work are they installed; `available` mirrors that
+    // without the lock, for OPAL_CHECK_TOKEN.
+    let installed = match (gen, chips.is_empty()) {
+        (Some(gen), false) => RESETS
+            .lock_bounded(Holder::from_pir(arch::pir()), RESET_SPINS)
+            .map(|mut g| *g = Some(DirectControls::new(gen, ChipScom, Timebase)))
+            .is_some(),
         _ => false,
     };
-    if let Some(mut g) = RESETS.lock_bounded(Holder::from_pir(arch::pir()), RESET_SPINS) {
-        *g = Some(DirectControls::new(gen, ChipScom, Timebase));
-    }
-    AVAILABLE.store(works && !chips.is_empty(), Ordering::Release);
-    if !AVAILABLE.load(Ordering::Relaxed) {
+    AVAILABLE.store(installed, Ordering::Release);
+    if !installed {
         log::info!(target: "opalite::sreset", "no direct controls here: OPAL_SIGNAL_SYSTEM_RESET absent");
     }
 }
@@ -158,21 +158,13 @@ impl hal::SystemReset for Nmi {
     }
 
     fn reset(&self, server: u32) -> OpalResult<()> {
-        if !self.available() {
-            return Err(OpalError::Unsupported);
-        }
-        let gen = if GEN_P10.load(Ordering::Relaxed) {
-            Generation::P10
-        } else {
-            Generation::P9
-        };
-        // Fused cores are out of scope (sreset::direct): a PIR that does not decode was
-        // never one of ours.
-        let thread = ThreadId::from_pir(gen, server).ok_or(OpalError::Parameter)?;
         let mut guard = RESETS
             .lock_bounded(Holder::from_pir(arch::pir()), RESET_SPINS)
             .ok_or(OpalError::Busy)?;
         let dc = guard.as_mut().ok_or(OpalError::Unsupported)?;
+        // Fused cores are out of scope (sreset::direct): a PIR that does not decode was
+        // never one of ours.
+        let thread = ThreadId::from_pir(dc.generation(), server).ok_or(OpalError::Parameter)?;
         match dc.sreset(thread) {
             Ok(()) => {
                 log::info!(target: "opalite::sreset", "PIR {server:#06x} reset");
