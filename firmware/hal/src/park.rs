@@ -49,6 +49,16 @@ mod tests {
     }
 
     impl Interleaving {
+        fn new(order: Vec<bool>) -> Self {
+            Self {
+                order,
+                next: 0,
+                poster_step: 0,
+                doorbell: false,
+                mailbox: 0,
+                lost: false,
+            }
+        }
         /// Runs the poster's steps that come before the sleeper's next one.
         fn poster_runs(&mut self) {
             while self.next < self.order.len() && self.order[self.next] {
@@ -103,14 +113,7 @@ mod tests {
     #[test]
     fn no_interleaving_loses_the_wakeup() {
         for order in interleavings(3) {
-            let mut m = Interleaving {
-                order: order.clone(),
-                next: 0,
-                poster_step: 0,
-                doorbell: false,
-                mailbox: 0,
-                lost: false,
-            };
+            let mut m = Interleaving::new(order.clone());
             assert_eq!(wait_for_job(&mut m), 7, "{order:?}");
             assert!(!m.lost, "slept with the job unseen: {order:?}");
         }
@@ -135,14 +138,7 @@ mod tests {
         let lost = interleavings(3)
             .into_iter()
             .filter(|order| {
-                let mut m = Wrong(Interleaving {
-                    order: order.clone(),
-                    next: 0,
-                    poster_step: 0,
-                    doorbell: false,
-                    mailbox: 0,
-                    lost: false,
-                });
+                let mut m = Wrong(Interleaving::new(order.clone()));
                 wait_for_job(&mut m);
                 m.0.lost
             })

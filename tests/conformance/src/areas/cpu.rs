@@ -52,8 +52,8 @@ pub static AREA: Area = Area {
 
 const PARAM: Ret = Ret::err(OpalError::Parameter);
 /// `OPAL_THREAD_INACTIVE` (in the firmware), `OPAL_THREAD_STARTED` (running OS code).
-const INACTIVE: u64 = 0;
-const STARTED: u64 = 1;
+pub(super) const INACTIVE: u64 = 0;
+pub(super) const STARTED: u64 = 1;
 
 /// A PIR no thread has: one past the highest.
 fn absent_pir(cx: &Ctx) -> u64 {
@@ -205,10 +205,25 @@ fn return_cpu(cx: &mut Ctx) -> CaseResult {
     }
     let arrivals = crate::arch::park_arrivals();
     let park = crate::arch::secondary_park as *const () as u64;
-    let r = call(cx, OPAL_START_CPU, &[u64::from(pir), park])?;
+    let started = call(cx, OPAL_START_CPU, &[u64::from(pir), park])?;
+    check_restarted(cx, crew, pir, started, arrivals)
+}
+
+/// After `started` = START_CPU(pir, the payload's parking loop) of a thread that had
+/// returned to the firmware (taken when the loop had counted `arrivals`): the call
+/// succeeded, the thread is STARTED within 1 s, reaches the parking loop, and answers a
+/// command again.
+pub(super) fn check_restarted(
+    cx: &Ctx,
+    crew: super::threads::Crew,
+    pir: u32,
+    started: Ret,
+    arrivals: u64,
+) -> CaseResult {
+    use super::threads::Crew;
     expect(
         format_args!("START_CPU({pir:#x}) after its RETURN_CPU"),
-        r,
+        started,
         Ret::SUCCESS,
     )?;
     if !crew.until(1000, || matches!(status(cx, pir), Ok(Some(STARTED)))) {
@@ -218,6 +233,7 @@ fn return_cpu(cx: &mut Ctx) -> CaseResult {
         fail!("PIR {pir:#x} did not reach the payload's parking loop within 1 s of START_CPU");
     }
     drop(crew);
+    // Back in the payload's parking loop: it answers a command again.
     let crew = Crew::enlist(cx, &[pir])?;
     let r = crew.call(pir, OPAL_CHECK_TOKEN, &[OPAL_CHECK_TOKEN])?;
     expect(

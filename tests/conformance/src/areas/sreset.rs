@@ -696,10 +696,7 @@ fn all(cx: &mut Ctx) -> CaseResult {
     check_broadcast(cx, &before, "SIGNAL_SYSTEM_RESET(-1)")
 }
 
-const THREAD_INACTIVE: u64 = 0;
-const THREAD_STARTED: u64 = 1;
-
-use super::cpu::status as cpu_status;
+use super::cpu::{check_restarted, status as cpu_status, INACTIVE as THREAD_INACTIVE};
 
 /// A thread the firmware owns again (it called OPAL_RETURN_CPU) is WRONG_STATE and is not
 /// reset; OPAL_START_CPU then gives it back. Not run on skiboot, which resets such a
@@ -745,26 +742,5 @@ fn firmware_owned(cx: &mut Ctx) -> CaseResult {
     if reset {
         fail!("the refused reset of PIR {pir:#x} reached the OS's vector nevertheless");
     }
-    expect(
-        format_args!("START_CPU({pir:#x}) after RETURN_CPU"),
-        started,
-        Ret::SUCCESS,
-    )?;
-    if !crew.until(1000, || {
-        matches!(cpu_status(cx, pir), Ok(Some(THREAD_STARTED)))
-    }) {
-        fail!("PIR {pir:#x} is not STARTED within 1 s of START_CPU");
-    }
-    if !crew.until(1000, || crate::arch::park_arrivals() > arrivals) {
-        fail!("PIR {pir:#x} did not reach the payload's parking loop within 1 s of START_CPU");
-    }
-    drop(crew);
-    // Back in the payload's parking loop: it answers a command again.
-    let crew = Crew::enlist(cx, &[pir])?;
-    let r = crew.call(pir, OPAL_CHECK_TOKEN, &[OPAL_CHECK_TOKEN])?;
-    expect(
-        format_args!("CHECK_TOKEN(80) on PIR {pir:#x} after START_CPU"),
-        r,
-        Ret(1),
-    )
+    check_restarted(cx, crew, pir, started, arrivals)
 }
