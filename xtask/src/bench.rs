@@ -670,16 +670,9 @@ fn kexec_rows(
     logs: &Path,
     rows: &mut Vec<Row>,
 ) -> Result<()> {
-    let root = util::repo_root();
     let cache = debian::DebCache::open()?;
     let kernel = cache.kernel()?;
-    let userland = cache.kexec_tools()?;
-    let initrd = root.join(initramfs::KEXEC_IMAGE);
-    let extras = initramfs::KexecExtras {
-        userland: &userland,
-        kernel: &kernel,
-    };
-    initramfs::build_kexec(&cache.busybox()?, &extras, &initrd)?;
+    let initrd = initramfs::build_kexec_image(&cache, &cache.busybox()?, &kernel)?;
     let setups = [("1", true, 1), ("4,cores=2,threads=2", false, runs)];
     for h in HANDOVERS {
         for (smp, icount, runs) in setups {

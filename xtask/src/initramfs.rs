@@ -162,6 +162,28 @@ pub fn build_kexec(busybox: &Path, extras: &KexecExtras, out: &Path) -> Result<(
     write(busybox, Some(extras), out)
 }
 
+/// Fetches Debian's kexec-tools and writes the kexec initramfs around `kernel` to
+/// [`KEXEC_IMAGE`] in the repository; returns its path (`test` and `bench` both boot it).
+pub fn build_kexec_image(
+    debian: &crate::debian::DebCache,
+    busybox: &Path,
+    kernel: &Path,
+) -> Result<std::path::PathBuf> {
+    let userland = debian
+        .kexec_tools()
+        .context("cannot get Debian's ppc64el kexec-tools")?;
+    let path = crate::util::repo_root().join(KEXEC_IMAGE);
+    build_kexec(
+        busybox,
+        &KexecExtras {
+            userland: &userland,
+            kernel,
+        },
+        &path,
+    )?;
+    Ok(path)
+}
+
 fn write(busybox: &Path, extras: Option<&KexecExtras>, out: &Path) -> Result<()> {
     let bb = std::fs::read(busybox).context(format!("cannot read {}", busybox.display()))?;
     // Write then rename: a QEMU starting meanwhile (another run) never sees half a file.

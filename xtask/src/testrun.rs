@@ -222,16 +222,7 @@ fn prepare_linux(root: &Path, kexec: bool) -> Result<(PathBuf, PathBuf, Option<P
     let initrd = root.join(initramfs::IMAGE);
     initramfs::build(&busybox, &initrd)?;
     let kexec_initrd = if kexec {
-        let userland = debian
-            .kexec_tools()
-            .context("cannot get Debian's ppc64el kexec-tools")?;
-        let path = root.join(initramfs::KEXEC_IMAGE);
-        let extras = initramfs::KexecExtras {
-            userland: &userland,
-            kernel: &kernel,
-        };
-        initramfs::build_kexec(&busybox, &extras, &path)?;
-        Some(path)
+        Some(initramfs::build_kexec_image(&debian, &busybox, &kernel)?)
     } else {
         None
     };
