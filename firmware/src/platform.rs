@@ -240,9 +240,9 @@ impl hal::Platform for FwPlatform {
         match NEST_MMU_CHIPS.load(Ordering::Relaxed) {
             0 => Err(OpalError::Unsupported),
             _ => {
-                // Writing the NMMU PTCR needs the XSCOM driver, which Opalite does not have
-                // yet; say so instead of pretending.
-                log::error!("OPAL: nest MMU PTCR for chip {chip:#x}: no XSCOM driver yet");
+                // The nest MMU's PTCR write (over XSCOM) is not written yet; say so
+                // instead of pretending.
+                log::error!("OPAL: nest MMU PTCR for chip {chip:#x}: not implemented yet");
                 Err(OpalError::Hardware)
             }
         }
