@@ -452,6 +452,12 @@ impl Xive {
                 }
             };
             end.set_escalation(blk, idx, lirq);
+            if !end.escalates_to_end() {
+                // P10 END set up without "N" (its queue was enabled without ESCALATE):
+                // word 0 must change too, which the light watch cannot carry.
+                end.set_escalates_to_end();
+                return self.write_end(hw, g.block, g.index, &end, true);
+            }
             return hw
                 .end_update_escalation(g.block, g.index, end.escalation_dword(), true)
                 .map_err(crate::state::busy);
@@ -565,6 +571,11 @@ impl Xive {
         end.set_target(v.blk, v.nvt, prio as u8);
         end.set_ucond_notify(qflags & queue_flags::ALWAYS_NOTIFY != 0);
         end.set_escalate(qflags & queue_flags::ESCALATE != 0);
+        if qflags & queue_flags::ESCALATE != 0 {
+            // The escalation girq's SET_IRQ_CONFIG names an END (a light update of words
+            // 4-5): on P10 the END must say so in word 0 now.
+            end.set_escalates_to_end();
+        }
         // The producer starts at entry 0 with generation 1 (Linux's consumer expects
         // toggle 0 entries to be new); the ESBs keep their state.
         end.set_queue_state(1, 0);
@@ -867,6 +878,7 @@ impl Xive {
             e.set_uncond_escalate(on);
             if on {
                 e.set_escalation(v.blk, end7_idx, esc_girq);
+                e.set_escalates_to_end();
             } else {
                 e.w[4] = 0;
                 e.w[5] = 0;
@@ -881,6 +893,10 @@ impl Xive {
             e7.set_valid(true);
             e7.set_silent_escalate(true);
             e7.set_escalate(true);
+            // KVM points the gather queue's escalation at a host END (SET_IRQ_CONFIG of
+            // the escalation girq, words 4-5 only): without "N" a P10 would take those
+            // words for an ESB and the vCPU wake-up would go to an unrelated source.
+            e7.set_escalates_to_end();
             e7.set_backlog(true);
             e7.set_esn(PQ_OFF);
             e7.set_ese(0);

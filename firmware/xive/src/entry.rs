@@ -285,10 +285,21 @@ impl End {
             get32(END_W5_ESC_DATA, self.w[5]),
         )
     }
+    /// Words 4–5 only, so that a light watch of dword 2 carries the whole change; the END
+    /// must also [escalate to an END](Self::set_escalates_to_end) for them to mean that.
     pub fn set_escalation(&mut self, block: u8, index: u32, data: u32) {
         self.w[4] = set32(END_W4_ESC_BLOCK, self.w[4], u32::from(block));
         self.w[4] = set32(END_W4_ESC_INDEX, self.w[4], index);
         self.w[5] = set32(END_W5_ESC_DATA, self.w[5], data);
+    }
+    /// Do words 4–5 name an END? Always on P9; on P10 only with "N" set in word 0 (else
+    /// they name an ESB, and an escalation goes to whatever source has that number).
+    pub fn escalates_to_end(&self) -> bool {
+        self.layout()
+            .escalate_end
+            .is_none_or(|bit| self.w[0] & bit != 0)
+    }
+    pub fn set_escalates_to_end(&mut self) {
         if let Some(bit) = self.layout().escalate_end {
             self.w[0] |= bit;
         }
@@ -579,7 +590,13 @@ mod tests {
         assert_eq!((e.target(), e.priority()), ((2, 0x1234), 6));
         e.set_escalation(1, 0x17, 0x100_0017);
         assert_eq!(e.escalation(), (1, 0x17, 0x100_0017));
+        assert!(
+            !e.escalates_to_end(),
+            "words 4-5 alone do not make it an END"
+        );
+        e.set_escalates_to_end();
         assert!(e.w[0] & bit32(13) != 0, "P10 escalates to an END");
+        assert!(e.escalates_to_end() && End::zero(Gen::P9).escalates_to_end());
         // Bits no setter owns survive: the low byte of w0 and w1 was 0xff.
         assert_eq!(e.w[0] & 0xff, 0xff);
         e.set_esn(PQ_OFF);

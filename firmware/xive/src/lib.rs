@@ -22,6 +22,8 @@ pub mod psi;
 pub mod state;
 
 #[cfg(test)]
+mod kvm_tests;
+#[cfg(test)]
 mod tests;
 pub use hw::{Busy, Controller, Gen, Regs, Vst};
 
