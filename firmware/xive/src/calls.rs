@@ -563,6 +563,10 @@ impl Xive {
         if qshift != 0 && (qpage == 0 || qpage & ((1 << qshift) - 1) != 0) {
             return Err(OpalError::Parameter);
         }
+        // The controller would write events into its own END or NVT tables.
+        if qshift != 0 && self.overlaps_donated(hw, qpage, 1 << qshift) {
+            return Err(OpalError::Parameter);
+        }
         end.clear_queue();
         if qshift != 0 {
             end.set_enqueue(true);

@@ -421,3 +421,83 @@ fn a_guest_migrated_three_times_after_two_others_keeps_its_queues() {
         m.assert_coherent();
     }
 }
+
+#[test]
+fn bad_restores_from_guest_controlled_state_change_nothing() {
+    for gen in GENS {
+        let (mut x, mut m) = host(gen);
+        let mut pages = Pages(0);
+        let mut g = create_guest(&mut x, &mut m, &mut pages, 2, 2);
+        run(&mut x, &mut m, &mut g, 10);
+        let vp = g.vcpus[0].vp;
+        let before = x.get_queue_state(&mut m, vp, GUEST_PRIO).unwrap();
+        for (toggle, index) in [(0, GUEST_ENTRIES), (1, u32::MAX), (2, 0), (u32::MAX, 1)] {
+            assert_eq!(
+                x.set_queue_state(&mut m, vp, GUEST_PRIO, toggle, index),
+                Err(OpalError::Parameter),
+                "({toggle}, {index:#x})"
+            );
+        }
+        assert_eq!(x.get_queue_state(&mut m, vp, GUEST_PRIO), Ok(before));
+        // A queue page the controller owns (a donated page now holding ENDs or NVTs, or
+        // kept for later): refused, the queue stays where it was.
+        let info = x.get_queue_info(&mut m, vp, GUEST_PRIO).unwrap();
+        let flags = qf::ENABLED | qf::ALWAYS_NOTIFY | qf::ESCALATE;
+        for donated in [OS_PAGES + (1 << 16), OS_PAGES + (1 << 16) + 0x1000] {
+            for shift in [12u64, 16] {
+                if donated & ((1 << shift) - 1) != 0 {
+                    continue;
+                }
+                assert_eq!(
+                    x.set_queue_info(&mut m, vp, GUEST_PRIO, donated, shift, flags),
+                    Err(OpalError::Parameter),
+                    "donated page {donated:#x}, shift {shift}"
+                );
+            }
+        }
+        // 16 MiB around the donated pages.
+        assert_eq!(
+            x.set_queue_info(&mut m, vp, GUEST_PRIO, OS_PAGES, 24, flags),
+            Err(OpalError::Parameter)
+        );
+        let spare = pages.take();
+        for chip in x.provision_chips() {
+            assert_eq!(x.donate_page(&mut m, chip, spare), Ok(()));
+        }
+        assert_eq!(
+            x.set_queue_info(&mut m, vp, GUEST_PRIO, spare, 16, flags),
+            Err(OpalError::Parameter),
+            "a donated page not installed yet"
+        );
+        assert_eq!(x.get_queue_info(&mut m, vp, GUEST_PRIO), Ok(info));
+        assert_eq!(x.get_queue_state(&mut m, vp, GUEST_PRIO), Ok(before));
+        // VPs outside the allocated block, and after it is freed.
+        let outside = g.vp_base + (1 << KVM_MAX_VCPUS_ORDER);
+        assert_eq!(
+            x.get_queue_state(&mut m, outside, GUEST_PRIO),
+            Err(OpalError::Parameter)
+        );
+        assert_eq!(
+            x.set_queue_state(&mut m, outside, GUEST_PRIO, 1, 0),
+            Err(OpalError::Parameter)
+        );
+        let base = g.vp_base;
+        destroy(&mut x, &mut m, g);
+        for bad in [base, base + 1] {
+            assert_eq!(x.get_vp_state(&mut m, bad), Err(OpalError::Parameter));
+            assert_eq!(
+                x.get_queue_state(&mut m, bad, GUEST_PRIO),
+                Err(OpalError::Parameter)
+            );
+            assert_eq!(
+                x.set_queue_state(&mut m, bad, GUEST_PRIO, 1, 0),
+                Err(OpalError::Parameter)
+            );
+            assert_eq!(
+                x.set_queue_info(&mut m, bad, GUEST_PRIO, pages.take(), 16, flags),
+                Err(OpalError::Parameter)
+            );
+        }
+        m.assert_coherent();
+    }
+}

@@ -587,12 +587,20 @@ impl Xive {
 
     /// Is `page` (64 KiB) already donated or in use as a sub-page anywhere?
     pub(crate) fn page_known(&self, hw: &dyn Controller, page: u64) -> bool {
+        self.overlaps_donated(hw, page, SUBPAGE_SIZE)
+    }
+
+    /// Does `[addr, addr + len)` touch a page the OS donated (kept for later, or holding
+    /// ENDs or NVTs now)? Such a page is the controller's, whatever the OS thinks.
+    pub(crate) fn overlaps_donated(&self, hw: &dyn Controller, addr: u64, len: u64) -> bool {
+        let end = addr.saturating_add(len);
+        let touches = |page: u64| page < end && addr < page + SUBPAGE_SIZE;
         self.blocks.iter().any(|b| {
-            b.donated.contains(&page)
+            b.donated.iter().any(|&p| touches(p))
                 || [Indirect::End, Indirect::Nvt].iter().any(|&t| {
                     (0..(dir_size(self.gen, t) / 8) as u32).any(|n| {
                         let e = dir_entry(hw, b, t, n);
-                        e.present() && e.addr(self.gen) == page
+                        e.present() && touches(e.addr(self.gen))
                     })
                 })
         })
