@@ -155,8 +155,7 @@ fn xive_nodes(tree: &mut Tree, x: &XiveInfo) -> Result<(), Error> {
         xive::Gen::P9 => "/interrupt-controller@0".into(),
         xive::Gen::P10 => pe.clone(),
     };
-    let phandle = free_phandle(tree);
-    tree.set_property_u32(&parent, "phandle", phandle)?;
+    let phandle = tree.ensure_phandle(&parent)?;
     let cells: Vec<u32> = x.opal_irqs.iter().flat_map(|i| [i.girq, 1]).collect();
     let names: Vec<&str> = x.opal_irqs.iter().map(|i| i.name.as_str()).collect();
     let girqs: Vec<u32> = x.opal_irqs.iter().map(|i| i.girq).collect();
@@ -166,23 +165,6 @@ fn xive_nodes(tree: &mut Tree, x: &XiveInfo) -> Result<(), Error> {
     tree.set_property_strings("/ibm,opal", "opal-interrupts-names", &names)?;
     tree.set_property_cells("/ibm,opal", "opal-interrupts", &girqs)?;
     Ok(())
-}
-
-/// One more than the largest phandle in the tree.
-fn free_phandle(tree: &Tree) -> u32 {
-    fn walk(n: &devtree::Node, max: &mut u32) {
-        for p in ["phandle", "linux,phandle"] {
-            if let Some(v) = n.property_u32(p) {
-                *max = (*max).max(v);
-            }
-        }
-        for c in n.children() {
-            walk(c, max);
-        }
-    }
-    let mut max = 0;
-    walk(tree.root(), &mut max);
-    max + 1
 }
 
 /// Stop states Linux may use for idle; only the ones that keep all state, so no
