@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //! The device tree handed to the OS: the input tree plus what OPAL adds (skiboot
-//! `core/init.c`, `core/opal.c` `add_opal_node`, `core/console.c`, `core/mem_region.c`).
+//! `core/init.c`, `core/opal.c` `add_opal_node`, `core/console.c`, `core/mem_region.c`,
+//! `core/cpufeatures.c`).
 //! See opal-boot-contract.md §2 and §11.2.
 
 use crate::inventory::Inventory;
@@ -93,6 +94,12 @@ pub fn build(tree: &mut Tree, inv: &Inventory, opal: &OpalInfo) -> Result<Vec<u8
     }
 
     idle_states(tree, inv.generation())?;
+    // What the processor can do, which Linux prefers to its built-in PVR table.
+    match cpu_features::Cpu::from_pvr(inv.pvr) {
+        Some(cpu) => cpu_features::add_node(tree, cpu)?,
+        None => log::warn!(target: "opalite::init",
+            "no cpu features known for PVR {:#010x}: Linux will use its PVR table", inv.pvr),
+    }
 
     match &opal.xive {
         Some(x) => xive_nodes(tree, x)?,
