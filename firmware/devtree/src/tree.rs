@@ -641,7 +641,11 @@ mod tests {
         assert_eq!(tree.unused_phandle(), Ok(1));
         tree.set_property_u32("/a/b", "linux,phandle", 7).unwrap();
         assert_eq!(tree.node("/a/b").unwrap().phandle(), Some(7));
-        assert_eq!(tree.ensure_phandle("/a/b"), Ok(7), "an existing one is kept");
+        assert_eq!(
+            tree.ensure_phandle("/a/b"),
+            Ok(7),
+            "an existing one is kept"
+        );
         assert_eq!(tree.ensure_phandle("/c"), Ok(8));
         assert_eq!(tree.node("/c").unwrap().property_u32("phandle"), Some(8));
         assert_eq!(tree.ensure_phandle("/c"), Ok(8));
