@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //! The device tree handed to the OS: the input tree plus what OPAL adds (skiboot
-//! `core/init.c`, `core/opal.c` `add_opal_node`, `core/console.c`, `core/mem_region.c`).
+//! `core/init.c`, `core/opal.c` `add_opal_node`, `core/console.c`, `core/mem_region.c`,
+//! `core/cpufeatures.c`).
 //! See opal-boot-contract.md §2 and §11.2.
 
 use crate::inventory::Inventory;
@@ -93,6 +94,12 @@ pub fn build(tree: &mut Tree, inv: &Inventory, opal: &OpalInfo) -> Result<Vec<u8
     }
 
     idle_states(tree, inv.generation())?;
+    // What the processor can do, which Linux prefers to its built-in PVR table.
+    match cpu_features::Cpu::from_pvr(inv.pvr) {
+        Some(cpu) => cpu_features::add_node(tree, cpu)?,
+        None => log::warn!(target: "opalite::init",
+            "no cpu features known for PVR {:#010x}: Linux will use its PVR table", inv.pvr),
+    }
 
     match &opal.xive {
         Some(x) => xive_nodes(tree, x)?,
@@ -155,8 +162,7 @@ fn xive_nodes(tree: &mut Tree, x: &XiveInfo) -> Result<(), Error> {
         xive::Gen::P9 => "/interrupt-controller@0".into(),
         xive::Gen::P10 => pe.clone(),
     };
-    let phandle = free_phandle(tree);
-    tree.set_property_u32(&parent, "phandle", phandle)?;
+    let phandle = tree.ensure_phandle(&parent)?;
     let cells: Vec<u32> = x.opal_irqs.iter().flat_map(|i| [i.girq, 1]).collect();
     let names: Vec<&str> = x.opal_irqs.iter().map(|i| i.name.as_str()).collect();
     let girqs: Vec<u32> = x.opal_irqs.iter().map(|i| i.girq).collect();
@@ -166,23 +172,6 @@ fn xive_nodes(tree: &mut Tree, x: &XiveInfo) -> Result<(), Error> {
     tree.set_property_strings("/ibm,opal", "opal-interrupts-names", &names)?;
     tree.set_property_cells("/ibm,opal", "opal-interrupts", &girqs)?;
     Ok(())
-}
-
-/// One more than the largest phandle in the tree.
-fn free_phandle(tree: &Tree) -> u32 {
-    fn walk(n: &devtree::Node, max: &mut u32) {
-        for p in ["phandle", "linux,phandle"] {
-            if let Some(v) = n.property_u32(p) {
-                *max = (*max).max(v);
-            }
-        }
-        for c in n.children() {
-            walk(c, max);
-        }
-    }
-    let mut max = 0;
-    walk(tree.root(), &mut max);
-    max + 1
 }
 
 /// Stop states Linux may use for idle; only the ones that keep all state, so no

@@ -117,31 +117,83 @@ const FORBIDDEN: &[&str] = &[
     "Called with bad token",
 ];
 
-const BOOT_SMP4: &[Step] = &[
-    opalite("OPALITE: Opalite"),
-    opalite("CPU: PIR 0x0000"),
-    opalite("CPU: PIR 0x0001"),
-    opalite("CPU: PIR 0x0004"),
-    opalite("CPU: PIR 0x0005"),
-    expect("INIT: Starting kernel"),
-    // Linux prints /ibm,opal/firmware/version here.
-    opalite("Hardware name:*opal:opalite-"),
-    other_fw("Hardware name:*opal:"),
-    expect("OPALITE-USERSPACE-OK"),
-    expect("OPALITE-CPUS=4 "),
-    expect("reboot: Power down"),
-];
+/// Linux 6.1's account of the processor at boot, as it is under skiboot: the two
+/// `dt-cpu-ftrs` lines appear only when the firmware gives Linux
+/// /cpus/ibm,powerpc-cpu-features (without it Linux uses its PVR table and other bits,
+/// e.g. no DAWR1 on POWER10, which nested KVM needs), then `print_system_info`'s lines.
+struct LinuxCpu {
+    /// After "INIT: Starting kernel", before "Hardware name:".
+    dt_cpu_ftrs: [Step; 2],
+    /// After "Hardware name:", with more than one thread per core.
+    cpu_features_smt: Step,
+    /// The same with one thread per core: Linux then clears CPU_FTR_SMT (0x100000).
+    cpu_features_one_thread: Step,
+    /// After `cpu_features`.
+    user_and_mmu_features: [Step; 2],
+}
 
-const BOOT_SMP1: &[Step] = &[
-    opalite("OPALITE: Opalite"),
-    opalite("CPU: PIR 0x0000"),
-    expect("INIT: Starting kernel"),
-    opalite("Hardware name:*opal:opalite-"),
-    other_fw("Hardware name:*opal:"),
-    expect("OPALITE-USERSPACE-OK"),
-    expect("OPALITE-CPUS=1 "),
-    expect("reboot: Power down"),
-];
+const LINUX_CPU_P9: LinuxCpu = LinuxCpu {
+    dt_cpu_ftrs: [
+        expect("dt-cpu-ftrs: setup for ISA 3000"),
+        expect("dt-cpu-ftrs: final cpu/mmu features = 0x0001f86b8f5fb187 0x3c007041"),
+    ],
+    cpu_features_smt: expect("cpu_features      = 0x0001f86b8f5fb187"),
+    cpu_features_one_thread: expect("cpu_features      = 0x0001f86b8f4fb187"),
+    user_and_mmu_features: [
+        expect("cpu_user_features = 0xdc0065c2 0xaef00000"),
+        expect("mmu_features      = 0x3c007641"),
+    ],
+};
+
+/// POWER10: ISA 3.1 and both DAWRs in cpu_features instead of POWER9's errata bits, and
+/// ARCH_3_1 and MMA in the second user word.
+const LINUX_CPU_P10: LinuxCpu = LinuxCpu {
+    dt_cpu_ftrs: [
+        expect("dt-cpu-ftrs: setup for ISA 3100"),
+        expect("dt-cpu-ftrs: final cpu/mmu features = 0x000c00eb8f5fb187 0x3c007041"),
+    ],
+    cpu_features_smt: expect("cpu_features      = 0x000c00eb8f5fb187"),
+    cpu_features_one_thread: expect("cpu_features      = 0x000c00eb8f4fb187"),
+    user_and_mmu_features: [
+        expect("cpu_user_features = 0xdc0065c2 0xaef60000"),
+        expect("mmu_features      = 0x3c007641"),
+    ],
+};
+
+/// A Linux boot to the busybox shell and power-off: Opalite's lines for the threads it
+/// finds (`CPU: PIR ...`), Linux's view of the processor (`$cpu_features` says which
+/// cpu_features line the topology gives), and how many CPUs /init sees.
+macro_rules! boot {
+    ($linux_cpu:expr, $cpu_features:ident, cpus $cpus:literal, pirs [$($pir:literal),+]) => {
+        &[
+            opalite("OPALITE: Opalite"),
+            $(opalite(concat!("CPU: PIR ", $pir)),)+
+            expect("INIT: Starting kernel"),
+            $linux_cpu.dt_cpu_ftrs[0],
+            $linux_cpu.dt_cpu_ftrs[1],
+            // Linux prints /ibm,opal/firmware/version here.
+            opalite("Hardware name:*opal:opalite-"),
+            other_fw("Hardware name:*opal:"),
+            $linux_cpu.$cpu_features,
+            $linux_cpu.user_and_mmu_features[0],
+            $linux_cpu.user_and_mmu_features[1],
+            expect("OPALITE-USERSPACE-OK"),
+            expect(concat!("OPALITE-CPUS=", $cpus, " ")),
+            expect("reboot: Power down"),
+        ]
+    };
+}
+
+/// `-smp 4,cores=2,threads=2`.
+const BOOT_SMP4_P9: &[Step] = boot!(LINUX_CPU_P9, cpu_features_smt, cpus "4",
+    pirs ["0x0000", "0x0001", "0x0004", "0x0005"]);
+const BOOT_SMP4_P10: &[Step] = boot!(LINUX_CPU_P10, cpu_features_smt, cpus "4",
+    pirs ["0x0000", "0x0001", "0x0004", "0x0005"]);
+/// `-smp 1`: one core of one thread.
+const BOOT_SMP1_P9: &[Step] =
+    boot!(LINUX_CPU_P9, cpu_features_one_thread, cpus "1", pirs ["0x0000"]);
+const BOOT_SMP1_P10: &[Step] =
+    boot!(LINUX_CPU_P10, cpu_features_one_thread, cpus "1", pirs ["0x0000"]);
 
 /// Types a command at the shell: checks console input (OPAL_CONSOLE_READ) end to end.
 const SHELL_ECHO: &[Step] = &[
@@ -409,7 +461,7 @@ pub const SCENARIOS: &[Scenario] = &[
         smp: "4,cores=2,threads=2",
         kernel: Kernel::Linux,
         append: POWEROFF,
-        steps: BOOT_SMP4,
+        steps: BOOT_SMP4_P9,
         forbidden: FORBIDDEN,
         timeout: 120,
         reboots: false,
@@ -420,7 +472,7 @@ pub const SCENARIOS: &[Scenario] = &[
         smp: "4,cores=2,threads=2",
         kernel: Kernel::Linux,
         append: POWEROFF,
-        steps: BOOT_SMP4,
+        steps: BOOT_SMP4_P10,
         forbidden: FORBIDDEN,
         timeout: 120,
         reboots: false,
@@ -431,7 +483,7 @@ pub const SCENARIOS: &[Scenario] = &[
         smp: "1",
         kernel: Kernel::Linux,
         append: POWEROFF,
-        steps: BOOT_SMP1,
+        steps: BOOT_SMP1_P9,
         forbidden: FORBIDDEN,
         timeout: 120,
         reboots: false,
@@ -442,7 +494,7 @@ pub const SCENARIOS: &[Scenario] = &[
         smp: "1",
         kernel: Kernel::Linux,
         append: POWEROFF,
-        steps: BOOT_SMP1,
+        steps: BOOT_SMP1_P10,
         forbidden: FORBIDDEN,
         timeout: 120,
         reboots: false,
@@ -692,6 +744,49 @@ mod tests {
             assert!(s
                 .steps_for(true)
                 .contains(&expect("conformance: * passed, 0 failed,")));
+        }
+    }
+
+    #[test]
+    fn linux_boots_check_the_cpu_features_of_their_machine() {
+        let single_chip_boots = [
+            "boot-powernv9-smp1",
+            "boot-powernv9-smp4",
+            "boot-powernv10-smp1",
+            "boot-powernv10-smp4",
+        ];
+        for s in single_chip_boots.map(named) {
+            let (isa, other) = match s.machine {
+                Machine::Powernv9 => ("3000", "3100"),
+                Machine::Powernv10 => ("3100", "3000"),
+                Machine::Powernv8 => continue,
+            };
+            for other_firmware in [false, true] {
+                let steps = s.steps_for(other_firmware);
+                let has = |text: &str| {
+                    steps
+                        .iter()
+                        .any(|step| matches!(step, Step::Expect(Only::Any, t) if *t == text))
+                };
+                assert!(
+                    has(&format!("dt-cpu-ftrs: setup for ISA {isa}")),
+                    "{}",
+                    s.name
+                );
+                assert!(
+                    !has(&format!("dt-cpu-ftrs: setup for ISA {other}")),
+                    "{}",
+                    s.name
+                );
+                let features = |prefix: &str| {
+                    steps.iter().any(|step| {
+                        matches!(step, Step::Expect(Only::Any, text) if text.starts_with(prefix))
+                    })
+                };
+                assert!(features("cpu_features      = 0x"), "{}", s.name);
+                assert!(features("cpu_user_features = 0x"), "{}", s.name);
+                assert!(features("mmu_features      = 0x"), "{}", s.name);
+            }
         }
     }
 

@@ -54,6 +54,9 @@ pub enum Error {
     NodeExists(String),
     /// The root node cannot be removed or added.
     RootNode,
+    /// Every phandle value is taken (the largest in use is `0xffff_fffe`; `0xffff_ffff`
+    /// is reserved).
+    PhandlesExhausted,
     /// The input blob is not a well-formed DTB.
     InvalidBlob(BlobError),
 }
@@ -126,6 +129,7 @@ impl fmt::Display for Error {
             Error::NodeNotFound(path) => write!(f, "no node at {path:?}"),
             Error::NodeExists(path) => write!(f, "node {path:?} already exists"),
             Error::RootNode => write!(f, "the root node cannot be added or removed"),
+            Error::PhandlesExhausted => write!(f, "no phandle value left"),
             Error::InvalidBlob(error) => write!(f, "invalid DTB: {error}"),
         }
     }

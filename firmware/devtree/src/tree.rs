@@ -128,6 +128,13 @@ impl Node {
         Some(core::str::from_utf8(text).ok()?.split('\0'))
     }
 
+    /// The node's phandle: its `phandle` property, or the older `linux,phandle` that some
+    /// trees still carry (Linux reads either).
+    pub fn phandle(&self) -> Option<u32> {
+        self.property_u32("phandle")
+            .or_else(|| self.property_u32("linux,phandle"))
+    }
+
     /// Whether the node's `compatible` list contains `compatible`.
     pub fn is_compatible(&self, compatible: &str) -> bool {
         self.property_strings("compatible")
@@ -200,6 +207,15 @@ impl Node {
             child.write_to(writer)?;
         }
         writer.end_node()
+    }
+
+    /// The largest phandle at or below this node, 0 if there is none.
+    fn max_phandle(&self) -> u32 {
+        let own = self.phandle().unwrap_or(0);
+        self.children
+            .iter()
+            .map(Node::max_phandle)
+            .fold(own, u32::max)
     }
 
     /// Appends to `paths` the path of every node at or below this one that is
@@ -386,6 +402,28 @@ impl Tree {
         values: &[&str],
     ) -> Result<(), Error> {
         self.set_property(path, name, &format::encode_strings(values)?)
+    }
+
+    /// The phandle of the node at `path`, after giving it one if it had none: one more
+    /// than the largest in the tree, so the new value clashes with none of QEMU's. This is
+    /// how a property that points at a node (`interrupt-parent`, a cpu feature's
+    /// `dependencies`) gets a value to hold.
+    pub fn ensure_phandle(&mut self, path: &str) -> Result<u32, Error> {
+        if let Some(phandle) = self.node(path).and_then(Node::phandle) {
+            return Ok(phandle);
+        }
+        let phandle = self.unused_phandle()?;
+        self.set_property_u32(path, "phandle", phandle)?;
+        Ok(phandle)
+    }
+
+    /// One more than the largest phandle in the tree (1 in a tree with none). 0 and
+    /// `0xffff_ffff` are never valid phandles.
+    pub fn unused_phandle(&self) -> Result<u32, Error> {
+        match self.root.max_phandle() {
+            max if max >= 0xffff_fffe => Err(Error::PhandlesExhausted),
+            max => Ok(max + 1),
+        }
     }
 
     /// Removes property `name` of the node at `path` and returns its value, or `None` if
@@ -593,5 +631,33 @@ mod tests {
         assert!(root.is_compatible("pnpPNP,501"));
         assert!(!root.is_compatible("pnpPNP"));
         assert_eq!(tree.paths_compatible_with("ns16550"), ["/"]);
+    }
+
+    #[test]
+    fn phandles_are_handed_out_above_the_largest() {
+        let mut tree = Tree::new();
+        tree.ensure_node("/a/b").unwrap();
+        tree.ensure_node("/c").unwrap();
+        assert_eq!(tree.unused_phandle(), Ok(1));
+        tree.set_property_u32("/a/b", "linux,phandle", 7).unwrap();
+        assert_eq!(tree.node("/a/b").unwrap().phandle(), Some(7));
+        assert_eq!(
+            tree.ensure_phandle("/a/b"),
+            Ok(7),
+            "an existing one is kept"
+        );
+        assert_eq!(tree.ensure_phandle("/c"), Ok(8));
+        assert_eq!(tree.node("/c").unwrap().property_u32("phandle"), Some(8));
+        assert_eq!(tree.ensure_phandle("/c"), Ok(8));
+        assert_eq!(tree.ensure_phandle("/a"), Ok(9));
+        assert_eq!(
+            tree.ensure_phandle("/z"),
+            Err(Error::NodeNotFound("/z".into()))
+        );
+
+        tree.set_property_u32("/a", "phandle", 0xffff_fffe).unwrap();
+        assert_eq!(tree.ensure_phandle("/a"), Ok(0xffff_fffe));
+        assert_eq!(tree.unused_phandle(), Err(Error::PhandlesExhausted));
+        assert_eq!(tree.ensure_phandle("/"), Err(Error::PhandlesExhausted));
     }
 }
