@@ -94,9 +94,13 @@ pub fn build(tree: &mut Tree, inv: &Inventory, opal: &OpalInfo) -> Result<Vec<u8
     }
 
     idle_states(tree, inv.generation())?;
-    // What the processor can do, which Linux prefers to its built-in PVR table.
+    // What the processor can do, which Linux prefers to its built-in PVR table, and how
+    // wide its decrementer is.
     match cpu_features::Cpu::from_pvr(inv.pvr) {
-        Some(cpu) => cpu_features::add_node(tree, cpu)?,
+        Some(cpu) => {
+            cpu_features::add_node(tree, cpu)?;
+            cpu_features::add_dec_bits(tree, cpu)?;
+        }
         None => log::warn!(target: "opalite::init",
             "no cpu features known for PVR {:#010x}: Linux will use its PVR table", inv.pvr),
     }

@@ -4,6 +4,8 @@
 //! builds the same node in `core/cpufeatures.c`). Without it Linux falls back to its
 //! built-in PVR table and ends up with other CPU feature bits than under skiboot; on
 //! POWER10 that table lacks the second DAWR, and nested KVM refuses to start.
+//! [`add_dec_bits`] adds the other per-processor fact Linux takes from the cpu nodes, the
+//! decrementer's width.
 //!
 //! ```
 //! let mut tree = devtree::Tree::new();
@@ -135,6 +137,16 @@ impl Cpu {
         }
     }
 
+    /// How wide the decrementer is in large mode (LPCR[LD] = 1), which the OS learns
+    /// from `ibm,dec-bits` ([`add_dec_bits`]). Every ISA 3.0 and 3.1 part here has a
+    /// 56-bit one, as QEMU's POWER9, POWER10 and Power11 models do; skiboot measures the
+    /// width at boot and finds the same.
+    pub fn dec_bits(self) -> u32 {
+        match self {
+            Cpu::P9Dd21 | Cpu::P9Dd22 | Cpu::P9Dd23 | Cpu::P9P | Cpu::P10 | Cpu::P11 => 56,
+        }
+    }
+
     const fn bit(self) -> u8 {
         1 << self as u8
     }
@@ -213,6 +225,27 @@ pub fn add_node(tree: &mut Tree, cpu: Cpu) -> Result<(), Error> {
         tree.set_property_cells(&feature_path(feature.name), "dependencies", &phandles)?;
     }
     Ok(())
+}
+
+/// Gives every cpu node under `/cpus` (`device_type = "cpu"`) `ibm,dec-bits`, the
+/// decrementer's width in large mode. Without it Linux assumes the 32-bit decrementer of
+/// older processors and never sets LPCR[LD], so no timer can be set further out than
+/// about 4 s at QEMU's 512 MHz timebase; with it Linux's `time_init` reports a
+/// [`Cpu::dec_bits`]-bit decrementer and turns large mode on in hypervisor mode.
+/// Returns how many cpu nodes got the property.
+pub fn add_dec_bits(tree: &mut Tree, cpu: Cpu) -> Result<usize, Error> {
+    let Some(cpus) = tree.node("/cpus") else {
+        return Err(Error::NodeNotFound(alloc::string::String::from("/cpus")));
+    };
+    let cores: Vec<alloc::string::String> = cpus
+        .children()
+        .filter(|n| n.property_str("device_type") == Some("cpu"))
+        .map(|n| format!("/cpus/{}", n.name()))
+        .collect();
+    for core in &cores {
+        tree.set_property_u32(core, "ibm,dec-bits", cpu.dec_bits())?;
+    }
+    Ok(cores.len())
 }
 
 fn feature_path(name: &str) -> alloc::string::String {

@@ -373,3 +373,64 @@ fn without_cpus_nothing_is_added() {
     );
     assert_eq!(tree, Tree::new());
 }
+
+/// `/cpus` as QEMU's powernv builds it for two cores, with the features node beside them.
+fn tree_with_two_cores() -> Tree {
+    let mut tree = Tree::new();
+    for core in ["/cpus/PowerPC,POWER10@0", "/cpus/PowerPC,POWER10@8"] {
+        tree.ensure_node(core).unwrap();
+        tree.set_property_string(core, "device_type", "cpu")
+            .unwrap();
+    }
+    tree.ensure_node("/cpus/l2-cache@1000").unwrap();
+    tree.set_property_string("/cpus/l2-cache@1000", "device_type", "cache")
+        .unwrap();
+    add_node(&mut tree, Cpu::P10).unwrap();
+    tree
+}
+
+#[test]
+fn every_processor_here_has_a_56_bit_decrementer() {
+    for cpu in ALL_CPUS {
+        assert_eq!(cpu.dec_bits(), 56, "{cpu:?}");
+    }
+}
+
+#[test]
+fn dec_bits_go_on_every_cpu_node_and_nowhere_else() {
+    let mut tree = tree_with_two_cores();
+    assert_eq!(add_dec_bits(&mut tree, Cpu::P10), Ok(2));
+    let reread = Tree::from_bytes(&tree.to_dtb().unwrap()).unwrap();
+    for core in ["/cpus/PowerPC,POWER10@0", "/cpus/PowerPC,POWER10@8"] {
+        let node = reread.node(core).unwrap();
+        assert_eq!(
+            node.property("ibm,dec-bits"),
+            Some(&[0, 0, 0, 56][..]),
+            "{core}"
+        );
+    }
+    for other in ["/cpus", "/cpus/l2-cache@1000", NODE_PATH] {
+        let node = reread.node(other).unwrap();
+        assert_eq!(node.property("ibm,dec-bits"), None, "{other}");
+    }
+}
+
+#[test]
+fn dec_bits_replace_a_value_already_there() {
+    let mut tree = tree_with_two_cores();
+    tree.set_property_u32("/cpus/PowerPC,POWER10@0", "ibm,dec-bits", 32)
+        .unwrap();
+    add_dec_bits(&mut tree, Cpu::P10).unwrap();
+    let node = tree.node("/cpus/PowerPC,POWER10@0").unwrap();
+    assert_eq!(node.property_u32("ibm,dec-bits"), Some(56));
+}
+
+#[test]
+fn dec_bits_need_cpus() {
+    let mut tree = Tree::new();
+    assert_eq!(
+        add_dec_bits(&mut tree, Cpu::P9Dd22),
+        Err(Error::NodeNotFound(String::from("/cpus")))
+    );
+    assert_eq!(tree, Tree::new());
+}
