@@ -89,6 +89,10 @@ pub fn build(tree: &mut Tree, inv: &Inventory, opal: &OpalInfo) -> Result<Vec<u8
     tree.set_property_u32(CONSOLE_PATH, "#write-buffer-size", 0x1000)?;
     tree.ensure_node("/chosen")?;
     tree.set_property_string("/chosen", "linux,stdout-path", CONSOLE_PATH)?;
+    // The PAPR options OPAL offers (form-1 affinity), unless the input tree says.
+    if tree.property("/chosen", "ibm,architecture-vec-5").is_none() {
+        tree.set_property("/chosen", "ibm,architecture-vec-5", &opal_api::vec5::OPAL)?;
+    }
     if let Some((_, uart)) = &inv.uart {
         tree.set_property_string(uart, "status", "reserved")?;
     }

@@ -11,6 +11,7 @@ pub mod be;
 pub mod error;
 pub mod event;
 pub mod token;
+pub mod vec5;
 
 pub use be::{Be32, Be64};
 pub use error::{OpalError, OpalOk, OpalResult, OpalRet, Value};
