@@ -130,7 +130,14 @@ struct LinuxCpu {
     cpu_features_one_thread: Step,
     /// After `cpu_features`.
     user_and_mmu_features: [Step; 2],
+    /// `time_init`'s width of the decrementer, from the cpu nodes' `ibm,dec-bits`
+    /// (32 bits without it).
+    decrementer: Step,
 }
+
+/// After `mmu_features`: the firmware feature word. OPAL (0x10000000) and form-1
+/// affinity (0x100000000), which Linux takes from /chosen/ibm,architecture-vec-5.
+const FIRMWARE_FEATURES: Step = expect("firmware_features = 0x0000000110000000");
 
 const LINUX_CPU_P9: LinuxCpu = LinuxCpu {
     dt_cpu_ftrs: [
@@ -143,6 +150,7 @@ const LINUX_CPU_P9: LinuxCpu = LinuxCpu {
         expect("cpu_user_features = 0xdc0065c2 0xaef00000"),
         expect("mmu_features      = 0x3c007641"),
     ],
+    decrementer: expect("time_init: 56 bit decrementer (max: 7fffffffffffff)"),
 };
 
 /// POWER10: ISA 3.1 and both DAWRs in cpu_features instead of POWER9's errata bits, and
@@ -158,6 +166,7 @@ const LINUX_CPU_P10: LinuxCpu = LinuxCpu {
         expect("cpu_user_features = 0xdc0065c2 0xaef60000"),
         expect("mmu_features      = 0x3c007641"),
     ],
+    decrementer: expect("time_init: 56 bit decrementer (max: 7fffffffffffff)"),
 };
 
 /// A Linux boot to the busybox shell and power-off: Opalite's lines for the threads it
@@ -177,6 +186,8 @@ macro_rules! boot {
             $linux_cpu.$cpu_features,
             $linux_cpu.user_and_mmu_features[0],
             $linux_cpu.user_and_mmu_features[1],
+            FIRMWARE_FEATURES,
+            $linux_cpu.decrementer,
             expect("OPALITE-USERSPACE-OK"),
             expect(concat!("OPALITE-CPUS=", $cpus, " ")),
             expect("reboot: Power down"),
@@ -786,6 +797,25 @@ mod tests {
                 assert!(features("cpu_features      = 0x"), "{}", s.name);
                 assert!(features("cpu_user_features = 0x"), "{}", s.name);
                 assert!(features("mmu_features      = 0x"), "{}", s.name);
+                // skiboot's firmware feature word and decrementer, in the order Linux
+                // prints them (steps match in sequence).
+                let at = |text: &str| {
+                    steps
+                        .iter()
+                        .position(|step| matches!(step, Step::Expect(Only::Any, t) if *t == text))
+                        .unwrap_or_else(|| panic!("{}: no step {text:?}", s.name))
+                };
+                let mmu = steps
+                    .iter()
+                    .position(|step| {
+                        matches!(step, Step::Expect(Only::Any, t) if t.starts_with("mmu_features"))
+                    })
+                    .unwrap();
+                let firmware = at("firmware_features = 0x0000000110000000");
+                let decrementer = at("time_init: 56 bit decrementer (max: 7fffffffffffff)");
+                let userspace = at("OPALITE-USERSPACE-OK");
+                assert!(mmu < firmware && firmware < decrementer, "{}", s.name);
+                assert!(decrementer < userspace, "{}", s.name);
             }
         }
     }
