@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //! The device tree handed to the OS: the input tree plus what OPAL adds (skiboot
 //! `core/init.c`, `core/opal.c` `add_opal_node`, `core/console.c`, `core/mem_region.c`,
-//! `core/cpufeatures.c`).
+//! `core/cpufeatures.c`, `core/affinity.c`).
 //! See opal-boot-contract.md §2 and §11.2.
 
 use crate::inventory::Inventory;
@@ -108,6 +108,8 @@ pub fn build(tree: &mut Tree, inv: &Inventory, opal: &OpalInfo) -> Result<Vec<u8
         None => log::warn!(target: "opalite::init",
             "no cpu features known for PVR {:#010x}: Linux will use its PVR table", inv.pvr),
     }
+    // Which chip each core and memory range is on, so Linux sees one NUMA node a chip.
+    affinity::add(tree, inv.pvr)?;
 
     match &opal.xive {
         Some(x) => xive_nodes(tree, x)?,
