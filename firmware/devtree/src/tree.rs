@@ -437,6 +437,31 @@ impl Tree {
         Ok(index.map(|index| node.properties.remove(index).value))
     }
 
+    /// Reorders the children of the node at `path` by `key`, keeping the order of
+    /// children with equal keys (a stable sort). Grandchildren are not touched.
+    ///
+    /// The firmware puts the cpu nodes in skiboot's order with it: QEMU adds each node
+    /// before its older siblings, so its `/cpus` lists the cores backwards, while
+    /// skiboot keeps every node's children sorted by unit address (its
+    /// `dt_attach_root`), i.e. cores by PIR; Linux numbers CPUs in cpu-node order.
+    pub fn sort_children_by_key<K: Ord>(
+        &mut self,
+        path: &str,
+        mut key: impl FnMut(&Node) -> K,
+    ) -> Result<(), Error> {
+        // An insertion sort: a fraction of the code `slice::sort_by_key` brings into the
+        // image, for the few dozen children a node has.
+        let children = &mut self.node_mut(path)?.children;
+        for i in 1..children.len() {
+            let mut j = i;
+            while j > 0 && key(&children[j - 1]) > key(&children[j]) {
+                children.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+        Ok(())
+    }
+
     /// The `/memreserve/` entries: the input's first, then those added, in order.
     pub fn memreserves(&self) -> &[MemReserve] {
         &self.memreserves
@@ -536,6 +561,61 @@ mod tests {
         let too_deep = "/n".repeat(MAX_DEPTH + 1);
         assert!(components(&too_deep).is_err());
         assert!(components(&"/n".repeat(MAX_DEPTH)).is_ok());
+    }
+
+    #[test]
+    fn children_sort_by_key_stably() {
+        let mut tree = Tree::new();
+        tree.add_node("/cpus").unwrap();
+        // QEMU's order for two chips of two cores, and the features node Opalite adds.
+        for (name, pir) in [
+            ("PowerPC,POWER9@104", Some(0x104)),
+            ("PowerPC,POWER9@100", Some(0x100)),
+            ("PowerPC,POWER9@4", Some(4)),
+            ("PowerPC,POWER9@0", Some(0)),
+            ("ibm,powerpc-cpu-features", None),
+            ("no-reg-either", None),
+        ] {
+            let path = join_path("/cpus", name);
+            tree.add_node(&path).unwrap();
+            if let Some(pir) = pir {
+                tree.set_property_u32(&path, "reg", pir).unwrap();
+            }
+        }
+        tree.add_node("/cpus/PowerPC,POWER9@4/child@2").unwrap();
+        tree.add_node("/cpus/PowerPC,POWER9@4/child@1").unwrap();
+        let by_reg = |n: &Node| n.property_u32("reg").unwrap_or(u32::MAX);
+        tree.sort_children_by_key("/cpus", by_reg).unwrap();
+        let names = |tree: &Tree, path| -> Vec<String> {
+            let node = tree.node(path).unwrap();
+            node.children().map(|c| c.name().to_string()).collect()
+        };
+        assert_eq!(
+            names(&tree, "/cpus"),
+            [
+                "PowerPC,POWER9@0",
+                "PowerPC,POWER9@4",
+                "PowerPC,POWER9@100",
+                "PowerPC,POWER9@104",
+                "ibm,powerpc-cpu-features",
+                "no-reg-either",
+            ]
+        );
+        // Only the one level: grandchildren keep their order.
+        assert_eq!(
+            names(&tree, "/cpus/PowerPC,POWER9@4"),
+            ["child@2", "child@1"]
+        );
+        // Sorting again changes nothing; an empty or missing node is handled.
+        let once = tree.clone();
+        tree.sort_children_by_key("/cpus", by_reg).unwrap();
+        assert_eq!(tree, once);
+        tree.sort_children_by_key("/cpus/PowerPC,POWER9@0", by_reg)
+            .unwrap();
+        assert_eq!(
+            tree.sort_children_by_key("/nope", by_reg),
+            Err(Error::NodeNotFound("/nope".into()))
+        );
     }
 
     #[test]
