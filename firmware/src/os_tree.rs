@@ -110,6 +110,9 @@ pub fn build(tree: &mut Tree, inv: &Inventory, opal: &OpalInfo) -> Result<Vec<u8
     }
     // Which chip each core and memory range is on, so Linux sees one NUMA node a chip.
     affinity::add(tree, inv.pvr)?;
+    // Linux numbers CPUs in cpu-node order: give it skiboot's (by PIR), not QEMU's
+    // (backwards), so logical CPUs and NUMA nodes line up as under skiboot.
+    tree.sort_children_by_key("/cpus", |n| n.property_u32("reg").unwrap_or(u32::MAX))?;
 
     match &opal.xive {
         Some(x) => xive_nodes(tree, x)?,
