@@ -173,7 +173,8 @@ const LINUX_CPU_P10: LinuxCpu = LinuxCpu {
 /// finds (`CPU: PIR ...`), Linux's view of the processor (`$cpu_features` says which
 /// cpu_features line the topology gives), and how many CPUs /init sees.
 macro_rules! boot {
-    ($linux_cpu:expr, $cpu_features:ident, cpus $cpus:literal, pirs [$($pir:literal),+]) => {
+    ($linux_cpu:expr, $cpu_features:ident, cpus $cpus:literal, pirs [$($pir:literal),+]
+     $(, numa [$($numa:expr),+])?) => {
         &[
             opalite("OPALITE: Opalite"),
             $(opalite(concat!("CPU: PIR ", $pir)),)+
@@ -188,6 +189,7 @@ macro_rules! boot {
             $linux_cpu.user_and_mmu_features[1],
             FIRMWARE_FEATURES,
             $linux_cpu.decrementer,
+            $($($numa,)+)?
             expect("OPALITE-USERSPACE-OK"),
             expect(concat!("OPALITE-CPUS=", $cpus, " ")),
             expect("reboot: Power down"),
@@ -195,11 +197,22 @@ macro_rules! boot {
     };
 }
 
+/// Linux's NUMA lines for one chip: one node with every CPU. Linux prints them only when
+/// NUMA is on, i.e. when the firmware gives it the affinity properties
+/// (`/ibm,opal/ibm,associativity-reference-points`, `ibm,associativity` on cpu and
+/// memory nodes).
+const NUMA_ONE_CHIP_SMP4: [Step; 2] = [
+    expect("smp: Brought up 1 node, 4 CPUs"),
+    expect("numa: Node 0 CPUs: 0-3"),
+];
+
 /// `-smp 4,cores=2,threads=2`.
 const BOOT_SMP4_P9: &[Step] = boot!(LINUX_CPU_P9, cpu_features_smt, cpus "4",
-    pirs ["0x0000", "0x0001", "0x0004", "0x0005"]);
+    pirs ["0x0000", "0x0001", "0x0004", "0x0005"],
+    numa [NUMA_ONE_CHIP_SMP4[0], NUMA_ONE_CHIP_SMP4[1]]);
 const BOOT_SMP4_P10: &[Step] = boot!(LINUX_CPU_P10, cpu_features_smt, cpus "4",
-    pirs ["0x0000", "0x0001", "0x0004", "0x0005"]);
+    pirs ["0x0000", "0x0001", "0x0004", "0x0005"],
+    numa [NUMA_ONE_CHIP_SMP4[0], NUMA_ONE_CHIP_SMP4[1]]);
 /// `-smp 1`: one core of one thread.
 const BOOT_SMP1_P9: &[Step] =
     boot!(LINUX_CPU_P9, cpu_features_one_thread, cpus "1", pirs ["0x0000"]);
@@ -234,10 +247,17 @@ const XIVE_NATIVE: &[Step] = &[
 ];
 
 /// Two chips: two XIVE blocks reaching each other through forward VSDs, VP allocations
-/// spanning both (block-group mode), a PSI bridge per chip.
+/// spanning both (block-group mode), a PSI bridge per chip; and, as under skiboot, one
+/// NUMA node a chip, each with its memory, and the CPUs numbered by PIR, so chip 0 has
+/// CPUs 0-3.
 const BOOT_TWO_CHIPS: &[Step] = &[
     opalite("XIVE: 2 block(s), 8 threads"),
+    expect("Initmem setup node 0 [mem 0x0000000000000000-0x000000003fffffff]"),
+    expect("Initmem setup node 1 [mem 0x0000000040000000-0x000000007fffffff]"),
     expect("xive: Interrupt handling initialized with native backend"),
+    expect("smp: Brought up 2 nodes, 8 CPUs"),
+    expect("numa: Node 0 CPUs: 0-3"),
+    expect("numa: Node 1 CPUs: 4-7"),
     expect("OPALITE-USERSPACE-OK"),
     expect("OPALITE-CPUS=8 "),
     expect("reboot: Power down"),
@@ -755,6 +775,27 @@ mod tests {
             assert!(s
                 .steps_for(true)
                 .contains(&expect("conformance: * passed, 0 failed,")));
+        }
+    }
+
+    #[test]
+    fn boots_check_linux_numa_nodes_on_every_firmware() {
+        let cases: [(&str, &[&str]); 3] = [
+            ("boot-powernv9-smp4", &["numa: Node 0 CPUs: 0-3"]),
+            ("boot-powernv10-smp4", &["numa: Node 0 CPUs: 0-3"]),
+            (
+                "boot-powernv9-2chips-smp8",
+                &["numa: Node 0 CPUs: 0-3", "numa: Node 1 CPUs: 4-7"],
+            ),
+        ];
+        for (name, lines) in cases {
+            let s = named(name);
+            for other_firmware in [false, true] {
+                let steps = s.steps_for(other_firmware);
+                for line in lines {
+                    assert!(steps.contains(&expect(line)), "{name}: {line}");
+                }
+            }
         }
     }
 
