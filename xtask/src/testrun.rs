@@ -25,6 +25,14 @@ struct Tally {
 }
 
 impl Tally {
+    fn record_quietly(&mut self, ok: bool) {
+        if ok {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+        }
+    }
+
     fn record(&mut self, name: &str, result: std::result::Result<(), String>) {
         match result {
             Ok(()) => {
@@ -127,11 +135,32 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
         });
         let other_firmware = opts.firmware.is_some();
         for s in scenarios {
-            let result = match (&firmware, &bench) {
-                (Err(e), _) | (_, Err(e)) => Err(e.clone()),
-                (Ok(fw), Ok(bench)) => run_scenario(s, fw, bench, other_firmware, &logs),
-            };
-            tally.record(s.name, result);
+            let mut runs = Tally::default();
+            for run in 1..=opts.repeat {
+                let result = match (&firmware, &bench) {
+                    (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+                    (Ok(fw), Ok(bench)) => run_scenario(
+                        s,
+                        fw,
+                        bench,
+                        other_firmware,
+                        &logs,
+                        run_tag(run, opts.repeat),
+                    ),
+                };
+                let name = match opts.repeat {
+                    1 => s.name.to_string(),
+                    n => format!("{} (run {run}/{n})", s.name),
+                };
+                runs.record(&name, result.clone());
+                tally.record_quietly(result.is_ok());
+            }
+            if opts.repeat > 1 {
+                println!(
+                    "scenario {}: {} passed, {} failed of {}",
+                    s.name, runs.passed, runs.failed, opts.repeat
+                );
+            }
         }
     }
 
@@ -291,24 +320,34 @@ fn died_in_kexec_copy(log: &Path) -> bool {
 
 /// Runs a scenario; a kexec scenario that died of the known Linux copy checkstop runs once
 /// more (and says so), since that failure is the kernel's, whatever the firmware.
+/// The log name's suffix for run `run` of `repeat` (none without `--repeat`).
+fn run_tag(run: usize, repeat: usize) -> String {
+    if repeat > 1 {
+        format!(".run{run}")
+    } else {
+        String::new()
+    }
+}
+
 fn run_scenario(
     s: &Scenario,
     firmware: &Path,
     bench: &Bench,
     other_firmware: bool,
     logs: &Path,
+    tag: String,
 ) -> std::result::Result<(), String> {
-    let first = run_scenario_once(s, firmware, bench, other_firmware, logs);
-    let log = logs.join(format!("{}.log", s.name));
+    let first = run_scenario_once(s, firmware, bench, other_firmware, logs, &tag);
+    let log = logs.join(format!("{}{tag}.log", s.name));
     if first.is_err() && s.kernel == Kernel::LinuxKexec && died_in_kexec_copy(&log) {
-        let kept = logs.join(format!("{}.checkstop.log", s.name));
+        let kept = logs.join(format!("{}{tag}.checkstop.log", s.name));
         let _ = std::fs::rename(&log, &kept);
         eprintln!(
             "xtask: {}: Linux's kexec copy checkstopped (known QEMU/Linux flake, log kept as {}); running it once more",
             s.name,
             rel(&kept)
         );
-        return run_scenario_once(s, firmware, bench, other_firmware, logs);
+        return run_scenario_once(s, firmware, bench, other_firmware, logs, &tag);
     }
     first
 }
@@ -319,6 +358,7 @@ fn run_scenario_once(
     bench: &Bench,
     other_firmware: bool,
     logs: &Path,
+    tag: &str,
 ) -> std::result::Result<(), String> {
     let (kernel, initrd) = match s.kernel {
         Kernel::Linux => {
@@ -348,7 +388,7 @@ fn run_scenario_once(
     };
     let mut cmd = Command::new(&bench.qemu);
     cmd.args(config.args(Console::Captured));
-    let log = logs.join(format!("{}.log", s.name));
+    let log = logs.join(format!("{}{tag}.log", s.name));
     let timeout = s.timeout_for(other_firmware);
     eprintln!("xtask: {} (timeout {timeout} s, log {})", s.name, rel(&log));
     let outcome = harness::run(
@@ -425,6 +465,12 @@ mod flake_tests {
         assert!(!died_in_kexec_copy(&log));
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(!died_in_kexec_copy(&log), "no log");
+    }
+
+    #[test]
+    fn repeated_runs_keep_one_log_each() {
+        assert_eq!(run_tag(1, 1), "");
+        assert_eq!(run_tag(3, 20), ".run3");
     }
 
     #[test]
