@@ -403,9 +403,11 @@ const FORBIDDEN_NMI: &[&str] = &[
 ];
 
 /// What the KVM scenarios forbid besides [`FORBIDDEN`]: trouble in a guest (its console
-/// is on ours, each line prefixed `[L2 guest N IC]`), the L1 script's failure marker,
-/// and any XIVE error line from the firmware (Opalite's `log::error!` and skiboot's
-/// `prerror` both print level 3 as `[time,3] XIVE...`).
+/// and its QEMU's stderr are on ours, each line prefixed `[L2 guest N IC]`, so an error
+/// or warning of the guest's QEMU shows as `] qemu-system-ppc64: `, while L1's own QEMU
+/// warns at the start of a line), the L1 script's failure marker, and any XIVE error
+/// line from the firmware (Opalite's `log::error!` and skiboot's `prerror` both print
+/// level 3 as `[time,3] XIVE...`).
 const FORBIDDEN_KVM: &[&str] = &[
     "panicked at",
     "Unexpected exception",
@@ -417,6 +419,7 @@ const FORBIDDEN_KVM: &[&str] = &[
     "list_del corruption",
     "list_add corruption",
     "opalite-kvm: FAILED",
+    "] qemu-system-ppc64: ",
     ",3] XIVE",
 ];
 
