@@ -206,7 +206,7 @@ kvm_migration_uris() {
 # counts. Each save: stop, migrate to the file, quit; each restore: a new QEMU from the
 # file, cont, and the count must go on past where it stopped.
 kvm_guest() {
-    local label="guest $1 $2" ticks m t stopped_at tries state
+    local label="guest $1 $2" ticks m t t_save stopped_at tries state
     ticks=$((6 + 3 * $3))
     : >/tmp/guest.out
     t=$(uptime_s)
@@ -216,6 +216,7 @@ kvm_guest() {
     m=1
     while [ "$m" -le "$3" ]; do
         t=$(uptime_s)
+        t_save=$t
         rm -f /tmp/migration
         mon stop
         mon "migrate \"$save_uri\""
@@ -252,7 +253,7 @@ kvm_guest() {
         wait_guest "opalite-guest: tick $((stopped_at + 1)) " 120 ||
             kvm_fail "$label: stopped counting after restore $m (last tick $(last_tick))"
         kvm_ok "$label migrate $m restore" "$t"
-        kvm_ok "$label migrate $m" "$t"
+        kvm_ok "$label migrate $m" "$t_save"
         m=$((m + 1))
     done
     t=$(uptime_s)
