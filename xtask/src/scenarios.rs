@@ -418,6 +418,10 @@ const FORBIDDEN_KVM: &[&str] = &[
     "kernel BUG",
     "list_del corruption",
     "list_add corruption",
+    // L1 stuck (seen once on Opalite: a thread looping in __replay_soft_interrupts from
+    // a guest's power-off on, 111 s), before the soft lockup's "BUG:" two minutes later.
+    "Hard LOCKUP",
+    "rcu_sched detected stalls",
     "opalite-kvm: FAILED",
     "] qemu-system-ppc64: ",
     ",3] XIVE",
