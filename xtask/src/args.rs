@@ -29,6 +29,8 @@ Commands:
         --qemu-only        skip the host unit tests
         --filter SUBSTR    only the tests whose name contains SUBSTR (repeatable)
         --firmware PATH    run the QEMU scenarios against this image (no build)
+        --repeat N         run each selected scenario N times, report passes and failures
+                           (logs: target/test-logs/NAME.runI.log)
         --debug            build the firmware without --release
   conformance [options]
       Boot the OPAL conformance payload (tests/conformance) instead of Linux and print
@@ -157,13 +159,28 @@ pub struct RunOpts {
     pub debug: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TestOpts {
     pub host_only: bool,
     pub qemu_only: bool,
     pub filters: Vec<String>,
     pub firmware: Option<PathBuf>,
+    /// Runs of each scenario (`--repeat`), at least 1.
+    pub repeat: usize,
     pub debug: bool,
+}
+
+impl Default for TestOpts {
+    fn default() -> Self {
+        TestOpts {
+            host_only: false,
+            qemu_only: false,
+            filters: Vec::new(),
+            firmware: None,
+            repeat: 1,
+            debug: false,
+        }
+    }
 }
 
 impl TestOpts {
@@ -317,6 +334,13 @@ fn parse_test(args: &mut Args) -> Result<TestOpts> {
         match opt.as_str() {
             "--filter" => o.filters.push(args.value(&opt, inline)?),
             "--firmware" => o.firmware = Some(args.value(&opt, inline)?.into()),
+            "--repeat" => {
+                let v = args.value(&opt, inline)?;
+                o.repeat = match v.parse::<usize>() {
+                    Ok(n) if n >= 1 => n,
+                    _ => bail!("bad --repeat `{v}` (a count of runs, 1 or more)"),
+                };
+            }
             "--host-only" | "--qemu-only" | "--debug" => {
                 no_value(&opt, &inline)?;
                 match opt.as_str() {
@@ -494,6 +518,13 @@ mod tests {
         assert!(o.selects("boot-powernv9-smp1"));
         assert!(!o.selects("boot-powernv9-smp4"));
         assert!(TestOpts::default().selects("anything"));
+        assert_eq!(o.repeat, 1);
+        let Cmd::Test(o) = parse(argv("test --filter kvm-long --repeat 20")).unwrap() else {
+            panic!()
+        };
+        assert_eq!(o.repeat, 20);
+        assert!(parse(argv("test --repeat 0")).is_err());
+        assert!(parse(argv("test --repeat=x")).is_err());
         assert!(parse(argv("test --host-only --qemu-only")).is_err());
     }
 

@@ -167,7 +167,8 @@ impl DebCache {
     pub fn unpack(&self, deb: &Path, subdir: Option<&str>) -> Result<PathBuf> {
         let name = deb.file_name().unwrap_or_default().to_string_lossy();
         let key = match subdir {
-            Some(s) => format!("{name}@{s}"),
+            // One cache entry per path; `/` would nest the entry's directory.
+            Some(s) => format!("{name}@{}", s.replace('/', "+")),
             None => name.to_string(),
         };
         let unpacked = self.root.join("unpacked");
@@ -226,15 +227,66 @@ impl DebCache {
 /// Where Debian's ppc64el dynamic loader looks for libraries (relative to `/`).
 pub const LIB_DIR: &str = "lib/powerpc64le-linux-gnu";
 
-/// The Debian package that ships each shared library our initramfs programs may need.
+/// The Debian package that ships each shared library our initramfs programs may need
+/// (kexec-tools, and bookworm's qemu-system-ppc64 with everything its libraries need).
 /// A soname missing here is an error that names it, never a silently broken initramfs.
 const LIBRARY_PACKAGES: &[(&str, &str)] = &[
     ("ld64.so.2", "libc6"),
     ("libc.so.6", "libc6"),
     ("libm.so.6", "libc6"),
+    ("libresolv.so.2", "libc6"),
     ("libz.so.1", "zlib1g"),
     ("liblzma.so.5", "liblzma5"),
+    ("libaio.so.1", "libaio1"),
+    ("libblkid.so.1", "libblkid1"),
+    ("libbpf.so.1", "libbpf1"),
+    ("libcapstone.so.4", "libcapstone4"),
+    ("libelf.so.1", "libelf1"),
+    ("libfdt.so.1", "libfdt1"),
+    ("libffi.so.8", "libffi8"),
+    ("libfuse3.so.3", "libfuse3-3"),
+    ("libgcc_s.so.1", "libgcc-s1"),
+    ("libgio-2.0.so.0", "libglib2.0-0"),
+    ("libglib-2.0.so.0", "libglib2.0-0"),
+    ("libgmodule-2.0.so.0", "libglib2.0-0"),
+    ("libgobject-2.0.so.0", "libglib2.0-0"),
+    ("libgmp.so.10", "libgmp10"),
+    ("libgnutls.so.30", "libgnutls30"),
+    ("libhogweed.so.6", "libhogweed6"),
+    ("libibverbs.so.1", "libibverbs1"),
+    ("libidn2.so.0", "libidn2-0"),
+    ("libjpeg.so.62", "libjpeg62-turbo"),
+    ("libmount.so.1", "libmount1"),
+    ("libnettle.so.8", "libnettle8"),
+    ("libnl-3.so.200", "libnl-3-200"),
+    ("libnl-route-3.so.200", "libnl-route-3-200"),
+    ("libnuma.so.1", "libnuma1"),
+    ("libp11-kit.so.0", "libp11-kit0"),
+    ("libpcre2-8.so.0", "libpcre2-8-0"),
+    ("libpixman-1.so.0", "libpixman-1-0"),
+    ("libpng16.so.16", "libpng16-16"),
+    ("librdmacm.so.1", "librdmacm1"),
+    ("libsasl2.so.2", "libsasl2-2"),
+    ("libseccomp.so.2", "libseccomp2"),
+    ("libselinux.so.1", "libselinux1"),
+    ("libslirp.so.0", "libslirp0"),
+    ("libtasn1.so.6", "libtasn1-6"),
+    ("libudev.so.1", "libudev1"),
+    ("libunistring.so.2", "libunistring2"),
+    ("liburing.so.2", "liburing2"),
+    ("libvdeplug.so.2", "libvdeplug2"),
+    ("libzstd.so.1", "libzstd1"),
 ];
+
+/// The package that ships `soname`, or an error naming it and who needs it.
+fn library_package(soname: &str, needed_by: &str) -> Result<&'static str> {
+    match LIBRARY_PACKAGES.iter().find(|(s, _)| *s == soname) {
+        Some((_, pkg)) => Ok(pkg),
+        None => {
+            bail!("{needed_by} needs {soname}, which no entry of debian.rs LIBRARY_PACKAGES ships")
+        }
+    }
+}
 
 /// Files to add to an initramfs, paths relative to its root.
 #[derive(Debug, Default)]
@@ -245,16 +297,50 @@ pub struct Userland {
     pub symlinks: Vec<(String, String)>,
 }
 
+impl Userland {
+    pub fn extend(&mut self, other: Userland) {
+        self.files.extend(other.files);
+        for link in other.symlinks {
+            if !self.symlinks.contains(&link) {
+                self.symlinks.push(link);
+            }
+        }
+    }
+}
+
+/// Where the kvm scenarios' /init finds the kernel modules, in load order.
+pub const MODULE_DIR: &str = "lib/modules/opalite";
+
 impl DebCache {
     /// Debian's ppc64el `/sbin/kexec` and `/sbin/vmcore-dmesg` (kexec-tools) with their
-    /// program interpreter and the shared libraries their `DT_NEEDED` entries name,
-    /// transitively.
+    /// loader and libraries.
     pub fn kexec_tools(&self) -> Result<Userland> {
         self.update_lists()?;
         let dir = self.unpack(&self.fetch("kexec-tools")?, None)?;
+        self.programs(&dir, &["sbin/kexec", "sbin/vmcore-dmesg"], "kexec")
+    }
+
+    /// Debian's ppc64el `qemu-system-ppc64` with its loader and libraries, and SLOF (the
+    /// pseries firmware) where that QEMU looks for it, `/usr/share/qemu`.
+    pub fn qemu_system_ppc(&self) -> Result<Userland> {
+        self.update_lists()?;
+        let dir = self.unpack(&self.fetch("qemu-system-ppc")?, None)?;
+        let mut u = self.programs(&dir, &["usr/bin/qemu-system-ppc64"], "qemu-system-ppc64")?;
+        let data = self.unpack(&self.fetch("qemu-system-data")?, None)?;
+        let slof = "usr/share/qemu/slof.bin";
+        if !data.join(slof).is_file() {
+            bail!("{slof} not found in qemu-system-data");
+        }
+        u.files.push((slof.into(), data.join(slof)));
+        Ok(u)
+    }
+
+    /// Programs (paths relative to the unpacked package `dir`) with their program
+    /// interpreter and the shared libraries their `DT_NEEDED` entries name, transitively.
+    fn programs(&self, dir: &Path, programs: &[&str], what: &str) -> Result<Userland> {
         let mut u = Userland::default();
         let mut queue = Vec::new();
-        for program in ["sbin/kexec", "sbin/vmcore-dmesg"] {
+        for program in programs {
             let host = dir.join(program);
             let d = elf::dynamic(&std::fs::read(&host)?)
                 .context(format!("cannot read {}", host.display()))?;
@@ -265,7 +351,7 @@ impl DebCache {
                     d.machine
                 );
             }
-            u.files.push((program.into(), host.clone()));
+            u.files.push((program.to_string(), host.clone()));
             queue.extend(d.needed);
             let Some(interp) = d.interp else { continue };
             let Some((_, base)) = interp.rsplit_once('/') else {
@@ -282,9 +368,7 @@ impl DebCache {
             if u.files.iter().any(|(d, _)| *d == dest) {
                 continue;
             }
-            let Some((_, pkg)) = LIBRARY_PACKAGES.iter().find(|(s, _)| *s == soname) else {
-                bail!("kexec needs {soname}, which no entry of debian.rs LIBRARY_PACKAGES ships");
-            };
+            let pkg = library_package(&soname, what)?;
             let root = self.unpack(&self.fetch(pkg)?, None)?;
             let host = find_library(&root, &soname)
                 .context(format!("{soname} not found in Debian's {pkg}"))?;
@@ -295,6 +379,102 @@ impl DebCache {
         }
         Ok(u)
     }
+
+    /// The modules `wanted` (and the ones they depend on) from the kernel package, as
+    /// `MODULE_DIR/NN-name.ko` numbered in load order: dependencies first, for a plain
+    /// `insmod` loop. Only these files are extracted, not the package's 250 MB of modules.
+    pub fn kernel_modules(&self, wanted: &[&str]) -> Result<Userland> {
+        self.update_lists()?;
+        let pkg = self.newest_kernel_package()?;
+        let deb = self.fetch(&pkg)?;
+        let version = pkg.trim_start_matches("linux-image-");
+        // The .deb has no modules.dep (depmod writes it at install): modules.order says
+        // where each module is, each module's .modinfo `depends=` what it needs.
+        let base = format!("lib/modules/{version}");
+        let order_file = format!("{base}/modules.order");
+        let order =
+            std::fs::read_to_string(self.unpack(&deb, Some(&order_file))?.join(&order_file))?;
+        let mut paths = Vec::new();
+        let order = load_order(wanted, |name| {
+            let Some(rel) = module_path(&order, name) else {
+                bail!("no module {name} in {pkg} (modules.order)");
+            };
+            let file = format!("{base}/{rel}");
+            let host = self.unpack(&deb, Some(&file))?.join(&file);
+            let depends = modinfo_depends(&std::fs::read(&host)?);
+            paths.push((name.to_string(), host));
+            Ok(depends)
+        })?;
+        let mut u = Userland::default();
+        for (i, name) in order.iter().enumerate() {
+            let (_, host) = paths.iter().find(|(n, _)| n == name).expect("resolved");
+            u.files
+                .push((format!("{MODULE_DIR}/{i:02}-{name}.ko"), host.clone()));
+        }
+        Ok(u)
+    }
+}
+
+/// The path of module `name` in a modules.order listing (`-` and `_` are the same in
+/// module names: kvm-hv.ko is the module kvm_hv).
+fn module_path<'a>(modules_order: &'a str, name: &str) -> Option<&'a str> {
+    let norm = |s: &str| s.replace('-', "_");
+    modules_order.lines().map(str::trim).find(|l| {
+        let file = l.rsplit('/').next().unwrap_or(l);
+        file.strip_suffix(".ko")
+            .is_some_and(|stem| norm(stem) == norm(name))
+    })
+}
+
+/// The `depends=` list of a module's .modinfo strings (NUL-separated `key=value`).
+fn modinfo_depends(ko: &[u8]) -> Vec<String> {
+    ko.split(|&b| b == 0)
+        .find_map(|s| s.strip_prefix(b"depends="))
+        .map(|v| {
+            String::from_utf8_lossy(v)
+                .split(',')
+                .filter(|d| !d.is_empty())
+                .map(|d| d.replace('-', "_"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Modules in an order `insmod` can load them: each after everything it depends on.
+fn load_order(
+    wanted: &[&str],
+    mut depends_of: impl FnMut(&str) -> Result<Vec<String>>,
+) -> Result<Vec<String>> {
+    fn visit(
+        name: String,
+        depends_of: &mut dyn FnMut(&str) -> Result<Vec<String>>,
+        done: &mut Vec<String>,
+        path: &mut Vec<String>,
+    ) -> Result<()> {
+        if done.contains(&name) {
+            return Ok(());
+        }
+        if path.contains(&name) {
+            bail!("module dependency cycle: {} -> {name}", path.join(" -> "));
+        }
+        path.push(name.clone());
+        for dep in depends_of(&name)? {
+            visit(dep, depends_of, done, path)?;
+        }
+        path.pop();
+        done.push(name);
+        Ok(())
+    }
+    let mut done = Vec::new();
+    for name in wanted {
+        visit(
+            name.replace('-', "_"),
+            &mut depends_of,
+            &mut done,
+            &mut Vec::new(),
+        )?;
+    }
+    Ok(done)
 }
 
 /// A library in an unpacked package, following symlinks inside that tree only (Debian's
@@ -410,6 +590,79 @@ mod tests {
         assert_eq!(found("libgone.so.1"), None);
         assert_eq!(found("libnone.so.1"), None);
         let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn every_qemu_library_has_a_package_and_an_unknown_one_is_named() {
+        // bookworm's qemu-system-ppc64 DT_NEEDED closure, as read from its 7.2 package.
+        for soname in [
+            "libfdt.so.1",
+            "libglib-2.0.so.0",
+            "libgnutls.so.30",
+            "libnl-route-3.so.200",
+            "libp11-kit.so.0",
+            "libslirp.so.0",
+            "ld64.so.2",
+        ] {
+            assert!(library_package(soname, "qemu").is_ok(), "{soname}");
+        }
+        assert_eq!(
+            library_package("libgio-2.0.so.0", "q").unwrap(),
+            "libglib2.0-0"
+        );
+        let e = library_package("libnew.so.9", "qemu-system-ppc64").unwrap_err();
+        assert!(
+            e.0.contains("libnew.so.9") && e.0.contains("qemu-system-ppc64"),
+            "{}",
+            e.0
+        );
+        for (i, (s, _)) in LIBRARY_PACKAGES.iter().enumerate() {
+            assert!(
+                !LIBRARY_PACKAGES[..i].iter().any(|(t, _)| t == s),
+                "{s} twice"
+            );
+        }
+    }
+
+    #[test]
+    fn modules_are_found_by_either_spelling_and_read_their_depends() {
+        let order = "kernel/arch/powerpc/kvm/kvm.ko\nkernel/arch/powerpc/kvm/kvm-hv.ko\n";
+        assert_eq!(
+            module_path(order, "kvm_hv"),
+            Some("kernel/arch/powerpc/kvm/kvm-hv.ko")
+        );
+        assert_eq!(
+            module_path(order, "kvm-hv"),
+            Some("kernel/arch/powerpc/kvm/kvm-hv.ko")
+        );
+        assert_eq!(
+            module_path(order, "kvm"),
+            Some("kernel/arch/powerpc/kvm/kvm.ko")
+        );
+        assert_eq!(module_path(order, "kv"), None);
+        let ko = b"\x7fELF..\0license=GPL\0depends=kvm,irq-bypass\0name=kvm_hv\0";
+        assert_eq!(modinfo_depends(ko), ["kvm", "irq_bypass"]);
+        assert!(modinfo_depends(b"\0depends=\0name=kvm\0").is_empty());
+        assert!(modinfo_depends(b"no modinfo").is_empty());
+    }
+
+    #[test]
+    fn modules_load_after_their_dependencies() {
+        let deps = |name: &str| -> Result<Vec<String>> {
+            Ok(match name {
+                "kvm_hv" => vec!["kvm".into(), "base".into()],
+                "kvm" => vec!["base".into()],
+                "loop_a" => vec!["loop_b".into()],
+                "loop_b" => vec!["loop_a".into()],
+                _ => vec![],
+            })
+        };
+        assert_eq!(
+            load_order(&["kvm-hv", "kvm"], deps).unwrap(),
+            ["base", "kvm", "kvm_hv"]
+        );
+        let e = load_order(&["loop_a"], deps).unwrap_err();
+        assert!(e.0.contains("cycle"), "{}", e.0);
     }
 
     #[test]

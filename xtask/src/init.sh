@@ -14,9 +14,15 @@
 #                            (the capture kernel's mode) read /proc/vmcore, power off
 #   opalite.test=nmi         sysrq-l (backtrace of every CPU), then a panic with no
 #                            capture kernel loaded (boot with panic=-1 to end the run)
+# These need the kvm initramfs (QEMU, the KVM modules, the guest's kernel and initramfs):
+#   opalite.test=kvm         load kvm-hv, then run the KVM guests opalite.kvm=PLAN lists,
+#                            one after the other: PLAN is comma-separated IC:MIGRATIONS,
+#                            IC xive or xics, e.g. xive:0,xics:0,xive:3 (the third guest
+#                            is saved to a file and restored 3 times while it counts)
+#   opalite.test=kvm-guest   (the guest's mode) count opalite.ticks=N seconds, power off
 
 /bin/busybox --install -s /bin
-export PATH=/bin:/sbin
+export PATH=/bin:/sbin:/usr/bin
 export HOME=/root
 
 mount -t proc proc /proc
@@ -35,6 +41,8 @@ for arg in $(cat /proc/cmdline); do
     opalite.test=*) mode="${arg#opalite.test=}" ;;
     opalite.kexec-count=*) kexec_count="${arg#opalite.kexec-count=}" ;;
     opalite.kexec-gen=*) kexec_gen="${arg#opalite.kexec-gen=}" ;;
+    opalite.kvm=*) kvm_plan="${arg#opalite.kvm=}" ;;
+    opalite.ticks=*) ticks="${arg#opalite.ticks=}" ;;
     esac
 done
 
@@ -92,6 +100,202 @@ kexec_next() {
     echo "OPALITE-KEXEC-LOADED gen=$1 loaded=$(cat /sys/kernel/kexec_loaded)"
     cpu_of_pir 0 > /sys/kernel/reboot/cpu
     kexec -e
+}
+
+# --- kvm mode (L1): KVM guests of this same kernel, under this same init -------------
+
+# Seconds since boot, and since $1, for the step timings in the markers.
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+since() { awk -v a="$1" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# A step passed: its marker, its duration and when it ended.
+kvm_ok() { echo "opalite-kvm: $1 ok ($(since "$2") s, at $(uptime_s) s)"; }
+
+kvm_fail() {
+    echo "opalite-kvm: FAILED $*"
+    echo "opalite-kvm: guest monitor log:"
+    sed -e 's/^/opalite-kvm-monitor: /' /tmp/mon.log 2>/dev/null | tail -20
+    poweroff -f
+}
+
+# Waits up to $2 seconds for the extended regex $1 in file $3.
+wait_for() {
+    local tries=$(($2 * 5))
+    while ! grep -qE "$1" "$3" 2>/dev/null; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || return 1
+        sleep 0.2
+    done
+}
+
+# Like wait_for in the guest's output, but gives up as soon as its QEMU has exited.
+wait_guest() {
+    local tries=$(($2 * 5))
+    while ! grep -qE "$1" /tmp/guest.out; do
+        grep -qE '^qemu exit [0-9]+' /tmp/guest.out && return 1
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || return 1
+        sleep 0.2
+    done
+}
+
+# The caps KVM on an emulated POWER9/10 cannot offer (no speculation controls, no large
+# decrementer), so QEMU does not refuse to start.
+KVM_CAPS=cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off,cap-large-decr=off
+
+# Starts a guest QEMU in the background ($1 label, $2 xive|xics, $3 ticks, $4 the
+# -incoming URI or nothing). Its console is appended to /tmp/guest.out and copied to
+# ours with the label; its monitor is the pipe pair /tmp/mon.in (commands) and
+# /tmp/mon.out (copied to /tmp/mon.log); "qemu exit N" ends its output.
+kvm_start_guest() {
+    rm -f /tmp/mon.in /tmp/mon.out /tmp/qemu.pid
+    mkfifo /tmp/mon.in /tmp/mon.out
+    : > /tmp/mon.log
+    # Blocks until QEMU opens the pipe, ends when QEMU does.
+    cat /tmp/mon.out >> /tmp/mon.log &
+    (
+        qemu-system-ppc64 -M "pseries,accel=kvm,ic-mode=$2,kernel-irqchip=on,$KVM_CAPS" \
+            -cpu host -smp 2 -m 512M -nographic -nodefaults \
+            -kernel /boot/vmlinux -initrd /boot/guest-initrd.cpio \
+            -append "console=hvc0 opalite.test=kvm-guest opalite.ticks=$3" \
+            -serial stdio -chardev pipe,id=mon,path=/tmp/mon -mon chardev=mon \
+            ${4:+-incoming "$4"} </dev/null 2>&1 &
+        echo $! > /tmp/qemu.pid
+        wait $!
+        echo "qemu exit $?"
+    ) | tee -a /tmp/guest.out | sed -e "s/^/[L2 $1] /" &
+    wait_for . 10 /tmp/qemu.pid || kvm_fail "$1: QEMU did not start"
+}
+
+qemu_alive() { kill -0 "$(cat /tmp/qemu.pid)" 2>/dev/null; }
+
+# One monitor command (a write to a live QEMU's pipe; a dead one would block it).
+mon() {
+    qemu_alive || kvm_fail "QEMU gone before monitor command \`$1\`"
+    echo "$1" > /tmp/mon.in
+}
+
+# Waits up to $2 seconds for QEMU's output line "qemu exit N" and checks N is 0.
+kvm_wait_exit() {
+    wait_for '^qemu exit [0-9]+' "$2" /tmp/guest.out || kvm_fail "$1: QEMU did not exit"
+    status=$(grep -E '^qemu exit [0-9]+' /tmp/guest.out | tail -1)
+    [ "$status" = "qemu exit 0" ] || kvm_fail "$1: $status"
+    # The copy of its output to our console finishes with it.
+    wait
+    # A restored QEMU appends to the same file: its wait_guest must not see this exit.
+    sed -i -e 's/^qemu exit /qemu exited /' /tmp/guest.out
+}
+
+# The highest tick the guest printed so far.
+last_tick() { grep -oE 'opalite-guest: tick [0-9]+' /tmp/guest.out | tail -1 | grep -oE '[0-9]+$'; }
+
+# Migration targets: `file:` exists from QEMU 8.2; before it, a shell command does it.
+kvm_migration_uris() {
+    v=$(qemu-system-ppc64 --version | sed -n 's/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+    set -- $v
+    if [ "${1:-0}" -gt 8 ] || { [ "${1:-0}" -eq 8 ] && [ "${2:-0}" -ge 2 ]; }; then
+        save_uri=file:/tmp/migration
+        load_uri=file:/tmp/migration
+    else
+        save_uri="exec:cat > /tmp/migration"
+        load_uri="exec:cat /tmp/migration"
+    fi
+}
+
+# Guest number $1 with interrupt controller $2, saved and restored $3 times while it
+# counts. Each save: stop, migrate to the file, quit; each restore: a new QEMU from the
+# file, cont, and the count must go on past where it stopped.
+kvm_guest() {
+    local label="guest $1 $2" ticks m t t_save stopped_at tries state
+    ticks=$((6 + 3 * $3))
+    : >/tmp/guest.out
+    t=$(uptime_s)
+    kvm_start_guest "$label" "$2" "$ticks" ""
+    wait_guest 'opalite-guest: tick 1 ' 600 || kvm_fail "$label: never counted"
+    kvm_ok "$label boot" "$t"
+    m=1
+    while [ "$m" -le "$3" ]; do
+        t=$(uptime_s)
+        t_save=$t
+        rm -f /tmp/migration
+        mon stop
+        mon "migrate \"$save_uri\""
+        tries=300
+        while ! grep -qE 'Migration status: (completed|failed|cancelled)' /tmp/mon.log; do
+            tries=$((tries - 1))
+            [ "$tries" -gt 0 ] || kvm_fail "$label: migration $m never completed"
+            mon "info migrate"
+            sleep 1
+        done
+        grep -q 'Migration status: completed' /tmp/mon.log ||
+            kvm_fail "$label: migration $m: $(grep 'Migration status' /tmp/mon.log)"
+        stopped_at=$(last_tick)
+        mon quit
+        kvm_wait_exit "$label save $m" 60
+        kvm_ok "$label migrate $m save ($(du -k /tmp/migration | cut -f1) KiB)" "$t"
+        t=$(uptime_s)
+        kvm_start_guest "$label" "$2" "$ticks" "$load_uri"
+        # The state is in once the incoming QEMU is paused but no longer "inmigrate".
+        tries=600
+        while :; do
+            mon "info status"
+            sleep 0.5
+            state=$(grep 'VM status' /tmp/mon.log | tail -1)
+            case "$state" in
+            *inmigrate* | "") ;;
+            *paused*) break ;;
+            *) kvm_fail "$label: restore $m: $state" ;;
+            esac
+            tries=$((tries - 1))
+            [ "$tries" -gt 0 ] || kvm_fail "$label: restore $m never finished"
+        done
+        mon cont
+        wait_guest "opalite-guest: tick $((stopped_at + 1)) " 120 ||
+            kvm_fail "$label: stopped counting after restore $m (last tick $(last_tick))"
+        kvm_ok "$label migrate $m restore" "$t"
+        kvm_ok "$label migrate $m" "$t_save"
+        m=$((m + 1))
+    done
+    t=$(uptime_s)
+    wait_guest "opalite-guest: done ticks=$ticks" $((ticks * 10 + 60)) ||
+        kvm_fail "$label: did not finish counting (last tick $(last_tick))"
+    kvm_wait_exit "$label" 120
+    kvm_ok "$label end" "$t"
+    # An interrupt storm left behind by a guest's teardown shows as one CPU's count
+    # racing ahead of the other's from one guest to the next.
+    echo "opalite-kvm: L1 interrupts after $label:$(l1_interrupts)"
+}
+
+# Interrupts taken so far by each of L1's CPUs, all sources together.
+l1_interrupts() {
+    awk 'NR == 1 { n = NF; next }
+        { for (i = 2; i <= n + 1; i++) if ($i ~ /^[0-9]+$/) s[i - 2] += $i }
+        END { for (i = 0; i < n; i++) printf " cpu%d=%d", i, s[i] }' /proc/interrupts
+}
+
+kvm_l1() {
+    t=$(uptime_s)
+    echo "opalite-kvm: L1 up at $t s, $(nproc) cpus, plan ${kvm_plan:-none}"
+    for ko in /lib/modules/opalite/*.ko; do
+        insmod "$ko" || kvm_fail "insmod $ko"
+    done
+    [ -c /dev/kvm ] || kvm_fail "no /dev/kvm after loading the modules"
+    kvm_ok "modules" "$t"
+    kvm_migration_uris
+    echo "opalite-kvm: $(qemu-system-ppc64 --version | head -1); migration via $save_uri"
+    n=1
+    for step in $(echo "$kvm_plan" | tr ',' ' '); do
+        kvm_guest "$n" "${step%:*}" "${step#*:}"
+        n=$((n + 1))
+    done
+    echo "opalite-kvm: all guests done at $(uptime_s) s"
+}
+
+# The guest's interrupt controller, as its /proc/interrupts names it.
+guest_irq_chip() {
+    if grep -q XIVE /proc/interrupts; then echo XIVE
+    elif grep -q XICS /proc/interrupts; then echo XICS
+    else echo unknown; fi
 }
 
 case "$mode" in
@@ -174,6 +378,23 @@ nmi)
     # with panic=-1, reboots at once, which -no-reboot turns into QEMU's exit.
     taskset -c "$boot" sh -c 'echo c > /proc/sysrq-trigger'
     echo "OPALITE-NMI-NO-CRASH"
+    poweroff -f
+    ;;
+kvm)
+    kvm_l1
+    poweroff -f
+    ;;
+kvm-guest)
+    echo "opalite-guest: up, $(nproc) cpus, interrupts $(guest_irq_chip)"
+    # Each tick on the other CPU in turn: both vCPUs' queues see IPIs and timers.
+    cpus=$(nproc)
+    i=1
+    while [ "$i" -le "${ticks:-5}" ]; do
+        sleep 1
+        taskset -c $((i % cpus)) echo "opalite-guest: tick $i on cpu $((i % cpus))"
+        i=$((i + 1))
+    done
+    echo "opalite-guest: done ticks=${ticks:-5}"
     poweroff -f
     ;;
 *)

@@ -13,6 +13,11 @@ pub const INIT_SCRIPT: &str = include_str!("init.sh");
 pub const IMAGE: &str = "target/opalite-initramfs.cpio";
 /// The kexec/kdump scenarios' archive (kexec-tools and `/boot/vmlinux` inside).
 pub const KEXEC_IMAGE: &str = "target/opalite-initramfs-kexec.cpio";
+/// The kvm scenarios' archive: QEMU, the KVM modules, and the guest's kernel and
+/// initramfs (the small archive, whose /init has the guest's mode too).
+pub const KVM_IMAGE: &str = "target/opalite-initramfs-kvm.cpio";
+/// Where the kvm archive holds the guest's initramfs.
+pub const GUEST_INITRD: &str = "boot/guest-initrd.cpio";
 
 const S_IFDIR: u32 = 0o040000;
 const S_IFREG: u32 = 0o100000;
@@ -148,8 +153,8 @@ pub fn build(busybox: &Path, out: &Path) -> Result<()> {
     write(busybox, None, out)
 }
 
-/// What the kexec initramfs adds to the small one.
-pub struct KexecExtras<'a> {
+/// What the kexec and kvm initramfs add to the small one.
+pub struct Extras<'a> {
     /// kexec and its loader and libraries (see `DebCache::kexec_tools`).
     pub userland: &'a Userland,
     /// The kernel to put at `/boot/vmlinux`, for `kexec -l`/`-p`.
@@ -158,7 +163,7 @@ pub struct KexecExtras<'a> {
 
 /// Builds the initramfs of the kexec and kdump scenarios: the small one plus kexec-tools
 /// and the kernel itself (about 45 MB more, so only these scenarios pay for it).
-pub fn build_kexec(busybox: &Path, extras: &KexecExtras, out: &Path) -> Result<()> {
+pub fn build_kexec(busybox: &Path, extras: &Extras, out: &Path) -> Result<()> {
     write(busybox, Some(extras), out)
 }
 
@@ -175,7 +180,7 @@ pub fn build_kexec_image(
     let path = crate::util::repo_root().join(KEXEC_IMAGE);
     build_kexec(
         busybox,
-        &KexecExtras {
+        &Extras {
             userland: &userland,
             kernel,
         },
@@ -184,7 +189,39 @@ pub fn build_kexec_image(
     Ok(path)
 }
 
-fn write(busybox: &Path, extras: Option<&KexecExtras>, out: &Path) -> Result<()> {
+/// Fetches Debian's qemu-system-ppc64 (with SLOF) and the KVM modules, and writes the
+/// kvm initramfs to [`KVM_IMAGE`]: L1's userland for starting KVM guests of `kernel`
+/// with the small initramfs `guest_initrd`. Returns its path.
+pub fn build_kvm_image(
+    debian: &crate::debian::DebCache,
+    busybox: &Path,
+    kernel: &Path,
+    guest_initrd: &Path,
+) -> Result<std::path::PathBuf> {
+    let mut userland = debian
+        .qemu_system_ppc()
+        .context("cannot get Debian's ppc64el qemu-system-ppc")?;
+    userland.extend(
+        debian
+            .kernel_modules(&["kvm-hv"])
+            .context("cannot get the KVM modules from the kernel package")?,
+    );
+    userland
+        .files
+        .push((GUEST_INITRD.into(), guest_initrd.to_path_buf()));
+    let path = crate::util::repo_root().join(KVM_IMAGE);
+    write(
+        busybox,
+        Some(&Extras {
+            userland: &userland,
+            kernel,
+        }),
+        &path,
+    )?;
+    Ok(path)
+}
+
+fn write(busybox: &Path, extras: Option<&Extras>, out: &Path) -> Result<()> {
     let bb = std::fs::read(busybox).context(format!("cannot read {}", busybox.display()))?;
     // Write then rename: a QEMU starting meanwhile (another run) never sees half a file.
     let tmp = out.with_extension(format!("tmp{}", std::process::id()));
@@ -338,7 +375,7 @@ mod tests {
             )],
         };
         let kernel = put("vmlinux", b"KERNEL");
-        let extras = KexecExtras {
+        let extras = Extras {
             userland: &userland,
             kernel: &kernel,
         };
@@ -392,6 +429,11 @@ mod tests {
             "OPALITE-VMCORE size=",
             "OPALITE-OLD-DMESG: ",
             "NMI backtrace for cpu",
+            "opalite.kvm=",
+            "insmod",
+            "-incoming",
+            "opalite-guest: tick ",
+            "opalite-kvm: FAILED",
         ] {
             assert!(INIT_SCRIPT.contains(marker), "{marker}");
         }

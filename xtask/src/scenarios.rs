@@ -64,6 +64,9 @@ pub enum Kernel {
     /// The same kernel with the bigger initramfs that also holds kexec-tools and the
     /// kernel itself (`/boot/vmlinux`), for the kexec and kdump scenarios.
     LinuxKexec,
+    /// The same kernel with the kvm initramfs: Debian's QEMU, the KVM modules, and the
+    /// kernel and small initramfs again for the guests (`/boot`).
+    LinuxKvm,
     /// target/opal-conformance.elf, the bare-metal OPAL client; `append` carries its
     /// options (`conformance.require=...`, see tests/conformance/src/bootargs.rs).
     Conformance,
@@ -74,6 +77,8 @@ pub struct Scenario {
     pub name: &'static str,
     pub machine: Machine,
     pub smp: &'static str,
+    /// QEMU `-m`.
+    pub memory: &'static str,
     pub kernel: Kernel,
     pub append: &'static str,
     pub steps: &'static [Step],
@@ -480,16 +485,90 @@ const FORBIDDEN_NMI: &[&str] = &[
     "OPALITE-NMI-NO-CRASH",
 ];
 
+/// What the KVM scenarios forbid besides [`FORBIDDEN`]: trouble in a guest (its console
+/// and its QEMU's stderr are on ours, each line prefixed `[L2 guest N IC]`, so an error
+/// or warning of the guest's QEMU shows as `] qemu-system-ppc64: `, while L1's own QEMU
+/// warns at the start of a line), the L1 script's failure marker, and any XIVE error
+/// line from the firmware (Opalite's `log::error!` and skiboot's `prerror` both print
+/// level 3 as `[time,3] XIVE...`).
+const FORBIDDEN_KVM: &[&str] = &[
+    "panicked at",
+    "Unexpected exception",
+    "Kernel panic",
+    "Oops",
+    "Called with bad token",
+    "BUG:",
+    "kernel BUG",
+    "list_del corruption",
+    "list_add corruption",
+    // L1 stuck (seen once on Opalite: a thread looping in __replay_soft_interrupts from
+    // a guest's power-off on, 111 s), before the soft lockup's "BUG:" two minutes later.
+    "Hard LOCKUP",
+    "rcu_sched detected stalls",
+    "opalite-kvm: FAILED",
+    "] qemu-system-ppc64: ",
+    ",3] XIVE",
+];
+
+/// The steps of a kvm run (`opalite.test=kvm`): modules loaded, then per guest, in the
+/// order of the `opalite.kvm=` plan, its number, interrupt controller (as the plan and
+/// the markers spell it), the controller the guest sees, and its migrations' numbers.
+/// Each guest boots to its first tick, gets saved and restored, counts to the end and
+/// powers off.
+macro_rules! kvm_plan {
+    ($( $n:literal $ic:literal $chip:literal [$($m:literal)*] );+) => {
+        &[
+            opalite("OPALITE: Opalite"),
+            expect("opalite-kvm: L1 up"),
+            expect("opalite-kvm: modules ok"),
+            $(
+                expect(concat!("[L2 guest ", $n, " ", $ic, "] opalite-guest: up, 2 cpus, interrupts ", $chip)),
+                expect(concat!("opalite-kvm: guest ", $n, " ", $ic, " boot ok")),
+                $(
+                    expect(concat!("opalite-kvm: guest ", $n, " ", $ic, " migrate ", $m, " save")),
+                    expect(concat!("opalite-kvm: guest ", $n, " ", $ic, " migrate ", $m, " ok")),
+                )*
+                expect(concat!("opalite-kvm: guest ", $n, " ", $ic, " end ok")),
+            )+
+            expect("opalite-kvm: all guests done"),
+            expect("reboot: Power down"),
+        ]
+    };
+}
+
+/// CI's KVM run: a XIVE-native guest saved and restored once, then an XICS-on-XIVE one.
+const KVM_SHORT_PLAN: &str = "console=hvc0 opalite.test=kvm opalite.kvm=xive:1,xics:0";
+const KVM_SHORT: &[Step] = kvm_plan!(1 "xive" "XIVE" [1]; 2 "xics" "XICS" []);
+
+/// The sequence that once found guest memory corruption after a restore (1 run in 8):
+/// in one L1 boot, a XIVE guest, an XICS guest, then a XIVE guest and an XICS guest
+/// each saved and restored three times in a row.
+const KVM_LONG_PLAN: &str = "console=hvc0 opalite.test=kvm opalite.kvm=xive:0,xics:0,xive:3,xics:3";
+const KVM_LONG: &[Step] = kvm_plan!(
+    1 "xive" "XIVE" [];
+    2 "xics" "XICS" [];
+    3 "xive" "XIVE" [1 2 3];
+    4 "xics" "XICS" [1 2 3]
+);
+
 /// Scenarios `cargo xtask test` runs only when a `--filter` names them: the 10-kexec loop
 /// (two minutes, and ten chances to meet Linux's kexec copy checkstop, which a single
-/// retry does not cover). `cargo xtask test --filter kexec-loop10` runs it.
-pub const ON_DEMAND: &[&str] = &["kexec-loop10-powernv9-smp4"];
+/// retry does not cover), and the KVM runs but CI's short one on powernv9 (each KVM run
+/// is minutes of nested TCG; the long form is for `--repeat`).
+/// `cargo xtask test --filter kexec-loop10` runs the first.
+pub const ON_DEMAND: &[&str] = &[
+    "kexec-loop10-powernv9-smp4",
+    "kvm-long-powernv9-smp2",
+    "kvm-long-powernv10-smp2",
+    "kvm-powernv10-smp2",
+];
 
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "boot-powernv9-smp4",
         machine: Machine::Powernv9,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::Linux,
         append: POWEROFF,
         steps: BOOT_SMP4_P9,
@@ -501,6 +580,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "boot-powernv10-smp4",
         machine: Machine::Powernv10,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::Linux,
         append: POWEROFF,
         steps: BOOT_SMP4_P10,
@@ -512,6 +592,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "boot-powernv9-smp1",
         machine: Machine::Powernv9,
         smp: "1",
+        memory: "2G",
         kernel: Kernel::Linux,
         append: POWEROFF,
         steps: BOOT_SMP1_P9,
@@ -523,6 +604,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "boot-powernv10-smp1",
         machine: Machine::Powernv10,
         smp: "1",
+        memory: "2G",
         kernel: Kernel::Linux,
         append: POWEROFF,
         steps: BOOT_SMP1_P10,
@@ -534,6 +616,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "shell-echo-powernv9-smp1",
         machine: Machine::Powernv9,
         smp: "1",
+        memory: "2G",
         kernel: Kernel::Linux,
         append: "console=hvc0 opalite.test=shell-echo",
         steps: SHELL_ECHO,
@@ -545,6 +628,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "boot-powernv9-2chips-smp8",
         machine: Machine::Powernv9,
         smp: "8,sockets=2,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::Linux,
         append: POWEROFF,
         steps: BOOT_TWO_CHIPS,
@@ -556,6 +640,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "xive-native-powernv9-smp4",
         machine: Machine::Powernv9,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::Linux,
         append: "console=hvc0 opalite.test=shell-echo",
         steps: XIVE_NATIVE,
@@ -567,6 +652,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "xive-native-powernv10-smp4",
         machine: Machine::Powernv10,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::Linux,
         append: "console=hvc0 opalite.test=shell-echo",
         steps: XIVE_NATIVE,
@@ -580,6 +666,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "conformance-powernv9-smp4",
         machine: Machine::Powernv9,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::Conformance,
         append: CONFORMANCE_XIVE,
         steps: CONFORMANCE,
@@ -591,6 +678,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "conformance-powernv10-smp4",
         machine: Machine::Powernv10,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::Conformance,
         append: CONFORMANCE_XIVE,
         steps: CONFORMANCE,
@@ -602,6 +690,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "reboot-powernv9-smp4",
         machine: Machine::Powernv9,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::Conformance,
         append: "conformance.bench-reboot",
         steps: REBOOT,
@@ -613,6 +702,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "conformance-fuzz-powernv9-smp4",
         machine: Machine::Powernv9,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::Conformance,
         append: CONFORMANCE_FUZZ,
         steps: FUZZ,
@@ -624,6 +714,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "conformance-fuzz-powernv10-smp4",
         machine: Machine::Powernv10,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::Conformance,
         append: CONFORMANCE_FUZZ,
         steps: FUZZ,
@@ -635,6 +726,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "kexec-powernv9-smp4",
         machine: Machine::Powernv9,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::LinuxKexec,
         append: "console=hvc0 opalite.test=kexec",
         steps: KEXEC,
@@ -646,6 +738,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "kexec-powernv10-smp4",
         machine: Machine::Powernv10,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::LinuxKexec,
         append: "console=hvc0 opalite.test=kexec",
         steps: KEXEC,
@@ -657,6 +750,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "kexec-loop10-powernv9-smp4",
         machine: Machine::Powernv9,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::LinuxKexec,
         append: "console=hvc0 opalite.test=kexec opalite.kexec-count=10",
         steps: KEXEC_LOOP10,
@@ -668,6 +762,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "kdump-thread-powernv9-smp4",
         machine: Machine::Powernv9,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::LinuxKexec,
         append: "console=hvc0 opalite.test=kdump-thread crashkernel=512M",
         steps: KDUMP_P9,
@@ -679,6 +774,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "kdump-core-powernv9-smp4",
         machine: Machine::Powernv9,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::LinuxKexec,
         append: "console=hvc0 opalite.test=kdump-core crashkernel=512M",
         steps: KDUMP_P9,
@@ -690,6 +786,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "kdump-thread-powernv10-smp4",
         machine: Machine::Powernv10,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::LinuxKexec,
         append: "console=hvc0 opalite.test=kdump-thread crashkernel=512M",
         steps: KDUMP_P10,
@@ -701,6 +798,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "kdump-core-powernv10-smp4",
         machine: Machine::Powernv10,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::LinuxKexec,
         append: "console=hvc0 opalite.test=kdump-core crashkernel=512M",
         steps: KDUMP_P10,
@@ -712,11 +810,60 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "nmi-powernv10-smp4",
         machine: Machine::Powernv10,
         smp: "4,cores=2,threads=2",
+        memory: "2G",
         kernel: Kernel::Linux,
         append: "console=hvc0 opalite.test=nmi panic=-1",
         steps: NMI,
         forbidden: FORBIDDEN_NMI,
         timeout: 120,
+        reboots: false,
+    },
+    Scenario {
+        name: "kvm-powernv9-smp2",
+        machine: Machine::Powernv9,
+        smp: "2,cores=1,threads=2",
+        memory: "4G",
+        kernel: Kernel::LinuxKvm,
+        append: KVM_SHORT_PLAN,
+        steps: KVM_SHORT,
+        forbidden: FORBIDDEN_KVM,
+        timeout: 900,
+        reboots: false,
+    },
+    Scenario {
+        name: "kvm-powernv10-smp2",
+        machine: Machine::Powernv10,
+        smp: "2,cores=1,threads=2",
+        memory: "4G",
+        kernel: Kernel::LinuxKvm,
+        append: KVM_SHORT_PLAN,
+        steps: KVM_SHORT,
+        forbidden: FORBIDDEN_KVM,
+        timeout: 900,
+        reboots: false,
+    },
+    Scenario {
+        name: "kvm-long-powernv9-smp2",
+        machine: Machine::Powernv9,
+        smp: "2,cores=1,threads=2",
+        memory: "4G",
+        kernel: Kernel::LinuxKvm,
+        append: KVM_LONG_PLAN,
+        steps: KVM_LONG,
+        forbidden: FORBIDDEN_KVM,
+        timeout: 2400,
+        reboots: false,
+    },
+    Scenario {
+        name: "kvm-long-powernv10-smp2",
+        machine: Machine::Powernv10,
+        smp: "2,cores=1,threads=2",
+        memory: "4G",
+        kernel: Kernel::LinuxKvm,
+        append: KVM_LONG_PLAN,
+        steps: KVM_LONG,
+        forbidden: FORBIDDEN_KVM,
+        timeout: 2400,
         reboots: false,
     },
 ];
@@ -956,6 +1103,82 @@ mod tests {
         }
         for name in ["kdump-thread-powernv9-smp4", "kdump-core-powernv9-smp4"] {
             assert!(resets(named(name).steps).is_empty(), "{name}");
+        }
+    }
+
+    /// The `opalite.kvm=` plan of a scenario: (interrupt controller, migrations) per guest.
+    fn kvm_plan_of(s: &Scenario) -> Vec<(&str, usize)> {
+        let plan = s
+            .append
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("opalite.kvm="))
+            .unwrap_or_else(|| panic!("{}: no opalite.kvm=", s.name));
+        plan.split(',')
+            .map(|g| {
+                let (ic, m) = g.split_once(':').unwrap();
+                (ic, m.parse().unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn kvm_steps_follow_the_plan_init_runs() {
+        let runs: Vec<&Scenario> = SCENARIOS
+            .iter()
+            .filter(|s| s.kernel == Kernel::LinuxKvm)
+            .collect();
+        assert_eq!(runs.len(), 4);
+        for s in runs {
+            // The L1 QEMU of the user's report; its guests each get -m 512M.
+            assert_eq!(
+                (s.smp, s.memory),
+                ("2,cores=1,threads=2", "4G"),
+                "{}",
+                s.name
+            );
+            for f in [
+                "list_del corruption",
+                "kernel BUG",
+                "opalite-kvm: FAILED",
+                ",3] XIVE",
+            ] {
+                assert!(s.forbidden.contains(&f), "{}: {f}", s.name);
+            }
+            let marker = |n: usize, ic: &str, what: &str| {
+                expect(Box::leak(
+                    format!("opalite-kvm: guest {n} {ic} {what}").into_boxed_str(),
+                ))
+            };
+            let mut want = Vec::new();
+            for (i, (ic, migrations)) in kvm_plan_of(s).into_iter().enumerate() {
+                assert!(ic == "xive" || ic == "xics", "{}: {ic}", s.name);
+                let n = i + 1;
+                want.push(marker(n, ic, "boot ok"));
+                for m in 1..=migrations {
+                    want.push(marker(n, ic, &format!("migrate {m} save")));
+                    want.push(marker(n, ic, &format!("migrate {m} ok")));
+                }
+                want.push(marker(n, ic, "end ok"));
+            }
+            let got: Vec<Step> = s
+                .steps
+                .iter()
+                .copied()
+                .filter(|t| matches!(t, Step::Expect(_, p) if p.starts_with("opalite-kvm: guest ")))
+                .collect();
+            assert_eq!(got, want, "{}", s.name);
+        }
+        // CI's run saves and restores a XIVE guest and boots an XICS one on powernv9; the
+        // long form has the three restores in a row of each kind, and waits for --filter.
+        assert_eq!(
+            kvm_plan_of(named("kvm-powernv9-smp2")),
+            [("xive", 1), ("xics", 0)]
+        );
+        assert!(!ON_DEMAND.contains(&"kvm-powernv9-smp2"));
+        let long = kvm_plan_of(named("kvm-long-powernv9-smp2"));
+        assert_eq!(long, [("xive", 0), ("xics", 0), ("xive", 3), ("xics", 3)]);
+        for name in ["kvm-long-powernv9-smp2", "kvm-long-powernv10-smp2"] {
+            assert!(ON_DEMAND.contains(&name), "{name}");
         }
     }
 

@@ -25,6 +25,14 @@ struct Tally {
 }
 
 impl Tally {
+    fn record_quietly(&mut self, ok: bool) {
+        if ok {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+        }
+    }
+
     fn record(&mut self, name: &str, result: std::result::Result<(), String>) {
         match result {
             Ok(()) => {
@@ -48,6 +56,8 @@ struct Bench {
     linux: std::result::Result<(PathBuf, PathBuf), String>,
     /// The kexec initramfs, for [`Kernel::LinuxKexec`] scenarios.
     kexec_initrd: std::result::Result<PathBuf, String>,
+    /// The kvm initramfs, for [`Kernel::LinuxKvm`] scenarios.
+    kvm_initrd: std::result::Result<PathBuf, String>,
     /// The conformance payload, for [`Kernel::Conformance`] scenarios.
     payload: std::result::Result<PathBuf, String>,
 }
@@ -80,8 +90,12 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
     };
     let want_build = !opts.host_only && opts.firmware.is_none();
     let needs_payload = scenarios.iter().any(|s| s.kernel == Kernel::Conformance);
-    let needs_kexec = scenarios.iter().any(|s| s.kernel == Kernel::LinuxKexec);
-    let needs_linux = needs_kexec || scenarios.iter().any(|s| s.kernel == Kernel::Linux);
+    let needs = |k: Kernel| scenarios.iter().any(|s| s.kernel == k);
+    let extra = Extra {
+        kexec: needs(Kernel::LinuxKexec),
+        kvm: needs(Kernel::LinuxKvm),
+    };
+    let needs_linux = extra.kexec || extra.kvm || needs(Kernel::Linux);
     // `firmware::build` makes the payload too; with `--firmware` it is built on its own.
     let mut payload: std::result::Result<PathBuf, String> = Err("not built".to_string());
     let firmware: std::result::Result<PathBuf, String> = match &opts.firmware {
@@ -115,17 +129,38 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
     }
 
     if !scenarios.is_empty() {
-        let bench = setup_bench(&root, needs_linux, needs_kexec, payload).map_err(|e| {
+        let bench = setup_bench(&root, needs_linux, extra, payload).map_err(|e| {
             eprintln!("xtask: cannot prepare the QEMU runs: {e}");
             format!("setup failed: {e}")
         });
         let other_firmware = opts.firmware.is_some();
         for s in scenarios {
-            let result = match (&firmware, &bench) {
-                (Err(e), _) | (_, Err(e)) => Err(e.clone()),
-                (Ok(fw), Ok(bench)) => run_scenario(s, fw, bench, other_firmware, &logs),
-            };
-            tally.record(s.name, result);
+            let mut runs = Tally::default();
+            for run in 1..=opts.repeat {
+                let result = match (&firmware, &bench) {
+                    (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+                    (Ok(fw), Ok(bench)) => run_scenario(
+                        s,
+                        fw,
+                        bench,
+                        other_firmware,
+                        &logs,
+                        run_tag(run, opts.repeat),
+                    ),
+                };
+                let name = match opts.repeat {
+                    1 => s.name.to_string(),
+                    n => format!("{} (run {run}/{n})", s.name),
+                };
+                runs.record(&name, result.clone());
+                tally.record_quietly(result.is_ok());
+            }
+            if opts.repeat > 1 {
+                println!(
+                    "scenario {}: {} passed, {} failed of {}",
+                    s.name, runs.passed, runs.failed, opts.repeat
+                );
+            }
         }
     }
 
@@ -181,37 +216,56 @@ fn payload_logged(debug: bool, log: &Path) -> std::result::Result<PathBuf, Strin
     })
 }
 
+/// Which of the bigger initramfs images the selected scenarios boot.
+#[derive(Clone, Copy)]
+struct Extra {
+    kexec: bool,
+    kvm: bool,
+}
+
 fn setup_bench(
     root: &Path,
     needs_linux: bool,
-    needs_kexec: bool,
+    extra: Extra,
     payload: std::result::Result<PathBuf, String>,
 ) -> Result<Bench> {
     let qemu = toolchain::ensure_qemu()?;
     let not = || "not prepared".to_string();
-    type Prepared<T> = std::result::Result<T, String>;
-    let (linux, kexec_initrd): (Prepared<(PathBuf, PathBuf)>, Prepared<PathBuf>) = if needs_linux {
-        match prepare_linux(root, needs_kexec) {
-            Ok((kernel, initrd, kexec)) => (Ok((kernel, initrd)), kexec.ok_or_else(not)),
+    let mut bench = Bench {
+        qemu,
+        linux: Err(not()),
+        kexec_initrd: Err(not()),
+        kvm_initrd: Err(not()),
+        payload,
+    };
+    if needs_linux {
+        match prepare_linux(root, extra) {
+            Ok(linux) => {
+                bench.linux = Ok((linux.kernel, linux.initrd));
+                bench.kexec_initrd = linux.kexec_initrd.ok_or_else(not);
+                bench.kvm_initrd = linux.kvm_initrd.ok_or_else(not);
+            }
             Err(e) => {
                 eprintln!("xtask: cannot prepare Linux: {e}");
                 let e = format!("setup failed: {e}");
-                (Err(e.clone()), Err(e))
+                bench.linux = Err(e.clone());
+                bench.kexec_initrd = Err(e.clone());
+                bench.kvm_initrd = Err(e);
             }
         }
-    } else {
-        (Err(not()), Err(not()))
-    };
-    Ok(Bench {
-        qemu,
-        linux,
-        kexec_initrd,
-        payload,
-    })
+    }
+    Ok(bench)
 }
 
-/// The kernel, the small initramfs and (with `kexec`) the kexec one.
-fn prepare_linux(root: &Path, kexec: bool) -> Result<(PathBuf, PathBuf, Option<PathBuf>)> {
+struct Linux {
+    kernel: PathBuf,
+    initrd: PathBuf,
+    kexec_initrd: Option<PathBuf>,
+    kvm_initrd: Option<PathBuf>,
+}
+
+/// The kernel, the small initramfs and the bigger ones `extra` asks for.
+fn prepare_linux(root: &Path, extra: Extra) -> Result<Linux> {
     let debian = DebCache::open()?;
     let kernel = debian
         .kernel()
@@ -221,12 +275,25 @@ fn prepare_linux(root: &Path, kexec: bool) -> Result<(PathBuf, PathBuf, Option<P
         .context("cannot get Debian's ppc64el busybox")?;
     let initrd = root.join(initramfs::IMAGE);
     initramfs::build(&busybox, &initrd)?;
-    let kexec_initrd = if kexec {
+    let kexec_initrd = if extra.kexec {
         Some(initramfs::build_kexec_image(&debian, &busybox, &kernel)?)
     } else {
         None
     };
-    Ok((kernel, initrd, kexec_initrd))
+    // The guests boot the same kernel and the small initramfs (its /init has their mode).
+    let kvm_initrd = if extra.kvm {
+        Some(initramfs::build_kvm_image(
+            &debian, &busybox, &kernel, &initrd,
+        )?)
+    } else {
+        None
+    };
+    Ok(Linux {
+        kernel,
+        initrd,
+        kexec_initrd,
+        kvm_initrd,
+    })
 }
 
 /// Linux 6.1's kexec copy can machine-check on QEMU TCG (a VMX memcpy reached with the MMU
@@ -253,24 +320,34 @@ fn died_in_kexec_copy(log: &Path) -> bool {
 
 /// Runs a scenario; a kexec scenario that died of the known Linux copy checkstop runs once
 /// more (and says so), since that failure is the kernel's, whatever the firmware.
+/// The log name's suffix for run `run` of `repeat` (none without `--repeat`).
+fn run_tag(run: usize, repeat: usize) -> String {
+    if repeat > 1 {
+        format!(".run{run}")
+    } else {
+        String::new()
+    }
+}
+
 fn run_scenario(
     s: &Scenario,
     firmware: &Path,
     bench: &Bench,
     other_firmware: bool,
     logs: &Path,
+    tag: String,
 ) -> std::result::Result<(), String> {
-    let first = run_scenario_once(s, firmware, bench, other_firmware, logs);
-    let log = logs.join(format!("{}.log", s.name));
+    let first = run_scenario_once(s, firmware, bench, other_firmware, logs, &tag);
+    let log = logs.join(format!("{}{tag}.log", s.name));
     if first.is_err() && s.kernel == Kernel::LinuxKexec && died_in_kexec_copy(&log) {
-        let kept = logs.join(format!("{}.checkstop.log", s.name));
+        let kept = logs.join(format!("{}{tag}.checkstop.log", s.name));
         let _ = std::fs::rename(&log, &kept);
         eprintln!(
             "xtask: {}: Linux's kexec copy checkstopped (known QEMU/Linux flake, log kept as {}); running it once more",
             s.name,
             rel(&kept)
         );
-        return run_scenario_once(s, firmware, bench, other_firmware, logs);
+        return run_scenario_once(s, firmware, bench, other_firmware, logs, &tag);
     }
     first
 }
@@ -281,6 +358,7 @@ fn run_scenario_once(
     bench: &Bench,
     other_firmware: bool,
     logs: &Path,
+    tag: &str,
 ) -> std::result::Result<(), String> {
     let (kernel, initrd) = match s.kernel {
         Kernel::Linux => {
@@ -291,12 +369,16 @@ fn run_scenario_once(
             let (kernel, _) = bench.linux.clone()?;
             (kernel, Some(bench.kexec_initrd.clone()?))
         }
+        Kernel::LinuxKvm => {
+            let (kernel, _) = bench.linux.clone()?;
+            (kernel, Some(bench.kvm_initrd.clone()?))
+        }
         Kernel::Conformance => (bench.payload.clone()?, None),
     };
     let config = QemuConfig {
         machine: s.machine,
         smp: Smp::parse(s.smp).map_err(|e| e.to_string())?,
-        memory: "2G".to_string(),
+        memory: s.memory.to_string(),
         firmware: firmware.to_path_buf(),
         kernel,
         initrd,
@@ -306,7 +388,7 @@ fn run_scenario_once(
     };
     let mut cmd = Command::new(&bench.qemu);
     cmd.args(config.args(Console::Captured));
-    let log = logs.join(format!("{}.log", s.name));
+    let log = logs.join(format!("{}{tag}.log", s.name));
     let timeout = s.timeout_for(other_firmware);
     eprintln!("xtask: {} (timeout {timeout} s, log {})", s.name, rel(&log));
     let outcome = harness::run(
@@ -383,6 +465,12 @@ mod flake_tests {
         assert!(!died_in_kexec_copy(&log));
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(!died_in_kexec_copy(&log), "no log");
+    }
+
+    #[test]
+    fn repeated_runs_keep_one_log_each() {
+        assert_eq!(run_tag(1, 1), "");
+        assert_eq!(run_tag(3, 20), ".run3");
     }
 
     #[test]
