@@ -97,6 +97,16 @@ pub enum Cpu {
 }
 
 impl Cpu {
+    /// Every processor this crate knows, oldest first (all POWER9 DD2 or later).
+    pub const ALL: [Cpu; 6] = [
+        Cpu::P9Dd21,
+        Cpu::P9Dd22,
+        Cpu::P9Dd23,
+        Cpu::P9P,
+        Cpu::P10,
+        Cpu::P11,
+    ];
+
     /// The processor a PVR names, or `None` when this crate has no feature list for it
     /// (the firmware then adds no node and Linux uses its PVR table).
     pub fn from_pvr(pvr: u32) -> Option<Cpu> {

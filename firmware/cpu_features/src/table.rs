@@ -16,15 +16,8 @@ use Recipe::{ControlBit, Kernel, NotNeeded};
 /// A kernel recipe with no facility-control bit: most features.
 const KERNEL: Recipe = Kernel { control_bit: None };
 
-/// Every processor this crate knows (all are POWER9 DD2 or later).
-const EVERY: Cpus = Cpus::of(&[
-    Cpu::P9Dd21,
-    Cpu::P9Dd22,
-    Cpu::P9Dd23,
-    Cpu::P9P,
-    Cpu::P10,
-    Cpu::P11,
-]);
+/// Every processor this crate knows.
+const EVERY: Cpus = Cpus::of(&Cpu::ALL);
 const POWER9: Cpus = Cpus::of(&[Cpu::P9Dd21, Cpu::P9Dd22, Cpu::P9Dd23, Cpu::P9P]);
 const POWER10_ON: Cpus = Cpus::of(&[Cpu::P10, Cpu::P11]);
 

@@ -3,15 +3,6 @@ use super::*;
 use alloc::string::String;
 use devtree::Node;
 
-const ALL_CPUS: [Cpu; 6] = [
-    Cpu::P9Dd21,
-    Cpu::P9Dd22,
-    Cpu::P9Dd23,
-    Cpu::P9P,
-    Cpu::P10,
-    Cpu::P11,
-];
-
 fn names(cpu: Cpu) -> Vec<&'static str> {
     features_of(cpu).map(|f| f.name).collect()
 }
@@ -121,7 +112,7 @@ fn isa_levels_and_names() {
     assert_eq!(Cpu::P11.isa(), 3100);
     assert_eq!(Cpu::P9Dd21.display_name(), "POWER9");
     assert_eq!(Cpu::P10.display_name(), "POWER10");
-    for cpu in ALL_CPUS {
+    for cpu in Cpu::ALL {
         for f in features_of(cpu) {
             assert!([0, 3000, 3100].contains(&f.isa), "{}", f.name);
             assert!(f.isa <= cpu.isa(), "{} is newer than {cpu:?}", f.name);
@@ -197,7 +188,7 @@ fn names_are_unique_and_valid() {
 
 #[test]
 fn every_dependency_is_a_feature_of_the_same_processor() {
-    for cpu in ALL_CPUS {
+    for cpu in Cpu::ALL {
         let present = names(cpu);
         for f in features_of(cpu) {
             for dep in f.dependencies {
@@ -249,7 +240,7 @@ fn cells(node: &Node, name: &str) -> Option<Vec<u32>> {
 
 #[test]
 fn the_node_reads_back_as_linux_reads_it() {
-    for cpu in ALL_CPUS {
+    for cpu in Cpu::ALL {
         let mut tree = qemu_like_tree();
         add_node(&mut tree, cpu).unwrap();
         let reread = Tree::from_bytes(&tree.to_dtb().unwrap()).unwrap();
@@ -391,7 +382,7 @@ fn tree_with_two_cores() -> Tree {
 
 #[test]
 fn every_processor_here_has_a_56_bit_decrementer() {
-    for cpu in ALL_CPUS {
+    for cpu in Cpu::ALL {
         assert_eq!(cpu.dec_bits(), 56, "{cpu:?}");
     }
 }

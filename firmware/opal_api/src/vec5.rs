@@ -38,27 +38,6 @@ pub const FORM1_AFFINITY: Option5 = Option5 {
     byte: 5,
     mask: 0x80,
 };
-/// Platform resource reassignment notification (`OV5_PRRN`): pSeries only.
-pub const PRRN: Option5 = Option5 {
-    byte: 5,
-    mask: 0x40,
-};
-/// Form-2 affinity (`OV5_FORM2_AFFINITY`): pSeries only.
-pub const FORM2_AFFINITY: Option5 = Option5 {
-    byte: 5,
-    mask: 0x20,
-};
-/// Dynamic-memory v2 layout (`OV5_DRMEM_V2`): pSeries only.
-pub const DRMEM_V2: Option5 = Option5 {
-    byte: 0x16,
-    mask: 0x80,
-};
-/// `ibm,drc-info` (`OV5_DRC_INFO`): pSeries only.
-pub const DRC_INFO: Option5 = Option5 {
-    byte: 0x16,
-    mask: 0x40,
-};
-
 /// The options OPAL hands the OS, byte for byte what skiboot gives: six option bytes
 /// (length byte 5), form-1 affinity the only one set.
 pub const OPAL: [u8; 7] = [5, 0, 0, 0, 0, FORM1_AFFINITY.mask, 0];
@@ -66,6 +45,28 @@ pub const OPAL: [u8; 7] = [5, 0, 0, 0, 0, FORM1_AFFINITY.mask, 0];
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Options OPAL must not offer (pSeries only), to check that it does not.
+    /// Platform resource reassignment notification (`OV5_PRRN`): pSeries only.
+    pub const PRRN: Option5 = Option5 {
+        byte: 5,
+        mask: 0x40,
+    };
+    /// Form-2 affinity (`OV5_FORM2_AFFINITY`): pSeries only.
+    pub const FORM2_AFFINITY: Option5 = Option5 {
+        byte: 5,
+        mask: 0x20,
+    };
+    /// Dynamic-memory v2 layout (`OV5_DRMEM_V2`): pSeries only.
+    pub const DRMEM_V2: Option5 = Option5 {
+        byte: 0x16,
+        mask: 0x80,
+    };
+    /// `ibm,drc-info` (`OV5_DRC_INFO`): pSeries only.
+    pub const DRC_INFO: Option5 = Option5 {
+        byte: 0x16,
+        mask: 0x40,
+    };
 
     #[test]
     fn the_length_byte_counts_the_option_bytes_minus_one() {
