@@ -10,7 +10,8 @@ use crate::esb::{SET_PQ_00, SET_PQ_01, SET_PQ_10};
 use crate::hw::{Controller, Gen};
 use crate::ids::VpId;
 use crate::model::{Model, RouterEvent};
-use crate::state::{TableMemory, Xive};
+use crate::state::Xive;
+use crate::tests::{expl, page, OS_PAGES};
 use alloc::vec::Vec;
 use opal_api::OpalError;
 
@@ -27,26 +28,10 @@ const HOST_QUEUE: u64 = 0x5000_0000;
 const XIVE_BAD_IRQ: u32 = 0x7fff_ffff;
 /// Debian's NR_CPUS: KVM allocates a VP block of KVM_MAX_VCPUS.
 const KVM_MAX_VCPUS_ORDER: u32 = 11;
-/// Where the tests' OS pages come from (donations and guest RAM).
-const OS_PAGES: u64 = 0x4000_0000;
-
-struct Bump(u64);
-impl TableMemory for Bump {
-    fn alloc(&mut self, size: u64, align: u64) -> Option<u64> {
-        let base = (self.0 + align - 1) & !(align - 1);
-        self.0 = base + size;
-        Some(base)
-    }
-}
-
-/// The L1 host: booted, in exploitation mode, its PIR 0 queue at priority 7 enabled.
+/// The L1 host: booted, in exploitation mode (the crate tests' machine), its PIR 0 queue
+/// at priority 7 enabled.
 fn host(gen: Gen) -> (Xive, Model) {
-    let mut m = Model::new(gen, &[0]);
-    let mut x = Xive::new(&mut m, &mut Bump(0x3100_0000), &[0]).expect("tables");
-    for t in [0, 1, 4, 5] {
-        x.add_thread(&mut m, t, 0).expect("thread");
-    }
-    assert_eq!(x.reset(&mut m, 1), Ok(()));
+    let (mut x, mut m) = expl(gen);
     let host_vp = VpId::encode_thread(HOST_PIR);
     assert_eq!(
         x.set_queue_info(
@@ -67,7 +52,7 @@ struct Pages(u64);
 impl Pages {
     fn take(&mut self) -> u64 {
         self.0 += 1;
-        OS_PAGES + (self.0 << 16)
+        page(self.0)
     }
 }
 

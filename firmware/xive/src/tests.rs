@@ -14,7 +14,7 @@ use opal_api::OpalError;
 
 const GENS: [Gen; 2] = [Gen::P9, Gen::P10];
 /// OS memory for queues and donated pages in these tests.
-const OS_PAGES: u64 = 0x4000_0000;
+pub(crate) const OS_PAGES: u64 = 0x4000_0000;
 
 struct Bump(u64);
 impl TableMemory for Bump {
@@ -40,14 +40,14 @@ fn boot(gen: Gen, chips: &[u32]) -> (Xive, Model) {
     (x, m)
 }
 
-fn expl(gen: Gen) -> (Xive, Model) {
+pub(crate) fn expl(gen: Gen) -> (Xive, Model) {
     let (mut x, mut m) = boot(gen, &[0]);
     assert_eq!(x.reset(&mut m, 1), Ok(()));
     m.assert_coherent();
     (x, m)
 }
 
-fn page(n: u64) -> u64 {
+pub(crate) fn page(n: u64) -> u64 {
     OS_PAGES + (n << 16)
 }
 
