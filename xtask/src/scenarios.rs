@@ -562,6 +562,29 @@ pub const ON_DEMAND: &[&str] = &[
     "kvm-long-powernv10-smp2",
 ];
 
+/// A KVM scenario: the L1 shape KVM needs (one core of two threads, 4 GiB for the host
+/// and its guests), the kvm initramfs, and a plan with its steps.
+const fn kvm(
+    name: &'static str,
+    machine: Machine,
+    append: &'static str,
+    steps: &'static [Step],
+    timeout: u64,
+) -> Scenario {
+    Scenario {
+        name,
+        machine,
+        smp: "2,cores=1,threads=2",
+        memory: "4G",
+        kernel: Kernel::LinuxKvm,
+        append,
+        steps,
+        forbidden: FORBIDDEN_KVM,
+        timeout,
+        reboots: false,
+    }
+}
+
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "boot-powernv9-smp4",
@@ -817,54 +840,34 @@ pub const SCENARIOS: &[Scenario] = &[
         timeout: 120,
         reboots: false,
     },
-    Scenario {
-        name: "kvm-powernv9-smp2",
-        machine: Machine::Powernv9,
-        smp: "2,cores=1,threads=2",
-        memory: "4G",
-        kernel: Kernel::LinuxKvm,
-        append: KVM_SHORT_PLAN,
-        steps: KVM_SHORT,
-        forbidden: FORBIDDEN_KVM,
-        timeout: 900,
-        reboots: false,
-    },
-    Scenario {
-        name: "kvm-powernv10-smp2",
-        machine: Machine::Powernv10,
-        smp: "2,cores=1,threads=2",
-        memory: "4G",
-        kernel: Kernel::LinuxKvm,
-        append: KVM_SHORT_PLAN,
-        steps: KVM_SHORT,
-        forbidden: FORBIDDEN_KVM,
-        timeout: 900,
-        reboots: false,
-    },
-    Scenario {
-        name: "kvm-long-powernv9-smp2",
-        machine: Machine::Powernv9,
-        smp: "2,cores=1,threads=2",
-        memory: "4G",
-        kernel: Kernel::LinuxKvm,
-        append: KVM_LONG_PLAN,
-        steps: KVM_LONG,
-        forbidden: FORBIDDEN_KVM,
-        timeout: 2400,
-        reboots: false,
-    },
-    Scenario {
-        name: "kvm-long-powernv10-smp2",
-        machine: Machine::Powernv10,
-        smp: "2,cores=1,threads=2",
-        memory: "4G",
-        kernel: Kernel::LinuxKvm,
-        append: KVM_LONG_PLAN,
-        steps: KVM_LONG,
-        forbidden: FORBIDDEN_KVM,
-        timeout: 2400,
-        reboots: false,
-    },
+    kvm(
+        "kvm-powernv9-smp2",
+        Machine::Powernv9,
+        KVM_SHORT_PLAN,
+        KVM_SHORT,
+        900,
+    ),
+    kvm(
+        "kvm-powernv10-smp2",
+        Machine::Powernv10,
+        KVM_SHORT_PLAN,
+        KVM_SHORT,
+        900,
+    ),
+    kvm(
+        "kvm-long-powernv9-smp2",
+        Machine::Powernv9,
+        KVM_LONG_PLAN,
+        KVM_LONG,
+        2400,
+    ),
+    kvm(
+        "kvm-long-powernv10-smp2",
+        Machine::Powernv10,
+        KVM_LONG_PLAN,
+        KVM_LONG,
+        2400,
+    ),
 ];
 
 #[cfg(test)]
