@@ -26,6 +26,8 @@ pub struct Ret(pub u64);
 
 impl Ret {
     pub const SUCCESS: Ret = Ret(0);
+    /// The most common refusal, named once for every area.
+    pub const PARAMETER: Ret = Ret::err(OpalError::Parameter);
 
     pub const fn err(e: OpalError) -> Ret {
         Ret(e.code() as u64)

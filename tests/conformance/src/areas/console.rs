@@ -58,7 +58,6 @@ pub static AREA: Area = Area {
     ],
 };
 
-const PARAM: Ret = Ret::err(OpalError::Parameter);
 /// Terminal numbers no console has (`int64_t term_number`).
 const BAD_TERMS: [u64; 3] = [u64::MAX, 0x1_0000_0000, 99];
 
@@ -106,11 +105,19 @@ fn write_bad_terminal(cx: &mut Ctx) -> CaseResult {
             OPAL_CONSOLE_WRITE,
             &[term, len.addr(), text.as_ptr() as u64],
         )?;
-        expect(format_args!("CONSOLE_WRITE(term {term:#x})"), r, PARAM)?;
+        expect(
+            format_args!("CONSOLE_WRITE(term {term:#x})"),
+            r,
+            Ret::PARAMETER,
+        )?;
         let mut buf = Out::<8>::new();
         len.set(8);
         let r = call(cx, OPAL_CONSOLE_READ, &[term, len.addr(), buf.addr()])?;
-        expect(format_args!("CONSOLE_READ(term {term:#x})"), r, PARAM)?;
+        expect(
+            format_args!("CONSOLE_READ(term {term:#x})"),
+            r,
+            Ret::PARAMETER,
+        )?;
         if !buf.untouched() {
             fail!("CONSOLE_READ(term {term:#x}) wrote the buffer");
         }
@@ -119,13 +126,17 @@ fn write_bad_terminal(cx: &mut Ctx) -> CaseResult {
         expect(
             format_args!("CONSOLE_WRITE_BUFFER_SPACE(term {term:#x})"),
             r,
-            PARAM,
+            Ret::PARAMETER,
         )?;
         if !space.untouched() {
             fail!("CONSOLE_WRITE_BUFFER_SPACE(term {term:#x}) wrote *length");
         }
         let r = call(cx, OPAL_CONSOLE_FLUSH, &[term])?;
-        expect(format_args!("CONSOLE_FLUSH(term {term:#x})"), r, PARAM)?;
+        expect(
+            format_args!("CONSOLE_FLUSH(term {term:#x})"),
+            r,
+            Ret::PARAMETER,
+        )?;
     }
     Ok(())
 }
@@ -136,11 +147,19 @@ fn write_bad_pointers(cx: &mut Ctx) -> CaseResult {
     let text = *b"xy";
     for (what, bad) in bad_pointers(cx) {
         let r = call(cx, OPAL_CONSOLE_WRITE, &[0, bad, text.as_ptr() as u64])?;
-        expect(format_args!("CONSOLE_WRITE(length = {what})"), r, PARAM)?;
+        expect(
+            format_args!("CONSOLE_WRITE(length = {what})"),
+            r,
+            Ret::PARAMETER,
+        )?;
         let mut len = Out::<8>::new();
         len.set(2);
         let r = call(cx, OPAL_CONSOLE_WRITE, &[0, len.addr(), bad])?;
-        expect(format_args!("CONSOLE_WRITE(buffer = {what})"), r, PARAM)?;
+        expect(
+            format_args!("CONSOLE_WRITE(buffer = {what})"),
+            r,
+            Ret::PARAMETER,
+        )?;
         expect_eq(
             format_args!("*length after a refused write ({what})"),
             len.value_if_guarded(),
@@ -154,7 +173,11 @@ fn write_bad_pointers(cx: &mut Ctx) -> CaseResult {
         OPAL_CONSOLE_WRITE,
         &[0, len.addr(), text.as_ptr() as u64],
     )?;
-    expect(format_args!("CONSOLE_WRITE(2^64 - 1 bytes)"), r, PARAM)?;
+    expect(
+        format_args!("CONSOLE_WRITE(2^64 - 1 bytes)"),
+        r,
+        Ret::PARAMETER,
+    )?;
     expect_eq(
         format_args!("*length after a refused huge write"),
         len.value_if_guarded(),
@@ -185,7 +208,7 @@ fn buffer_space_bad_pointers(cx: &mut Ctx) -> CaseResult {
         expect(
             format_args!("CONSOLE_WRITE_BUFFER_SPACE(length = {what})"),
             r,
-            PARAM,
+            Ret::PARAMETER,
         )?;
     }
     Ok(())
@@ -221,11 +244,19 @@ fn read_bad_pointers(cx: &mut Ctx) -> CaseResult {
     let mut buf = Buf::new(8);
     for (what, bad) in bad_pointers(cx) {
         let r = call(cx, OPAL_CONSOLE_READ, &[0, bad, buf.addr()])?;
-        expect(format_args!("CONSOLE_READ(length = {what})"), r, PARAM)?;
+        expect(
+            format_args!("CONSOLE_READ(length = {what})"),
+            r,
+            Ret::PARAMETER,
+        )?;
         let mut len = Out::<8>::new();
         len.set(8);
         let r = call(cx, OPAL_CONSOLE_READ, &[0, len.addr(), bad])?;
-        expect(format_args!("CONSOLE_READ(buffer = {what})"), r, PARAM)?;
+        expect(
+            format_args!("CONSOLE_READ(buffer = {what})"),
+            r,
+            Ret::PARAMETER,
+        )?;
     }
     if !buf.untouched() {
         fail!("a refused CONSOLE_READ wrote the buffer");

@@ -50,7 +50,6 @@ pub static AREA: Area = Area {
     ],
 };
 
-const PARAM: Ret = Ret::err(OpalError::Parameter);
 /// `OPAL_THREAD_INACTIVE` (in the firmware), `OPAL_THREAD_STARTED` (running OS code).
 pub(super) const INACTIVE: u64 = 0;
 pub(super) const STARTED: u64 = 1;
@@ -80,7 +79,11 @@ fn query_status(cx: &mut Ctx) -> CaseResult {
     for pir in [absent_pir(cx), 0xffff_ffff, u64::MAX] {
         let mut st = Out::<1>::new();
         let r = call(cx, OPAL_QUERY_CPU_STATUS, &[pir, st.addr()])?;
-        expect(format_args!("QUERY_CPU_STATUS({pir:#x})"), r, PARAM)?;
+        expect(
+            format_args!("QUERY_CPU_STATUS({pir:#x})"),
+            r,
+            Ret::PARAMETER,
+        )?;
         if !st.untouched() {
             fail!("a refused QUERY_CPU_STATUS({pir:#x}) wrote the status");
         }
@@ -95,7 +98,11 @@ fn query_bad_pointers(cx: &mut Ctx) -> CaseResult {
             OPAL_QUERY_CPU_STATUS,
             &[u64::from(cx.sys.boot_pir), bad],
         )?;
-        expect(format_args!("QUERY_CPU_STATUS(status = {what})"), r, PARAM)?;
+        expect(
+            format_args!("QUERY_CPU_STATUS(status = {what})"),
+            r,
+            Ret::PARAMETER,
+        )?;
     }
     Ok(())
 }
@@ -106,7 +113,7 @@ fn query_bad_pointers(cx: &mut Ctx) -> CaseResult {
 fn start_bad_args(cx: &mut Ctx) -> CaseResult {
     let park = crate::arch::secondary_park as *const () as u64;
     let r = call(cx, OPAL_START_CPU, &[absent_pir(cx), park])?;
-    expect(format_args!("START_CPU(absent PIR)"), r, PARAM)?;
+    expect(format_args!("START_CPU(absent PIR)"), r, Ret::PARAMETER)?;
     let boot = u64::from(cx.sys.boot_pir);
     let r = call(cx, OPAL_START_CPU, &[boot, park])?;
     expect(
@@ -129,7 +136,7 @@ fn start_bad_args(cx: &mut Ctx) -> CaseResult {
         )?;
         for (what, bad) in bad_pointers(cx) {
             let r = call(cx, OPAL_START_CPU, &[pir, bad])?;
-            if r != PARAM && !r.is(OpalError::WrongState) {
+            if r != Ret::PARAMETER && !r.is(OpalError::WrongState) {
                 fail!("START_CPU({pir:#x}, entry = {what}): returned {r}, the spec says -1 or -14");
             }
         }
@@ -147,7 +154,11 @@ fn reinit_bad_flags(cx: &mut Ctx) -> CaseResult {
     )?;
     let both = opal_api::reinit::HILE_BE | opal_api::reinit::HILE_LE;
     let r = call(cx, OPAL_REINIT_CPUS, &[both])?;
-    expect(format_args!("REINIT_CPUS(HILE_BE | HILE_LE)"), r, PARAM)
+    expect(
+        format_args!("REINIT_CPUS(HILE_BE | HILE_LE)"),
+        r,
+        Ret::PARAMETER,
+    )
 }
 
 /// REINIT_CPUS(0) (change nothing) while other threads run OS code: every thread must be

@@ -58,7 +58,6 @@ pub static AREA: Area = Area {
     ],
 };
 
-const PARAM: Ret = Ret::err(OpalError::Parameter);
 /// A girq with the escalation bit and the top block: no firmware source has it.
 const NO_SOURCE: u64 = 0xffff_fff0;
 
@@ -77,7 +76,7 @@ fn poll(cx: &mut Ctx) -> CaseResult {
 fn poll_bad_pointers(cx: &mut Ctx) -> CaseResult {
     for (what, bad) in bad_pointers(cx).into_iter().skip(1) {
         let r = call(cx, OPAL_POLL_EVENTS, &[bad])?;
-        expect(format_args!("POLL_EVENTS({what})"), r, PARAM)?;
+        expect(format_args!("POLL_EVENTS({what})"), r, Ret::PARAMETER)?;
     }
     Ok(())
 }
@@ -87,7 +86,11 @@ fn poll_bad_pointers(cx: &mut Ctx) -> CaseResult {
 fn handle_unknown(cx: &mut Ctx) -> CaseResult {
     let mut mask = Out::<8>::new();
     let r = call(cx, OPAL_HANDLE_INTERRUPT, &[NO_SOURCE, mask.addr()])?;
-    expect(format_args!("HANDLE_INTERRUPT({NO_SOURCE:#x})"), r, PARAM)?;
+    expect(
+        format_args!("HANDLE_INTERRUPT({NO_SOURCE:#x})"),
+        r,
+        Ret::PARAMETER,
+    )?;
     mask.get("*outstanding_event_mask")?;
     Ok(())
 }
@@ -95,7 +98,11 @@ fn handle_unknown(cx: &mut Ctx) -> CaseResult {
 fn handle_bad_pointers(cx: &mut Ctx) -> CaseResult {
     for (what, bad) in bad_pointers(cx) {
         let r = call(cx, OPAL_HANDLE_INTERRUPT, &[NO_SOURCE, bad])?;
-        expect(format_args!("HANDLE_INTERRUPT(mask = {what})"), r, PARAM)?;
+        expect(
+            format_args!("HANDLE_INTERRUPT(mask = {what})"),
+            r,
+            Ret::PARAMETER,
+        )?;
     }
     Ok(())
 }
@@ -136,7 +143,7 @@ fn get_msg_bad_args(cx: &mut Ctx) -> CaseResult {
     for size in [0, 8, OPAL_MSG_SIZE as u64 - 1] {
         let mut buf = Buf::new(OPAL_MSG_SIZE);
         let r = call(cx, OPAL_GET_MSG, &[buf.addr(), size])?;
-        expect(format_args!("GET_MSG(size {size})"), r, PARAM)?;
+        expect(format_args!("GET_MSG(size {size})"), r, Ret::PARAMETER)?;
         if !buf.untouched() {
             fail!("a refused GET_MSG (size {size}) wrote the buffer");
         }
@@ -147,7 +154,7 @@ fn get_msg_bad_args(cx: &mut Ctx) -> CaseResult {
 fn get_msg_bad_pointers(cx: &mut Ctx) -> CaseResult {
     for (what, bad) in bad_pointers(cx) {
         let r = call(cx, OPAL_GET_MSG, &[bad, OPAL_MSG_SIZE as u64])?;
-        expect(format_args!("GET_MSG({what})"), r, PARAM)?;
+        expect(format_args!("GET_MSG({what})"), r, Ret::PARAMETER)?;
     }
     Ok(())
 }
@@ -161,7 +168,7 @@ fn check_async_unknown(cx: &mut Ctx) -> CaseResult {
         expect(
             format_args!("CHECK_ASYNC_COMPLETION(size {size}, token {token:#x})"),
             r,
-            PARAM,
+            Ret::PARAMETER,
         )?;
         if !buf.untouched() {
             fail!("a refused CHECK_ASYNC_COMPLETION wrote the buffer");

@@ -59,7 +59,6 @@ pub static AREA: Area = Area {
 };
 
 const BUSY: Ret = Ret::err(OpalError::Busy);
-const PARAM: Ret = Ret::err(OpalError::Parameter);
 
 fn q(cx: &Ctx, ty: u64, cpu: i32) -> CaseResult<Ret> {
     call(cx, OPAL_QUIESCE, &[ty, int32_arg(cpu)])
@@ -316,13 +315,13 @@ fn bad_cpu(cx: &mut Ctx) -> CaseResult {
             quiesce::RESUME,
         ] {
             let r = q(cx, ty, cpu)?;
-            if r != PARAM && (ty == quiesce::HOLD || ty == quiesce::REJECT) {
+            if r != Ret::PARAMETER && (ty == quiesce::HOLD || ty == quiesce::REJECT) {
                 let _ = q(cx, quiesce::RESUME, quiesce::ALL)?;
             }
             expect(
                 format_args!("QUIESCE({ty}, {cpu:#x}) (no such cpu)"),
                 r,
-                PARAM,
+                Ret::PARAMETER,
             )?;
         }
     }
@@ -346,7 +345,7 @@ fn bad_type(cx: &mut Ctx) -> CaseResult {
     let mut departures = crate::runner::Msg::new();
     for ty in [0u64, 6, 0xffff_ffff] {
         let r = q(cx, ty, ti)?;
-        if r == PARAM {
+        if r == Ret::PARAMETER {
             let _ = q(cx, quiesce::RESUME, ti)?;
             continue;
         }

@@ -79,7 +79,6 @@ pub static AREA: Area = Area {
     ],
 };
 
-const PARAM: Ret = Ret::err(OpalError::Parameter);
 const CONSTRAINED: Ret = Ret::err(OpalError::Constrained);
 /// How long a reset may take to reach the target's handler (QEMU runs it when the
 /// target's vCPU thread next runs, which a loaded host can delay).
@@ -339,7 +338,7 @@ fn self_reset(cx: &mut Ctx) -> CaseResult {
     expect(
         format_args!("SIGNAL_SYSTEM_RESET(self = {boot:#x})"),
         r,
-        PARAM,
+        Ret::PARAMETER,
     )?;
     if let Some(&t) = others(cx).as_slice().first() {
         let crew = Crew::enlist(cx, &[t])?;
@@ -347,7 +346,7 @@ fn self_reset(cx: &mut Ctx) -> CaseResult {
         expect(
             format_args!("SIGNAL_SYSTEM_RESET(self = {t:#x}) from PIR {t:#x}"),
             r,
-            PARAM,
+            Ret::PARAMETER,
         )?;
     }
     no_resets(cx, &before, 20, "a refused reset of self")
@@ -367,7 +366,7 @@ fn unknown_server(cx: &mut Ctx) -> CaseResult {
         expect(
             format_args!("SIGNAL_SYSTEM_RESET({server:#x}) (no such server)"),
             r,
-            PARAM,
+            Ret::PARAMETER,
         )?;
     }
     no_resets(cx, &before, 20, "a reset of an unknown server")
@@ -380,7 +379,7 @@ fn negative(cx: &mut Ctx) -> CaseResult {
     let mut constrained = crate::runner::Msg::new();
     for cpu in [-3, -4, -1000, i32::MIN] {
         let r = sreset_call(cx, cpu)?;
-        if r == PARAM {
+        if r == Ret::PARAMETER {
             continue;
         }
         if r == CONSTRAINED && !cx.sys.is_opalite() {
