@@ -15,6 +15,7 @@ pub mod lock;
 pub mod os_mem;
 pub mod park;
 pub mod platform;
+pub mod scom;
 
 #[cfg(any(test, feature = "fake"))]
 pub mod fake;
@@ -24,3 +25,4 @@ pub use cpu::{CpuControl, ReinitRequest, SystemReset};
 pub use lock::{FwGuard, FwLock, Holder};
 pub use os_mem::{OsMemory, OsRange};
 pub use platform::Platform;
+pub use scom::{Clock, Scom, ScomError};

@@ -8,28 +8,7 @@
 //! timebase: code that may run with the TB stopped (an HMI fixing a TFMR error) must not
 //! call into this crate.
 
-/// The timebase of the calling thread.
-pub trait Clock {
-    /// The timebase (`mftb`): ticks from an arbitrary origin, never going backwards.
-    fn now(&self) -> u64;
-    /// Ticks per microsecond (512 on POWER9 and POWER10, whose timebase runs at 512 MHz).
-    fn ticks_per_us(&self) -> u64;
-    /// Called on each turn of a busy wait. The firmware can drop the thread's SMT
-    /// priority here; a test clock moves time forward.
-    fn pause(&self) {}
-}
-
-impl<C: Clock + ?Sized> Clock for &C {
-    fn now(&self) -> u64 {
-        (**self).now()
-    }
-    fn ticks_per_us(&self) -> u64 {
-        (**self).ticks_per_us()
-    }
-    fn pause(&self) {
-        (**self).pause()
-    }
-}
+pub use hal::scom::Clock;
 
 /// A point `us` microseconds after the moment it was made.
 #[derive(Clone, Copy, Debug)]

@@ -77,45 +77,7 @@ pub const P9_RELEASE_SETTLE_US: u64 = 10_000;
 /// Hardware threads per core: SMT4 cores only (fused/big cores are out of scope).
 pub const THREADS_PER_CORE: u32 = 4;
 
-/// How an XSCOM access failed: the PIB status the XSCOM engine reported in HMER (skiboot
-/// `xscom_handle_error`), which the firmware's `Scom` has already retried where retrying
-/// makes sense.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ScomError {
-    /// Status 1: still busy after the retries (`OPAL_XSCOM_BUSY`).
-    Busy,
-    /// Status 2: the chiplet is off or asleep (`OPAL_XSCOM_CHIPLET_OFF`): a gated core
-    /// without special wakeup.
-    ChipletOff,
-    /// Status 3 (`OPAL_XSCOM_PARTIAL_GOOD`).
-    PartialGood,
-    /// Status 4: no such address (`OPAL_XSCOM_ADDR_ERROR`).
-    Address,
-    /// Status 5 (`OPAL_XSCOM_CLOCK_ERROR`).
-    Clock,
-    /// Status 6 (`OPAL_XSCOM_PARITY_ERROR`).
-    Parity,
-    /// Status 7 (`OPAL_XSCOM_TIMEOUT`).
-    Timeout,
-    /// Failed without a status, as QEMU reports an address nothing decodes.
-    Failed,
-}
-
-/// SCOM access to the chips, in the PCB address space of each chip (what skiboot's
-/// `xscom_read(chip, addr)` takes).
-pub trait Scom {
-    fn read(&mut self, chip: u32, pcba: u64) -> Result<u64, ScomError>;
-    fn write(&mut self, chip: u32, pcba: u64, value: u64) -> Result<(), ScomError>;
-}
-
-impl<S: Scom + ?Sized> Scom for &mut S {
-    fn read(&mut self, chip: u32, pcba: u64) -> Result<u64, ScomError> {
-        (**self).read(chip, pcba)
-    }
-    fn write(&mut self, chip: u32, pcba: u64, value: u64) -> Result<(), ScomError> {
-        (**self).write(chip, pcba, value)
-    }
-}
+pub use hal::scom::{Scom, ScomError};
 
 /// Processor generation, which picks the registers. Power11 takes the POWER10 path, as
 /// in skiboot.
