@@ -251,6 +251,8 @@ impl hal::Console for OpalConsole {
         1
     }
     fn write(&self, _term: u32, data: &[u8]) -> usize {
+        #[cfg(feature = "hmi-inject")]
+        crate::hmi_inject::scan_console(data);
         let Some(mut st) = lock_bounded() else {
             // The crash path must get its message out: bypass the queue.
             emergency_write(data);

@@ -66,6 +66,9 @@ impl State {
 const JOB_NONE: u32 = 0;
 const JOB_START: u32 = 1;
 const JOB_REINIT: u32 = 2;
+/// Not posted: a parked thread makes it up itself when its HMER has an HMI pending (an
+/// HMI ends a stop but is not taken with MSR[EE]=0, so the park loop has to look).
+const JOB_HMI: u32 = 3;
 
 pub struct PerCpu {
     pir: AtomicU32,
@@ -79,7 +82,9 @@ pub struct PerCpu {
 impl PerCpu {
     const fn new() -> Self {
         Self {
-            pir: AtomicU32::new(u32::MAX),
+            // Zero, not a marker: only registered entries are ever read, and an all-zero
+            // table lives in .bss instead of the image.
+            pir: AtomicU32::new(0),
             state: AtomicU8::new(State::Absent as u8),
             job: AtomicU32::new(JOB_NONE),
             job_arg: AtomicU64::new(0),
@@ -130,10 +135,12 @@ pub struct PcpuHeader {
     pub depth: AtomicU32,
     /// Set by the quiesce owner: 0, HOLD (1) or REJECT (2).
     pub quiesce: AtomicU32,
+    /// Test builds only: end the current call in a synthetic HMI (head.S reads and clears it).
+    pub inject_hmi: AtomicU32,
 }
 
 const _: () = assert!(
-    layout::PCPU_OPAL_DEPTH == 0 && layout::PCPU_QUIESCE == 4,
+    layout::PCPU_OPAL_DEPTH == 0 && layout::PCPU_QUIESCE == 4 && layout::PCPU_INJECT_HMI == 8,
     "PcpuHeader must match head.S"
 );
 
@@ -147,7 +154,7 @@ pub fn header(index: usize) -> &'static PcpuHeader {
     assert!(index < MAX_CPUS);
     // SAFETY: the per-CPU regions are firmware-reserved memory (layout.rs), aligned to
     // STACK_SIZE; the header's words are only ever accessed as aligned 32-bit words (here
-    // atomically, in head.S by lwz/stw), and nothing else lives in the first 8 bytes.
+    // atomically, in head.S by lwz/stw), and nothing else lives in the first 12 bytes.
     unsafe { &*(region_base(index) as *const PcpuHeader) }
 }
 
@@ -193,6 +200,7 @@ fn clear_header(index: usize) {
     let h = header(index);
     h.depth.store(0, Ordering::SeqCst);
     h.quiesce.store(0, Ordering::SeqCst);
+    h.inject_hmi.store(0, Ordering::SeqCst);
 }
 
 /// Releases the secondaries waiting in the head and waits (bounded) until each has
@@ -219,10 +227,16 @@ pub fn release_secondaries(go_word: *mut u32, timeout_ticks: u64) -> usize {
 
 /// Prints every known thread in PIR order with its chip, core, thread and state.
 pub fn print_inventory(threads: &[crate::inventory::Thread]) {
-    let mut order: alloc::vec::Vec<&PerCpu> = cpus().iter().collect();
-    order.sort_by_key(|c| c.pir());
-    for c in order {
+    // PIR order by repeated minimum: a few hundred threads at most, once per boot, and
+    // no sort routine in the image (the library's stable sort is 3 KiB).
+    let mut last = None;
+    while let Some(c) = cpus()
+        .iter()
+        .filter(|c| last.is_none_or(|l| c.pir() > l))
+        .min_by_key(|c| c.pir())
+    {
         let pir = c.pir();
+        last = Some(pir);
         let state = match c.state() {
             State::Absent => "did not call in",
             State::Parked => "parked",
@@ -236,6 +250,39 @@ pub fn print_inventory(threads: &[crate::inventory::Thread]) {
             pir & 3
         );
     }
+}
+
+/// The threads of `pir`'s core that the firmware knows (bit t: thread t, from the PIR's
+/// low two bits: SMT4 cores, as QEMU and non-fused P9/P10 number them), and the index of
+/// the core's lowest-numbered registered thread, which names the core.
+pub fn core_of(pir: u32) -> Option<(usize, u8)> {
+    let key = pir >> 2;
+    let mut first = None;
+    let mut mask = 0u8;
+    for (i, c) in cpus().iter().enumerate() {
+        if c.pir() >> 2 == key && c.state() != State::Absent {
+            first.get_or_insert(i);
+            mask |= 1 << (c.pir() & 3);
+        }
+    }
+    first.map(|i| (i, mask))
+}
+
+/// Is the thread parked in the firmware (never started, or returned by the OS)?
+pub fn is_parked(pir: u32) -> bool {
+    by_pir(u64::from(pir)).is_some_and(|c| c.state() == State::Parked)
+}
+
+/// Is the thread running the OS?
+#[cfg(feature = "hmi-inject")]
+pub fn runs_os(pir: u32) -> bool {
+    by_pir(u64::from(pir)).is_some_and(|c| c.state() == State::Os)
+}
+
+/// The index of the calling thread (for its `header`).
+#[cfg(feature = "hmi-inject")]
+pub fn my_index() -> Option<usize> {
+    index_of_pir(u64::from(arch::pir()))
 }
 
 /// The boot thread becomes the OS's when it enters the kernel.
@@ -254,6 +301,7 @@ extern "C" fn secondary_main(pir: u64) -> ! {
             arch::stop_until_doorbell(u32::MAX >> 1);
         }
     };
+    crate::hmi::enable_on_this_thread();
     me.set_state(State::Parked);
     park(me)
 }
@@ -285,7 +333,12 @@ impl hal::park::Parking for Mailbox {
         arch::sync();
     }
     fn take_job(&mut self) -> u32 {
-        self.0.job.swap(JOB_NONE, Ordering::Acquire)
+        // The mailbox first: an HMI session can last seconds, longer than a START or
+        // REINIT poster waits (and a thread that starts the OS takes the HMI there).
+        match self.0.job.swap(JOB_NONE, Ordering::Acquire) {
+            JOB_NONE if crate::hmi::pending_here() => JOB_HMI,
+            job => job,
+        }
     }
     fn sleep(&mut self) {
         arch::stop_until_doorbell(PARK_DEC_TICKS);
@@ -305,6 +358,7 @@ fn park(me: &'static PerCpu) -> ! {
                 apply_reinit(decode_req(me.job_arg.load(Ordering::Relaxed)));
                 me.jobs_done.fetch_add(1, Ordering::Release);
             }
+            JOB_HMI => crate::hmi::handle_parked(),
             other => log::warn!("PIR {:#06x}: unknown job {other} ignored", me.pir()),
         }
     }
@@ -378,6 +432,8 @@ fn others_in_os(me: &PerCpu) -> bool {
 
 /// `who` abandoned an OPAL call it was reset inside: give back the locks it held.
 fn release_locks_of(who: Holder) {
+    // HMI state has no holder to report: the thread's part in it is just dropped.
+    crate::hmi::release_abandoned(who.pir());
     for (name, released) in [
         ("XIVE", crate::opal::XIVE.release_abandoned(who)),
         ("console", console::release_abandoned(who)),

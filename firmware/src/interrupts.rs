@@ -76,7 +76,16 @@ pub fn init(tree: &Tree, inv: &Inventory, arena: &mut BootArena) -> Option<XiveI
             return None;
         }
     }
-    let opal_irqs = firmware_sources(tree, inv, gen, &mut state, hw.as_mut());
+    #[allow(unused_mut)]
+    let mut opal_irqs = firmware_sources(tree, inv, gen, &mut state, hw.as_mut());
+    #[cfg(feature = "hmi-inject")]
+    for (girq, name) in crate::hmi_inject::kicks(&state, &inv.threads) {
+        opal_irqs.push(OpalIrq {
+            girq,
+            name,
+            edge: true,
+        });
+    }
     log::info!(
         "XIVE: {} block(s), {} threads, {} firmware interrupts, {:?} mode",
         chip_ids.len(),
@@ -151,6 +160,7 @@ fn firmware_sources(
             irqs.push(OpalIrq {
                 girq,
                 name: sources.name(src),
+                edge: false,
             });
         }
     }

@@ -24,6 +24,9 @@ pub const EMERGENCY_STACK_TOP: u64 = 0x2000;
 /// protocol's "in OPAL" count, and the quiesce flag another CPU sets (u32 each).
 pub const PCPU_OPAL_DEPTH: u64 = 0;
 pub const PCPU_QUIESCE: u64 = 4;
+/// Test builds (feature `hmi-inject`) only: non-zero when this CPU's current OPAL call
+/// must end in a synthetic hypervisor maintenance interrupt (head.S `opal_exit_into_hmi`).
+pub const PCPU_INJECT_HMI: u64 = 8;
 /// Threads Opalite can manage.
 pub const MAX_CPUS: usize = 256;
 /// PIRs below 1 << PIR_TABLE_BITS are addressable (chips 0..31 on P9/P10).

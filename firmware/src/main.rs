@@ -14,10 +14,14 @@ mod arch;
 mod console;
 mod cpu;
 mod heap;
+mod hmi;
+#[cfg(feature = "hmi-inject")]
+mod hmi_inject;
 mod interrupts;
 mod inventory;
 mod layout;
 mod lpc_irq;
+mod mce;
 mod memlog;
 mod nmi;
 mod opal;
@@ -101,6 +105,7 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
 
     let pirs: Vec<u32> = inv.threads.iter().map(|t| t.pir).collect();
     let ncpus = cpu::register(&pirs, boot_pir, inv.generation());
+    hmi::set_generation(inv.generation());
     // `secondaries_go` is a word of the head; the threads wait on the copy that was loaded
     // at `load_base`, at the same offset from the image start.
     let linked = core::ptr::addr_of!(secondaries_go) as u64;
@@ -125,7 +130,11 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
         .map(|c| (c.chip_id, c.xscom_base))
         .collect();
     let on_qemu = inv.compatible.iter().any(|c| c.starts_with("qemu,"));
+    xscom::init_windows(&chips);
     nmi::init(&chips, inv.generation(), on_qemu);
+    hmi::init(&inv.threads, &chips);
+    #[cfg(feature = "hmi-inject")]
+    hmi_inject::mce_selftest(inv.bootargs.as_deref());
     platform::set_nest_mmus(
         tree.paths_compatible_with("ibm,power9-nest-mmu").len()
             + tree.paths_compatible_with("ibm,power10-nest-mmu").len(),
@@ -217,14 +226,21 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
 extern "C" fn unexpected_exception(f: &arch::ExcFrame) -> ! {
     let mut w = console::EmergencyWriter;
     let _ = writeln!(w, "\n***********************************************");
+    if f.vector == 0x200 {
+        mce::report(&mut w, f);
+    }
     let _ = writeln!(
         w,
-        "Unexpected exception {:#x} on PIR {:#x}",
-        f.vector, f.pir
+        "Unexpected exception {:#x} on PIR {:#x} ({})",
+        f.vector,
+        f.pir,
+        mce::context(f)
     );
     let _ = writeln!(w, "SRR0 {:016x} SRR1 {:016x}", f.srr0, f.srr1);
     let _ = writeln!(w, "HSRR0 {:016x} HSRR1 {:016x}", f.hsrr0, f.hsrr1);
     let _ = writeln!(w, "DAR {:016x} DSISR {:08x}", f.dar, f.dsisr);
+    #[cfg(feature = "hmi-inject")]
+    hmi_inject::resume_after_mce(f);
     let _ = writeln!(
         w,
         "LR {:016x} CTR {:016x} CR {:08x} XER {:08x}",
@@ -244,7 +260,9 @@ extern "C" fn unexpected_exception(f: &arch::ExcFrame) -> ! {
             f.gpr[i + 3]
         );
     }
-    loop {
-        arch::stop_until_doorbell(u32::MAX >> 1);
-    }
+    halt(if f.vector == 0x200 {
+        "machine check"
+    } else {
+        "unexpected exception"
+    })
 }

@@ -15,77 +15,14 @@
 
 use crate::arch;
 use crate::cpu;
-use crate::xscom::{Xscom, XscomFailure};
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use crate::xscom::{ChipScom, Timebase};
+use core::sync::atomic::{AtomicBool, Ordering};
 use hal::{FwLock, Holder};
 use opal_api::{OpalError, OpalResult};
-use sreset::direct::{DirectControls, Generation, Scom, ScomError, ThreadId};
+use sreset::direct::{DirectControls, Generation, ThreadId};
 use sreset::quiesce::{Quiesce, QuiesceCpus};
-use sreset::Clock;
 
-/// XSCOM windows by chip id (0: none).
-const MAX_CHIPS: usize = 32;
-static XSCOM_BASES: [AtomicU64; MAX_CHIPS] = [const { AtomicU64::new(0) }; MAX_CHIPS];
 static AVAILABLE: AtomicBool = AtomicBool::new(false);
-
-/// XSCOM over the chips the inventory found.
-pub struct ChipScom;
-
-impl ChipScom {
-    fn window(chip: u32) -> Result<Xscom, ScomError> {
-        let base = XSCOM_BASES
-            .get(chip as usize)
-            .map(|b| b.load(Ordering::Acquire))
-            .unwrap_or(0);
-        if base == 0 {
-            return Err(ScomError::Failed);
-        }
-        // SAFETY: only `init` stores bases, and only XSCOM windows from the device tree.
-        Ok(unsafe { Xscom::new(base) })
-    }
-}
-
-/// HMER's XSCOM status (skiboot `xscom_handle_error`) as the sequences see it.
-fn scom_error(f: XscomFailure) -> ScomError {
-    match f.0 {
-        1 => ScomError::Busy,
-        2 => ScomError::ChipletOff,
-        3 => ScomError::PartialGood,
-        4 => ScomError::Address,
-        5 => ScomError::Clock,
-        6 => ScomError::Parity,
-        7 => ScomError::Timeout,
-        _ => ScomError::Failed,
-    }
-}
-
-impl Scom for ChipScom {
-    fn read(&mut self, chip: u32, pcba: u64) -> Result<u64, ScomError> {
-        let pcba = u32::try_from(pcba).map_err(|_| ScomError::Address)?;
-        Self::window(chip)?.read_checked(pcba).map_err(scom_error)
-    }
-    fn write(&mut self, chip: u32, pcba: u64, value: u64) -> Result<(), ScomError> {
-        let pcba = u32::try_from(pcba).map_err(|_| ScomError::Address)?;
-        Self::window(chip)?
-            .write_checked(pcba, value)
-            .map_err(scom_error)
-    }
-}
-
-/// The timebase.
-pub struct Timebase;
-
-impl Clock for Timebase {
-    fn now(&self) -> u64 {
-        arch::timebase()
-    }
-    fn ticks_per_us(&self) -> u64 {
-        (crate::console::TB_HZ.load(Ordering::Relaxed) / 1_000_000).max(1)
-    }
-    fn pause(&self) {
-        arch::relax();
-    }
-}
 
 static RESETS: FwLock<Option<DirectControls<ChipScom, Timebase>>> = FwLock::new(None);
 /// Spins for the reset lock: a reset takes at most a few hundred milliseconds.
@@ -98,11 +35,6 @@ pub fn release_abandoned(who: Holder) -> bool {
 
 /// Records the chips' XSCOM windows and decides whether resets are offered.
 pub fn init(chips: &[(u32, u64)], generation: u32, on_qemu: bool) {
-    for &(id, base) in chips {
-        if let Some(slot) = XSCOM_BASES.get(id as usize) {
-            slot.store(base, Ordering::Release);
-        }
-    }
     let gen = match generation {
         10 => Some(Generation::P10),
         9 if !on_qemu => Some(Generation::P9),

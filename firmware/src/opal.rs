@@ -3,7 +3,7 @@
 //! singletons and dispatches. The assembly stub (head.S `opal_entry`) has already moved
 //! to this CPU's OPAL stack (or its emergency stack when re-entered) and counted depth.
 
-use crate::{console, cpu, layout, nmi, platform};
+use crate::{console, cpu, hmi, layout, nmi, platform};
 use core::sync::atomic::{AtomicU64, Ordering};
 use hal::os_mem::{OsMemoryRules, OsRange};
 use opal_api::{OpalError, OpalResult, OpalRet};
@@ -12,9 +12,22 @@ use opal_calls::{msg::MessageQueue, xics::Presenter, xive::XiveLock, Ctx};
 static RAM_TOP: AtomicU64 = AtomicU64::new(0);
 static RUNTIME_END: AtomicU64 = AtomicU64::new(layout::OPAL_BASE);
 static XICS: Presenter = Presenter::new();
-static MSGS: MessageQueue = MessageQueue::new();
+/// Messages for the OS (`OPAL_GET_MSG`): HMI events so far.
+pub static MSGS: MessageQueue = MessageQueue::new();
 /// The XIVE logic and controller, once `xive::init` has set them up.
 pub static XIVE: XiveLock = XiveLock::new();
+
+/// Queues an HMI event for the OS (from a thread parked in the firmware); false when the
+/// queue is full.
+pub fn queue_hmi_event(words: [u64; 5]) -> bool {
+    let mut params = [0u64; 8];
+    params[..5].copy_from_slice(&words);
+    MSGS.push(opal_calls::msg::OpalMsg {
+        msg_type: opal_calls::hmi::OPAL_MSG_HMI_EVT,
+        params,
+    })
+    .is_ok()
+}
 
 /// Fixes what counts as OS memory: RAM below `ram_top`, minus the firmware's range.
 pub fn set_memory_rules(ram_top: u64, runtime_end: u64) {
@@ -79,6 +92,10 @@ extern "C" fn opal_entry_rust(token: u64, args: &[u64; 8], depth: u64) -> i64 {
         xics: &XICS,
         msgs: &MSGS,
         xive: &XIVE,
+        hmi: &hmi::FwHmi,
     };
-    opal_calls::dispatch(&cx, token, args).into_r3()
+    let ret = opal_calls::dispatch(&cx, token, args).into_r3();
+    #[cfg(feature = "hmi-inject")]
+    crate::hmi_inject::at_call_exit(token, depth);
+    ret
 }

@@ -14,6 +14,8 @@ use devtree::{Error, Tree};
 pub struct OpalIrq {
     pub girq: u32,
     pub name: alloc::string::String,
+    /// An edge (message) source, such as an IPI; otherwise a level-sensitive LSI.
+    pub edge: bool,
 }
 
 /// What the OS must learn about the interrupt controller.
@@ -170,13 +172,18 @@ fn xive_nodes(tree: &mut Tree, x: &XiveInfo) -> Result<(), Error> {
     tree.set_property_u32(&pe, "ibm,xive-provision-page-size", 1 << 16)?;
     tree.set_property_cells(&pe, "ibm,xive-provision-chips", &x.provision_chips)?;
 
-    // OPAL's own interrupts (xive.md §12.3): level-sensitive LSIs from the PSI bridge.
+    // OPAL's own interrupts (xive.md §12.3): level-sensitive LSIs from the PSI bridge
+    // (and, in test builds, the HMI kicks, which are edge IPIs).
     let parent = match x.gen {
         xive::Gen::P9 => "/interrupt-controller@0".into(),
         xive::Gen::P10 => pe.clone(),
     };
     let phandle = tree.ensure_phandle(&parent)?;
-    let cells: Vec<u32> = x.opal_irqs.iter().flat_map(|i| [i.girq, 1]).collect();
+    let cells: Vec<u32> = x
+        .opal_irqs
+        .iter()
+        .flat_map(|i| [i.girq, u32::from(!i.edge)])
+        .collect();
     let names: Vec<&str> = x.opal_irqs.iter().map(|i| i.name.as_str()).collect();
     let girqs: Vec<u32> = x.opal_irqs.iter().map(|i| i.girq).collect();
     tree.set_property_u32("/ibm,opal", "interrupt-parent", phandle)?;

@@ -182,6 +182,10 @@ pub struct FwPlatform;
 
 impl hal::Platform for FwPlatform {
     fn handle_interrupt(&self, girq: u32) -> OpalResult<()> {
+        #[cfg(feature = "hmi-inject")]
+        if crate::hmi_inject::is_kick(girq) {
+            return Ok(());
+        }
         crate::psi::handle_psi_interrupt(girq)
             .map(|_| ())
             .map_err(|_| OpalError::Parameter)

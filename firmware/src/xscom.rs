@@ -13,7 +13,9 @@ use crate::arch::{
     self,
     mmio::{ci_load64, ci_store64},
 };
+use core::sync::atomic::{AtomicU64, Ordering};
 use hal::bits::{ppc_bit, ppc_bitmask};
+use hal::{Clock, Scom, ScomError};
 
 /// HMER's XSCOM bits: fail (8), done (9), status (21:23).
 const HMER_XSCOM_FAIL: u64 = ppc_bit(8);
@@ -78,5 +80,80 @@ impl Xscom {
 
     pub fn write_checked(&self, pcba: u32, value: u64) -> Result<(), XscomFailure> {
         self.checked(|| self.write(pcba, value))
+    }
+}
+
+// ---- the chips' XSCOM windows, as `hal::Scom` (system reset, HMI decode) ----------
+
+/// XSCOM windows by chip id (0: none), set once at boot.
+const MAX_CHIPS: usize = 32;
+static XSCOM_BASES: [AtomicU64; MAX_CHIPS] = [const { AtomicU64::new(0) }; MAX_CHIPS];
+
+/// Records the chips' windows (boot, before anything uses `ChipScom`).
+pub fn init_windows(chips: &[(u32, u64)]) {
+    for &(id, base) in chips {
+        if let Some(slot) = XSCOM_BASES.get(id as usize) {
+            slot.store(base, Ordering::Release);
+        }
+    }
+}
+
+/// XSCOM over the chips the inventory found.
+pub struct ChipScom;
+
+impl ChipScom {
+    fn window(chip: u32) -> Result<Xscom, ScomError> {
+        let base = XSCOM_BASES
+            .get(chip as usize)
+            .map(|b| b.load(Ordering::Acquire))
+            .unwrap_or(0);
+        if base == 0 {
+            return Err(ScomError::Failed);
+        }
+        // SAFETY: only `init_windows` stores bases, and only XSCOM windows from the
+        // device tree.
+        Ok(unsafe { Xscom::new(base) })
+    }
+}
+
+/// HMER's XSCOM status (skiboot `xscom_handle_error`) as the sequences see it.
+fn scom_error(f: XscomFailure) -> ScomError {
+    match f.0 {
+        1 => ScomError::Busy,
+        2 => ScomError::ChipletOff,
+        3 => ScomError::PartialGood,
+        4 => ScomError::Address,
+        5 => ScomError::Clock,
+        6 => ScomError::Parity,
+        7 => ScomError::Timeout,
+        _ => ScomError::Failed,
+    }
+}
+
+impl Scom for ChipScom {
+    fn read(&mut self, chip: u32, pcba: u64) -> Result<u64, ScomError> {
+        let pcba = u32::try_from(pcba).map_err(|_| ScomError::Address)?;
+        Self::window(chip)?.read_checked(pcba).map_err(scom_error)
+    }
+    fn write(&mut self, chip: u32, pcba: u64, value: u64) -> Result<(), ScomError> {
+        let pcba = u32::try_from(pcba).map_err(|_| ScomError::Address)?;
+        Self::window(chip)?
+            .write_checked(pcba, value)
+            .map_err(scom_error)
+    }
+}
+
+/// The timebase, for the bounded waits of the XSCOM sequences and the HMI rendezvous.
+pub struct Timebase;
+
+impl Clock for Timebase {
+    fn now(&self) -> u64 {
+        arch::timebase()
+    }
+    fn ticks_per_us(&self) -> u64 {
+        (crate::console::TB_HZ.load(Ordering::Relaxed) / 1_000_000).max(1)
+    }
+    fn pause(&self) {
+        arch::relax();
     }
 }

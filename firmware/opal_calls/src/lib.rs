@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //! The OPAL call table and the handlers of every call Opalite implements.
 //!
-//! One `static` table maps each token to a shim that decodes r3..r10 into typed arguments
+//! One `static` table (rows, and a token index) maps each token to a shim that decodes r3..r10 into typed arguments
 //! and calls the handler; `OPAL_CHECK_TOKEN` reads the same table, so a call is either in
 //! the table and implemented or absent and reported absent. Handlers reach the machine
 //! only through `hal` traits (bundled in [`Ctx`]), so the whole table runs in `cargo test`.
@@ -19,6 +19,7 @@ mod args;
 pub mod console;
 pub mod cpu;
 pub mod events;
+pub mod hmi;
 pub mod msg;
 pub mod nmi;
 pub mod power;
@@ -28,7 +29,7 @@ pub mod xics;
 pub mod xive;
 
 pub use args::{FromReg, OsPtr};
-pub use table::{check_token, dispatch, Entry, TABLE};
+pub use table::{check_token, dispatch, entry, Entry, ROWS};
 
 use hal::{Console, CpuControl, OsMemory, Platform, SystemReset};
 
@@ -42,6 +43,7 @@ pub struct Ctx<'a> {
     pub xics: &'a xics::Presenter,
     pub msgs: &'a msg::MessageQueue,
     pub xive: &'a xive::XiveLock,
+    pub hmi: &'a dyn hmi::HmiHandling,
 }
 
 #[cfg(test)]
@@ -59,6 +61,48 @@ pub(crate) mod testing {
         pub xics: xics::Presenter,
         pub msgs: msg::MessageQueue,
         pub xive: xive::XiveLock,
+        pub hmi: FakeHmi,
+    }
+
+    /// An HMI source that answers each call with scripted flags and events, and sets
+    /// NEW_EVENT the way the firmware does: only for an event the queue took.
+    #[derive(Default)]
+    pub struct FakeHmi {
+        script: std::sync::Mutex<Option<(u64, Vec<[u64; 5]>)>>,
+        calls: std::sync::atomic::AtomicU32,
+        unavailable: std::sync::atomic::AtomicBool,
+    }
+
+    impl FakeHmi {
+        pub fn script(&self, flags: u64, events: &[[u64; 5]]) {
+            *self.script.lock().unwrap() = Some((flags, events.to_vec()));
+        }
+        pub fn calls(&self) -> u32 {
+            self.calls.load(std::sync::atomic::Ordering::SeqCst)
+        }
+        /// A machine whose HMIs the firmware cannot handle (POWER8).
+        pub fn unavailable(&self) {
+            self.unavailable
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    impl hmi::HmiHandling for FakeHmi {
+        fn available(&self) -> bool {
+            !self.unavailable.load(std::sync::atomic::Ordering::SeqCst)
+        }
+        fn handle(&self, queue: &mut dyn FnMut([u64; 5]) -> bool) -> u64 {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let Some((mut flags, events)) = self.script.lock().unwrap().take() else {
+                return 0;
+            };
+            for e in events {
+                if queue(e) {
+                    flags |= 1 << 63;
+                }
+            }
+            flags
+        }
     }
 
     impl Machine {
@@ -72,6 +116,7 @@ pub(crate) mod testing {
                 xics: xics::Presenter::new(),
                 msgs: msg::MessageQueue::new(),
                 xive: xive::XiveLock::new(),
+                hmi: FakeHmi::default(),
             }
         }
         /// The same machine with a P9 or P10 XIVE (the caching model) behind the calls:
@@ -108,6 +153,7 @@ pub(crate) mod testing {
                 xics: &self.xics,
                 msgs: &self.msgs,
                 xive: &self.xive,
+                hmi: &self.hmi,
             }
         }
         /// Calls `token` through the real table with up to 8 arguments.

@@ -7,11 +7,14 @@
 
 use crate::args::{os_range, OsPtr};
 use crate::Ctx;
+use core::sync::atomic::{AtomicU64, Ordering};
 use opal_api::msg::OPAL_MSG_SIZE;
 use opal_api::{OpalError, OpalResult};
 use spin::Mutex;
 
 const DEPTH: usize = 16;
+/// Tries for the queue's lock before a producer gives up (its holders copy 72 bytes).
+const PUSH_TRIES: u32 = 1_000_000;
 
 /// One `struct opal_msg`: `__be32 msg_type; __be32 size; __be64 params[8]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +43,8 @@ struct Ring {
 
 pub struct MessageQueue {
     ring: Mutex<Ring>,
+    /// Messages refused because the queue was full (the OS was not reading them).
+    refused: AtomicU64,
 }
 
 impl MessageQueue {
@@ -50,13 +55,22 @@ impl MessageQueue {
                 head: 0,
                 len: 0,
             }),
+            refused: AtomicU64::new(0),
         }
     }
 
-    /// Queues a message; `Err(Resource)` when full (the producer decides whether to retry).
+    /// Queues a message; `Err(Resource)` when full, counted (the producer decides whether
+    /// to retry; nothing already queued is overwritten).
+    ///
+    /// Crash time: the lock is only tried, a bounded number of times, so a producer (an HMI
+    /// handler during kdump) cannot wait forever on a CPU that was stopped holding it.
     pub fn push(&self, msg: OpalMsg) -> OpalResult<()> {
-        let mut r = self.ring.lock();
+        let Some(mut r) = (0..PUSH_TRIES).find_map(|_| self.ring.try_lock()) else {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            return Err(OpalError::Busy);
+        };
         if r.len == DEPTH {
+            self.refused.fetch_add(1, Ordering::Relaxed);
             return Err(OpalError::Resource);
         }
         let at = (r.head + r.len) % DEPTH;
@@ -75,6 +89,11 @@ impl MessageQueue {
         r.head = (head + 1) % DEPTH;
         r.len -= 1;
         msg
+    }
+
+    /// How many messages were refused since boot.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -184,6 +203,7 @@ mod tests {
             }),
             Err(OpalError::Resource)
         );
+        assert_eq!(q.refused(), 1);
     }
 
     #[test]

@@ -4,44 +4,60 @@
 //! one token, or a token above `OPAL_LAST`, fail at compile time in `build_table`.
 
 use crate::args::FromReg;
-use crate::{console, cpu, events, msg, nmi, power, rtc, xics, xive, Ctx};
+use crate::{console, cpu, events, hmi, msg, nmi, power, rtc, xics, xive, Ctx};
 use opal_api::token::{self, Token, OPAL_LAST};
 use opal_api::{OpalError, OpalResult, OpalRet, Value};
 
 #[derive(Clone, Copy)]
 pub struct Entry {
     pub token: Token,
+    /// The token's name and argument count: checked by the tests, not kept in the image.
+    #[cfg(test)]
     pub name: &'static str,
+    #[cfg(test)]
     pub nargs: u8,
     pub shim: fn(&Ctx<'_>, &[u64; 8]) -> OpalRet,
 }
 
 const SLOTS: usize = OPAL_LAST as usize + 1;
+/// An INDEX slot with no row.
+const NO_ROW: u8 = u8::MAX;
 
-const fn build_table(rows: &[Entry]) -> [Option<Entry>; SLOTS] {
-    let mut table = [None; SLOTS];
+/// Token -> row of ROWS. A byte per token rather than an `Option<Entry>` per token keeps
+/// the table small in the image (a few dozen rows against `OPAL_LAST` slots).
+const fn build_index(rows: &[Entry]) -> [u8; SLOTS] {
+    assert!(rows.len() < NO_ROW as usize, "too many rows for a u8 index");
+    let mut index = [NO_ROW; SLOTS];
     let mut i = 0;
     while i < rows.len() {
         let tok = rows[i].token as usize;
         assert!(tok < SLOTS, "token above OPAL_LAST");
-        assert!(table[tok].is_none(), "two handlers for one token");
-        assert!(rows[i].nargs <= 8, "OPAL passes at most r3..r10");
-        table[tok] = Some(rows[i]);
+        assert!(index[tok] == NO_ROW, "two handlers for one token");
+        index[tok] = i as u8;
         i += 1;
     }
-    table
+    index
+}
+
+/// The row for `token`, if it is implemented.
+pub fn entry(token: u64) -> Option<&'static Entry> {
+    let row = *INDEX.get(usize::try_from(token).ok()?)?;
+    ROWS.get(usize::from(row))
 }
 
 macro_rules! opal_table {
     ($($tok:ident => $handler:path [$($arg:ident : $ty:ty),* $(,)?];)*) => {
-        /// Every implemented call, indexed by token.
-        pub static TABLE: [Option<Entry>; SLOTS] = build_table(&[$(
+        /// Every implemented call, in table order.
+        pub static ROWS: &[Entry] = &[$(
             Entry {
                 token: token::$tok,
+                #[cfg(test)]
                 name: stringify!($tok),
+                #[cfg(test)]
                 nargs: 0 $(+ { let _ = stringify!($arg); 1 })*,
                 shim: {
                     fn shim(cx: &Ctx<'_>, regs: &[u64; 8]) -> OpalRet {
+                        const { assert!(0 $(+ { let _ = stringify!($arg); 1 })* <= 8, "OPAL passes at most r3..r10") };
                         let mut _regs = regs.iter().copied();
                         $(
                             let $arg = match <$ty as FromReg>::from_reg(_regs.next().unwrap_or(0)) {
@@ -54,7 +70,8 @@ macro_rules! opal_table {
                     shim
                 },
             },
-        )*]);
+        )*];
+        static INDEX: [u8; SLOTS] = build_index(ROWS);
     };
 }
 
@@ -69,6 +86,7 @@ opal_table! {
     OPAL_RTC_WRITE => rtc::write[ymd: u32, hms: u64];
     OPAL_CEC_POWER_DOWN => power::cec_power_down[request: u64];
     OPAL_CEC_REBOOT => power::cec_reboot[];
+    OPAL_CEC_REBOOT2 => power::cec_reboot2[reboot_type: u32, diag: OsPtr<u8>];
     OPAL_POLL_EVENTS => events::poll_events[mask: OsPtr<Be64>];
     OPAL_CONSOLE_WRITE_BUFFER_SPACE => console::write_buffer_space[term: TermNo, len: OsPtr<Be64>];
     OPAL_START_CPU => cpu::start_cpu[server: u64, entry: u64];
@@ -101,14 +119,16 @@ opal_table! {
     OPAL_XIVE_DUMP => xive::dump[kind: u32, id: u32];
     OPAL_XIVE_GET_QUEUE_STATE => xive::get_queue_state[vp: u64, prio: u32, toggle: OsPtr<Be32>, index: OsPtr<Be32>];
     OPAL_XIVE_SET_QUEUE_STATE => xive::set_queue_state[vp: u64, prio: u32, toggle: u32, index: u32];
+    OPAL_HANDLE_HMI => hmi::handle_hmi[];
     OPAL_SIGNAL_SYSTEM_RESET => nmi::signal_system_reset[cpu_nr: i32];
+    OPAL_HANDLE_HMI2 => hmi::handle_hmi2[out_flags: OsPtr<Be64>];
     OPAL_QUIESCE => nmi::quiesce[kind: u32, cpu: i32];
     OPAL_XIVE_GET_VP_STATE => xive::get_vp_state[vp: u64, state: OsPtr<Be64>];
 }
 
 /// Is `token` implemented?
 pub fn check_token(token: u64) -> bool {
-    TABLE.get(token as usize).is_some_and(|e| e.is_some())
+    entry(token).is_some()
 }
 
 /// `OPAL_CHECK_TOKEN(u64 token)`: `OPAL_TOKEN_PRESENT` (1) or `OPAL_TOKEN_ABSENT` (0).
@@ -124,13 +144,15 @@ fn check_token_call(cx: &Ctx<'_>, tok: u64) -> OpalResult<Value> {
 /// Calls in the table that this machine does not have: POWER10's XIVE2 has no XICS
 /// emulation, so there the XICS calls are absent (skiboot does not register them either)
 /// rather than present and always WRONG_STATE; system reset needs working direct
-/// controls (QEMU powernv9 has none, and Linux then uses doorbell IPIs instead).
+/// controls (QEMU powernv9 has none, and Linux then uses doorbell IPIs instead); HMI
+/// handling needs a generation the firmware knows (not POWER8).
 fn absent_on_this_machine(cx: &Ctx<'_>, token: u64) -> bool {
     match token {
         token::OPAL_INT_GET_XIRR | token::OPAL_INT_SET_CPPR | token::OPAL_INT_EOI => {
             crate::xive::generation(cx) == Some(::xive::Gen::P10)
         }
         token::OPAL_SIGNAL_SYSTEM_RESET => !cx.nmi.available(),
+        token::OPAL_HANDLE_HMI | token::OPAL_HANDLE_HMI2 => !cx.hmi.available(),
         _ => false,
     }
 }
@@ -160,7 +182,7 @@ pub fn allowed_when_reentered(token: u64) -> bool {
 
 /// Runs the handler for `token`. Unknown tokens get `OPAL_PARAMETER`, as in skiboot.
 pub fn dispatch(cx: &Ctx<'_>, token: u64, regs: &[u64; 8]) -> OpalRet {
-    match TABLE.get(token as usize).copied().flatten() {
+    match entry(token) {
         Some(entry) if !absent_on_this_machine(cx, token) => (entry.shim)(cx, regs),
         _ => {
             log::error!("OPAL: Called with bad token {} !", token as i64);
@@ -176,26 +198,20 @@ mod tests {
 
     #[test]
     fn rows_sit_at_their_tokens() {
-        for (i, e) in TABLE.iter().enumerate() {
-            if let Some(e) = e {
-                assert_eq!(e.token as usize, i);
-                assert_eq!(opal_api::token::name(e.token), Some(e.name));
-            }
+        for e in ROWS.iter() {
+            assert_eq!(entry(e.token).map(|f| f.name), Some(e.name));
+            assert_eq!(opal_api::token::name(e.token), Some(e.name));
         }
-        assert_eq!(
-            TABLE[token::OPAL_CONSOLE_WRITE as usize].map(|e| e.nargs),
-            Some(3)
-        );
-        assert_eq!(
-            TABLE[token::OPAL_CEC_REBOOT as usize].map(|e| e.nargs),
-            Some(0)
-        );
+        let implemented = (0..=OPAL_LAST).filter(|&t| entry(t).is_some()).count();
+        assert_eq!(implemented, ROWS.len(), "every row reachable by its token");
+        assert_eq!(entry(token::OPAL_CONSOLE_WRITE).map(|e| e.nargs), Some(3));
+        assert_eq!(entry(token::OPAL_CEC_REBOOT).map(|e| e.nargs), Some(0));
     }
 
     #[test]
     fn unknown_tokens_are_parameter_errors() {
         let m = Machine::new();
-        for tok in [11u64, 0, 98, 166, 181, 1000, u64::MAX, (-1i64) as u64] {
+        for tok in [11u64, 0, 181, 1000, u64::MAX, (-1i64) as u64] {
             assert_eq!(m.call(tok, &[1, 2, 3]), -1, "token {tok}");
         }
     }
@@ -204,16 +220,19 @@ mod tests {
     fn check_token_reports_exactly_the_table() {
         let m = Machine::new();
         for tok in 0..=200u64 {
-            let want = i64::from(TABLE.get(tok as usize).is_some_and(|e| e.is_some()));
+            let want = i64::from(entry(tok).is_some());
             assert_eq!(m.call(token::OPAL_CHECK_TOKEN, &[tok]), want, "token {tok}");
         }
-        // What Linux relies on at boot (skiboot-baseline.md): present 117, absent 71/76/83/
-        // 101/102; 166 stays absent until HMI handling exists.
+        // What Linux relies on at boot (skiboot-baseline.md): present 117 and (HMI
+        // handling) 98/166, absent 71/76/83/101/102.
         assert_eq!(
             m.call(token::OPAL_CHECK_TOKEN, &[token::OPAL_CONSOLE_FLUSH]),
             1
         );
-        for absent in [71, 76, 83, 101, 102, 166] {
+        for present in [token::OPAL_HANDLE_HMI, token::OPAL_HANDLE_HMI2] {
+            assert_eq!(m.call(token::OPAL_CHECK_TOKEN, &[present]), 1);
+        }
+        for absent in [71, 76, 83, 101, 102] {
             assert_eq!(
                 m.call(token::OPAL_CHECK_TOKEN, &[absent]),
                 0,

@@ -68,6 +68,13 @@ impl XiveLock {
     pub fn release_abandoned(&self, who: Holder) -> bool {
         self.unit.release_abandoned(who)
     }
+
+    /// Runs `f` on the unit for firmware code outside an OPAL call (bounded wait for the
+    /// lock). None: no XIVE, or the lock stayed held.
+    pub fn with_unit<R>(&self, who: Holder, f: impl FnOnce(&mut XiveUnit) -> R) -> Option<R> {
+        let mut guard = self.unit.lock_bounded(who, LOCK_SPINS)?;
+        guard.as_mut().map(f)
+    }
 }
 
 impl Default for XiveLock {

@@ -31,6 +31,7 @@
  * quiesce flag another CPU sets on it (0 none, 1 HOLD, 2 REJECT). */
 .set PCPU_OPAL_DEPTH, {pcpu_opal_depth}
 .set PCPU_QUIESCE, {pcpu_quiesce}
+.set PCPU_INJECT_HMI, {pcpu_inject_hmi}
 .set QUIESCE_REJECT, 2
 
 /* OPAL entry frame (ELFv2: back chain, CR, LR, TOC, then a 64-byte parameter area). */
@@ -156,7 +157,28 @@ early_entry:
     mtctr   12
     bctr
 
+.macro ENABLE_MACHINE_CHECKS
+    /* MSR[ME] on, when our vectors are at 0 (QEMU loaded the image there; r30 = the load
+     * address) and the relocated copy their stubs branch to exists (we are in it). The
+     * threads start with ME off, and a machine check with ME=0 is a checkstop: the
+     * machine stops without a word. With it on, a firmware-time machine check reaches
+     * 0x200 and is reported. Mambo loads the image at its link address: nothing of ours
+     * is at 0x200 there, so ME stays off. mtmsrd cannot set ME; hrfid can. Clobbers r4. */
+    cmpdi   30, 0
+    bne     98f
+    mfmsr   4
+    ori     4, 4, 0x1000
+    mtspr   SPRN_HSRR1, 4
+    bcl     20, 31, 97f
+97: mflr    4
+    addi    4, 4, (98f - 97b)
+    mtspr   SPRN_HSRR0, 4
+    hrfid
+98:
+.endm
+
 boot_relocated:
+    ENABLE_MACHINE_CHECKS
     lis     2, .TOC.@ha
     addi    2, 2, .TOC.@l
     /* Clear BSS (the boot stack lives there, so before using it). */
@@ -228,6 +250,7 @@ secondary_wait:
 .endm
 
 secondary_relocated:
+    ENABLE_MACHINE_CHECKS
     lis     2, .TOC.@ha
     addi    2, 2, .TOC.@l
     PCPU_BASE 3, 4
@@ -320,7 +343,67 @@ opal_entry_retry:
     ld      12, OF_OS_LR(1)
     mtlr    12
     ld      1, OF_OS_R1(1)
+.if {inject_hmi}
+    lwz     12, PCPU_INJECT_HMI(11)
+    cmpwi   12, 0
+    bne-    opal_exit_into_hmi
+.endif
     blr
+
+.if {inject_hmi}
+/* Test builds only (feature hmi-inject; the release image has none of this). QEMU never
+ * raises a hypervisor maintenance interrupt, so the firmware delivers one the way the
+ * hardware would have if the HMI had been pending when the call returned: HSRR0/HSRR1 =
+ * the OS's return address and the MSR it returns with, then the vector at 0xE60 with the
+ * interrupt MSR (SF, HV, ME; LE from HID0[HILE]; real mode, EE=0, RI=0). r3 (the result),
+ * r1, r2 and r13-r31 are the OS's; r0 and r4-r12 are volatile across an OPAL call. The
+ * OS's handler then calls OPAL_HANDLE_HMI2, which reads the injected HMER. */
+opal_exit_into_hmi:
+    li      12, 0
+    stw     12, PCPU_INJECT_HMI(11)
+    mtmsrd  12, 1                       /* RI=0 (EE stays 0): SRR0/1 are ours until rfid */
+    mflr    12
+    mtspr   SPRN_HSRR0, 12
+    mfmsr   12
+    mtspr   SPRN_HSRR1, 12
+    mfspr   12, 1008                    /* HID0 */
+    rldicl  12, 12, 5, 63               /* HILE (IBM bit 4) -> bit 63: MSR[LE] */
+    lis     11, 0x9000                  /* SF | HV */
+    sldi    11, 11, 32
+    ori     11, 11, 0x1000              /* ME */
+    or      12, 12, 11
+    mtspr   SPRN_SRR1, 12
+    li      12, 0xe60
+    mtspr   SPRN_SRR0, 12
+    rfid
+.endif
+
+.if {inject_hmi}
+/* Test builds only: the boot-time machine-check self-test (hmi_inject.rs).
+ * mce_selftest_load(addr r3) -> u64 loads from `addr`, an address nothing answers, so
+ * the load takes a machine check; mce_selftest_resume(&EXC_FRAME r3) -> ! then returns
+ * from that load as if it had read -1: r1, r2 and LR come back from the frame, the
+ * non-volatile registers were never touched (exception_common saves them, Rust keeps
+ * them), and the volatile ones are a call's to clobber. */
+    .globl mce_selftest_load
+mce_selftest_load:
+    ld      3, 0(3)
+    blr
+
+    .globl mce_selftest_resume
+mce_selftest_resume:
+    ld      1, 8(3)
+    ld      2, 16(3)
+    ld      4, 312(3)                   /* LR */
+    mtlr    4
+    ld      4, 264(3)                   /* SRR0: the load */
+    addi    4, 4, 4
+    mtspr   SPRN_SRR0, 4
+    ld      4, 272(3)                   /* SRR1: the MSR at the load (ME back on) */
+    mtspr   SPRN_SRR1, 4
+    li      3, -1
+    rfid
+.endif
 
 /* Held or rejected by OPAL_QUIESCE: r0 = our depth before this call, r1 = the flag. */
 opal_entry_quiesced:

@@ -21,6 +21,8 @@ global_asm!(
     park_dec_lo = const (layout::PARK_DEC_TICKS & 0xffff),
     pcpu_opal_depth = const layout::PCPU_OPAL_DEPTH,
     pcpu_quiesce = const layout::PCPU_QUIESCE,
+    pcpu_inject_hmi = const layout::PCPU_INJECT_HMI,
+    inject_hmi = const cfg!(feature = "hmi-inject") as u32,
 );
 
 /// PIR → CPU index + 1 (0: not a thread we manage). Read by the head and the OPAL entry.
@@ -87,6 +89,10 @@ pub fn pir() -> u32 {
     mfspr!(1023) as u32
 }
 
+pub fn pvr() -> u32 {
+    mfspr!(287) as u32
+}
+
 pub fn hid0() -> u64 {
     mfspr!(1008)
 }
@@ -116,6 +122,47 @@ pub fn hmer_clear(bits: u64) {
     // SAFETY: HMER writes only clear this thread's status bits; the firmware never
     // enables HMIs for the XSCOM bits it clears here.
     unsafe { asm!("mtspr 336, {0}", in(reg) !bits, options(nomem, nostack)) };
+}
+
+/// HMEER (SPR 337): which HMER bits raise an HMI on this core.
+pub fn set_hmeer(v: u64) {
+    // SAFETY: HMEER only selects which maintenance conditions interrupt this core; the
+    // firmware never enables the XSCOM status bits it polls itself.
+    unsafe { asm!("mtspr 337, {0}", "isync", in(reg) v, options(nomem, nostack)) };
+}
+
+/// TFMR (SPR 317): this thread's view of the core's timer facility.
+pub fn tfmr() -> u64 {
+    mfspr!(317)
+}
+
+/// Writes TFMR; only the HMI recovery and the ChipTOD steps do.
+pub fn set_tfmr(v: u64) {
+    // SAFETY: TFMR controls this core's timebase state machine; callers follow the
+    // documented recovery sequences.
+    unsafe { asm!("mtspr 317, {0}", "isync", in(reg) v, options(nomem, nostack)) };
+}
+
+/// Writes one of this thread's timer SPRs the HMI recovery resets after a parity error:
+/// DEC (22), HDEC (310), SPURR (308), PURR (309).
+pub fn set_timer_spr<const SPR: u16>(v: u64) {
+    const { assert!(matches!(SPR, 22 | 308 | 309 | 310)) };
+    // SAFETY: these SPRs only count time for this thread; the recovery rewrites values the
+    // hardware reported as corrupt.
+    unsafe { asm!("mtspr {spr}, {0}", in(reg) v, spr = const SPR, options(nomem, nostack)) };
+}
+
+/// Sets this core's timebase to `v` (TBL 284, then TBU 285). Only with the TB stopped,
+/// by the HMI recovery before it resynchronises from the ChipTOD.
+pub fn set_timebase(v: u64) {
+    // SAFETY: hypervisor write of the (stopped, invalid) timebase of this core.
+    unsafe {
+        asm!(
+            "mtspr 284, {z}", "mtspr 285, {hi}", "mtspr 284, {lo}",
+            z = in(reg) 0u64, hi = in(reg) v >> 32, lo = in(reg) v & 0xffff_ffff,
+            options(nomem, nostack)
+        )
+    };
 }
 
 pub fn timebase() -> u64 {

@@ -286,6 +286,12 @@ impl Xive {
         &self.threads
     }
 
+    /// The girq of the IPI reserved at boot for thread `pir` (it survives XIVE_RESET).
+    pub fn thread_ipi_girq(&self, pir: u32) -> Option<u32> {
+        let t = self.threads.iter().find(|t| t.pir == pir)?;
+        Some(Girq::source(t.blk, t.ipi).encode(self.gen))
+    }
+
     pub(crate) fn block_of_chip(&self, chip_id: u32) -> Option<u8> {
         self.blocks
             .iter()

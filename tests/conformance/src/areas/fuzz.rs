@@ -8,7 +8,7 @@
 //! Arguments come from interesting values: 0, −1, small numbers, random words, pointers
 //! into the thread's canary-guarded pool (aligned and not), into OPAL's memory, past RAM,
 //! and huge. Tokens: the present ones except those that end the run or take threads away
-//! (CEC_REBOOT, START_CPU), with POWER_DOWN and REINIT_CPUS given only refused arguments;
+//! (CEC_REBOOT, CEC_REBOOT2, START_CPU), with POWER_DOWN and REINIT_CPUS given only refused arguments;
 //! 1 in 256 calls an absent token, which must be exactly OPAL_PARAMETER. Checked: every
 //! r3 is 0, a positive value or an OPAL error code; no byte of a pool outside its buffers
 //! changes; every thread keeps making progress (a thread stuck 5 s in one call is a hang);
@@ -60,7 +60,12 @@ const BUFS: u64 = 16;
 const SLOT_BYTES: u64 = 4 << 16;
 
 /// Calls that end the run or take a thread away for good.
-const NEVER: &[u64] = &[OPAL_CEC_REBOOT, OPAL_START_CPU, OPAL_RETURN_CPU];
+const NEVER: &[u64] = &[
+    OPAL_CEC_REBOOT,
+    OPAL_CEC_REBOOT2,
+    OPAL_START_CPU,
+    OPAL_RETURN_CPU,
+];
 
 static CALLS_PER_THREAD: AtomicU64 = AtomicU64::new(0);
 static SEED: AtomicU64 = AtomicU64::new(0);

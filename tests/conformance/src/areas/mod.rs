@@ -10,6 +10,7 @@ mod console;
 mod cpu;
 mod events;
 mod fuzz;
+mod hmi;
 mod misc;
 mod opal;
 mod power;
@@ -35,6 +36,7 @@ pub static AREAS: &[&Area] = &[
     &xive::AREA,
     &sreset::AREA,
     &quiesce::AREA,
+    &hmi::AREA,
     &power::AREA,
     &fuzz::AREA,
 ];

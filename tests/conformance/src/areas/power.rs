@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-//! Power: `OPAL_CEC_POWER_DOWN` (5), `OPAL_CEC_REBOOT` (6), `OPAL_SYNC_HOST_REBOOT` (87)
-//! (skiboot `doc/opal-api/opal-cec-power-down-5.rst`, `opal-cec-reboot-6-116.rst`).
+//! Power: `OPAL_CEC_POWER_DOWN` (5), `OPAL_CEC_REBOOT` (6), `OPAL_SYNC_HOST_REBOOT` (87),
+//! `OPAL_CEC_REBOOT2` (116) (skiboot `doc/opal-api/opal-cec-power-down-5.rst`, `opal-cec-reboot-6-116.rst`).
 //!
 //! A valid POWER_DOWN or a REBOOT ends the run, so they are not cases: the payload ends
 //! every run with `CEC_POWER_DOWN(0)` (a run that does not power off fails its
@@ -16,7 +16,12 @@ use crate::runner::{expect, Area, Case, CaseResult, Ctx};
 
 pub static AREA: Area = Area {
     name: "power",
-    tokens: &[OPAL_CEC_POWER_DOWN, OPAL_CEC_REBOOT, OPAL_SYNC_HOST_REBOOT],
+    tokens: &[
+        OPAL_CEC_POWER_DOWN,
+        OPAL_CEC_REBOOT,
+        OPAL_SYNC_HOST_REBOOT,
+        OPAL_CEC_REBOOT2,
+    ],
     before_each: None,
     cases: &[
         Case {
@@ -26,6 +31,10 @@ pub static AREA: Area = Area {
         Case {
             name: "power.down.bad_request",
             run: power_down_bad_request,
+        },
+        Case {
+            name: "power.reboot2.unsupported_types",
+            run: reboot2_unsupported,
         },
     ],
 };
@@ -52,6 +61,21 @@ fn power_down_bad_request(cx: &mut Ctx) -> CaseResult {
             format_args!("CEC_POWER_DOWN({request:#x})"),
             r,
             Ret::err(OpalError::Parameter),
+        )?;
+    }
+    Ok(())
+}
+
+/// REBOOT2 with a type no firmware defines is UNSUPPORTED and the machine stays up. On
+/// Opalite, MPIPL (3) too: there is no memory-preserving IPL (skiboot may start one).
+fn reboot2_unsupported(cx: &mut Ctx) -> CaseResult {
+    let types: &[u64] = if cx.sys.is_opalite() { &[99, 3] } else { &[99] };
+    for &t in types {
+        let r = call(cx, OPAL_CEC_REBOOT2, &[t, 0])?;
+        expect(
+            format_args!("CEC_REBOOT2({t:#x}, NULL)"),
+            r,
+            Ret::err(OpalError::Unsupported),
         )?;
     }
     Ok(())
