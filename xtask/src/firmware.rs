@@ -15,6 +15,13 @@ pub const IMAGE: &str = "target/opalite.lid";
 /// The conformance payload (tests/conformance), copied here after each build.
 pub const PAYLOAD_ELF: &str = "target/opal-conformance.elf";
 const PAYLOAD_PACKAGE: &str = "opal-conformance";
+/// The test-only firmware build: HMI injection (feature `hmi-inject`), never released.
+/// Its own target directory, so switching features does not rebuild the release image.
+pub const HMI_TEST_TARGET_DIR: &str = "target/fw-hmi-inject";
+pub const HMI_TEST_IMAGE: &str = "target/opalite-hmi-inject.lid";
+/// Symbols only the injection build may contain (checked absent from the release ELF).
+/// (`3hmi5model` is the mangled `hmi::model`, the software core the injection reads.)
+pub const INJECTION_SYMBOLS: &[&str] = &["opal_exit_into_hmi", "hmi_inject", "3hmi5model"];
 
 pub struct Built {
     pub elf: PathBuf,
@@ -65,6 +72,8 @@ pub fn build(debug: bool, output: Output) -> Result<Built> {
         &root,
         debug,
         &["opalite", PAYLOAD_PACKAGE],
+        &[],
+        FW_TARGET_DIR,
         &version,
         output,
     )
@@ -94,9 +103,73 @@ pub fn build_payload(debug: bool, output: Output) -> Result<PathBuf> {
         "xtask: building the conformance payload ({})",
         if debug { "debug" } else { "release" },
     );
-    cargo_build(&root, debug, &[PAYLOAD_PACKAGE], &version, output)
-        .context("conformance payload build failed")?;
+    cargo_build(
+        &root,
+        debug,
+        &[PAYLOAD_PACKAGE],
+        &[],
+        FW_TARGET_DIR,
+        &version,
+        output,
+    )
+    .context("conformance payload build failed")?;
     copy_payload(&root, debug)
+}
+
+/// Builds the test-only firmware with HMI injection (release profile) and its image.
+pub fn build_hmi_test_image(output: Output) -> Result<PathBuf> {
+    let root = util::repo_root();
+    let version = format!("{}-hmi-inject", opalite_version(&root));
+    eprintln!("xtask: building the HMI-injection test firmware");
+    cargo_build(
+        &root,
+        false,
+        &["opalite"],
+        &["opalite/hmi-inject"],
+        HMI_TEST_TARGET_DIR,
+        &version,
+        output,
+    )
+    .context("HMI-injection firmware build failed")?;
+    let elf = root
+        .join(HMI_TEST_TARGET_DIR)
+        .join("powerpc64-opal/release/opalite");
+    // The release check below looks for these names: they must exist here, or that
+    // check could never fail.
+    if injection_symbols_in(&elf)?.is_empty() {
+        bail!(
+            "{} has none of the injection symbols {INJECTION_SYMBOLS:?}",
+            elf.display()
+        );
+    }
+    let image = root.join(HMI_TEST_IMAGE);
+    make_image(&root, &elf, &image, output)?;
+    Ok(image)
+}
+
+/// The release ELF's symbols that belong to the injection build only (must be none).
+pub fn injection_symbols_in(elf: &Path) -> Result<Vec<String>> {
+    let out = Command::new("powerpc64-linux-gnu-nm")
+        .arg(elf)
+        .output()
+        .or_else(|_| Command::new("nm").arg(elf).output())
+        .context("cannot run nm")?;
+    if !out.status.success() {
+        bail!("nm {} failed", elf.display());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    if text.lines().count() < 100 {
+        bail!(
+            "nm listed almost no symbols in {}: stripped?",
+            elf.display()
+        );
+    }
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .filter(|sym| INJECTION_SYMBOLS.iter().any(|i| sym.contains(i)))
+        .map(str::to_owned)
+        .collect())
 }
 
 /// `cargo build` of `packages` for the firmware target, with build-std.
@@ -104,6 +177,8 @@ fn cargo_build(
     root: &Path,
     debug: bool,
     packages: &[&str],
+    features: &[&str],
+    target_dir: &str,
     version: &str,
     output: Output,
 ) -> Result<()> {
@@ -123,7 +198,10 @@ fn cargo_build(
     if tc.needs_json_flag {
         cmd.arg("-Zjson-target-spec");
     }
-    cmd.args(["--target-dir", FW_TARGET_DIR]);
+    for f in features {
+        cmd.args(["--features", f]);
+    }
+    cmd.args(["--target-dir", target_dir]);
     scrub_cargo_env(&mut cmd);
     cmd.env("RUSTC", &tc.rustc)
         .env("RUSTC_BOOTSTRAP", "1")

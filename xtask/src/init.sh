@@ -11,7 +11,18 @@
 #                            load a capture kernel (kexec -p), offline PIR 5 (a thread) or
 #                            PIRs 4-5 (a core on -smp 4,cores=2,threads=2), crash on PIR 0
 #   opalite.test=kdump-capture
-#                            (the capture kernel's mode) read /proc/vmcore, power off
+#                            (the capture kernel's mode) read /proc/vmcore, power off;
+#                            with opalite.hmi=1 first inject an HMI (below)
+# These need the HMI-injection firmware (target/opalite-hmi-inject.lid; QEMU never raises
+# an HMI, that build makes them on demand: "opalite-hmi-inject CAUSE pir=N" on the console):
+#   opalite.test=hmi         offline PIR 5, inject a core-wide timer-facility error on both
+#                            cores, check every CPU and the timebase, then a malfunction
+#                            alert, whose fatal event ends in Linux's platform-error panic
+#                            (boot with panic=-1 to end the run)
+#   opalite.test=hmi-causes  (kexec initramfs not needed) op-test's per-core causes, on
+#                            every core: 6 timer-facility errors and a recovered core error
+#   opalite.test=hmi-kdump   kdump-thread, and the capture kernel gets the HMI while the
+#                            crashed kernel's CPUs are parked in OPAL
 #   opalite.test=nmi         sysrq-l (backtrace of every CPU), then a panic with no
 #                            capture kernel loaded (boot with panic=-1 to end the run)
 # These need the kvm initramfs (QEMU, the KVM modules, the guest's kernel and initramfs):
@@ -43,6 +54,7 @@ for arg in $(cat /proc/cmdline); do
     opalite.kexec-gen=*) kexec_gen="${arg#opalite.kexec-gen=}" ;;
     opalite.kvm=*) kvm_plan="${arg#opalite.kvm=}" ;;
     opalite.ticks=*) ticks="${arg#opalite.ticks=}" ;;
+    opalite.hmi=*) hmi_in_capture="${arg#opalite.hmi=}" ;;
     esac
 done
 
@@ -100,6 +112,73 @@ kexec_next() {
     echo "OPALITE-KEXEC-LOADED gen=$1 loaded=$(cat /sys/kernel/kexec_loaded)"
     cpu_of_pir 0 > /sys/kernel/reboot/cpu
     kexec -e
+}
+
+# --- HMI modes (the HMI-injection firmware) -----------------------------------------
+
+# Each CPU's HMI kick (the firmware's interrupt "opal-hmi-kick-PIR", which brings that CPU
+# into OPAL so the injected HMI reaches it) is pinned to that CPU. Prints how many.
+hmi_pin_kicks() {
+    local n=0 c cpu pir irq
+    for c in /sys/devices/system/cpu/cpu[0-9]*; do
+        cpu=${c##*/cpu}
+        pir=$(cat "$c/physical_id")
+        irq=$(grep -E "opal-hmi-kick-$pir\$" /proc/interrupts | cut -d: -f1 | tr -d ' ')
+        [ -n "$irq" ] && echo "$cpu" > "/proc/irq/$irq/smp_affinity_list" 2>/dev/null &&
+            n=$((n + 1))
+    done
+    echo "OPALITE-HMI-KICKS pinned=$n"
+}
+
+hmi_events() { dmesg | grep -c "$1"; }
+
+# Injects cause $1 on the core of PIR $2 and waits (10 s at most) until Linux has printed
+# $3 more lines matching $4. Prints the count.
+hmi_inject() {
+    local before tries=50
+    before=$(hmi_events "$4")
+    echo "opalite-hmi-inject $1 pir=$2"
+    while [ "$(hmi_events "$4")" -lt $((before + $3)) ] && [ "$tries" -gt 0 ]; do
+        sleep 0.2
+        tries=$((tries - 1))
+    done
+    local got=$(($(hmi_events "$4") - before))
+    echo "OPALITE-HMI-INJECTED $1 pir=$2 events=$got"
+    [ "$got" -ge "$3" ]
+}
+
+# Every online CPU runs a command, and its timebase moves forward (two reads of
+# /proc/uptime on that CPU, 0.3 s apart, must differ and not go backwards).
+hmi_check_cpus() {
+    local c pir t1 t2
+    for c in $(online_list); do
+        pir=$(cat /sys/devices/system/cpu/cpu$c/physical_id)
+        t1=$(taskset -c "$c" cut -d' ' -f1 /proc/uptime)
+        sleep 0.3
+        t2=$(taskset -c "$c" cut -d' ' -f1 /proc/uptime)
+        if awk -v a="$t1" -v b="$t2" 'BEGIN { exit !(b > a) }'; then
+            echo "OPALITE-HMI-CPU-OK pir=$pir tb-moves"
+        else
+            echo "OPALITE-HMI-CPU-BAD pir=$pir uptime $t1 then $t2"
+        fi
+    done
+}
+
+# The online CPU numbers, one per line ("0-2,4" expanded).
+online_list() {
+    online | tr ',' '\n' | while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done
+}
+
+hmi_irq_counts() { echo "OPALITE-HMI-IRQS$(grep 'HMI' /proc/interrupts | tr -s ' ')"; }
+
+# The capture kernel's turn (opalite.hmi=1): PIR 0 runs it, PIRs 1, 4, 5 are parked in
+# OPAL; a core-wide error on both cores reaches all four.
+hmi_in_kdump() {
+    hmi_pin_kicks
+    hmi_inject tfac-core 0 2 "Severe Hypervisor Maintenance interrupt \[Recovered\]"
+    hmi_inject tfac-core 4 2 "Severe Hypervisor Maintenance interrupt \[Recovered\]"
+    hmi_check_cpus
+    hmi_irq_counts
 }
 
 # --- kvm mode (L1): KVM guests of this same kernel, under this same init -------------
@@ -321,12 +400,13 @@ kexec)
     fi
     poweroff -f
     ;;
-kdump-thread | kdump-core)
+kdump-thread | kdump-core | hmi-kdump)
     # Debian's kdump-tools appends "reset_devices maxcpus=1 irqpoll noirqdistrib" and
     # systemd/usb options; the capture kernel here needs no more than this.
+    capture_args="console=hvc0 opalite.test=kdump-capture maxcpus=1 irqpoll reset_devices"
+    [ "$mode" = hmi-kdump ] && capture_args="$capture_args opalite.hmi=1"
     if next_initrd without-kernel &&
-        kexec -p /boot/vmlinux --initrd=/tmp/next-initrd.cpio \
-            --append="console=hvc0 opalite.test=kdump-capture maxcpus=1 irqpoll reset_devices"; then
+        kexec -p /boot/vmlinux --initrd=/tmp/next-initrd.cpio --append="$capture_args"; then
         echo "OPALITE-KDUMP-LOADED=$(cat /sys/kernel/kexec_crash_loaded)"
     else
         echo "OPALITE-KDUMP-LOAD-FAILED"
@@ -335,7 +415,7 @@ kdump-thread | kdump-core)
     rm -f /tmp/next-initrd.cpio
     echo "OPALITE-CPU-MAP$(cpu_map)"
     # A thread (PIR 5) or a whole core (PIRs 4 and 5); absent with -smp 1 (the bench).
-    if [ "$mode" = kdump-thread ]; then pirs="5"; else pirs="4 5"; fi
+    if [ "$mode" = kdump-core ]; then pirs="4 5"; else pirs="5"; fi
     for pir in $pirs; do
         c=$(cpu_of_pir $pir) && echo 0 > /sys/devices/system/cpu/cpu$c/online
     done
@@ -348,6 +428,7 @@ kdump-thread | kdump-core)
 kdump-capture)
     # maxcpus=1: only the CPU that crashed (PIR 0), whatever Linux number it has here.
     echo "OPALITE-KDUMP-CAPTURE ONLINE=$(nproc) PIR=$(cat /sys/devices/system/cpu/cpu$(online)/physical_id)"
+    [ "$hmi_in_capture" = 1 ] && hmi_in_kdump
     if [ -r /proc/vmcore ]; then
         size=$(stat -c %s /proc/vmcore)
         magic=$(dd if=/proc/vmcore bs=4 count=1 2>/dev/null | tail -c 3)
@@ -378,6 +459,45 @@ nmi)
     # with panic=-1, reboots at once, which -no-reboot turns into QEMU's exit.
     taskset -c "$boot" sh -c 'echo c > /proc/sysrq-trigger'
     echo "OPALITE-NMI-NO-CRASH"
+    poweroff -f
+    ;;
+hmi)
+    echo "OPALITE-CPU-MAP$(cpu_map)"
+    hmi_pin_kicks
+    c=$(cpu_of_pir 5) && echo 0 > /sys/devices/system/cpu/cpu$c/online
+    echo "OPALITE-HMI-OFFLINE $(cat /sys/devices/system/cpu/offline) (PIR 5)"
+    sev='Severe Hypervisor Maintenance interrupt \[Recovered\]'
+    # Core 0: PIRs 0 and 1 meet; core 1: PIR 4 goes on without the offline PIR 5.
+    hmi_inject tfac-core 0 2 "$sev"
+    hmi_inject tfac-core 4 1 "$sev"
+    hmi_check_cpus
+    hmi_irq_counts
+    echo "OPALITE-HMI-STILL-OFFLINE $(cat /sys/devices/system/cpu/offline)"
+    echo 1 > /sys/devices/system/cpu/cpu$c/online
+    taskset -c "$c" echo "OPALITE-HMI-ONLINE-AGAIN pir=$(cat /sys/devices/system/cpu/cpu$c/physical_id)"
+    # A checkstop: every thread of the machine gets it, the event is fatal, Linux stops.
+    hmi_inject malfunction 4 1 "Fatal Hypervisor Maintenance interrupt"
+    sleep 10
+    echo "OPALITE-HMI-NO-PANIC"
+    poweroff -f
+    ;;
+hmi-causes)
+    # op-test's HMI_TFMR_ERRORS and PROC_RECOV_DONE, on every core, one after the other.
+    hmi_pin_kicks
+    n=0
+    missed=0
+    for pir in $(cat /sys/devices/system/cpu/cpu*/physical_id | sort -n); do
+        [ $((pir % 4)) -eq 0 ] || continue
+        for cause in tb-residue tfmr-parity hdec-parity dec-parity purr-parity spurr-parity; do
+            hmi_inject "$cause" "$pir" 1 "Timer facility experienced an error\|TFMR SPR is corrupted" ||
+                missed=$((missed + 1))
+            n=$((n + 1))
+        done
+        hmi_inject proc-recovery "$pir" 1 "Processor Recovery done" || missed=$((missed + 1))
+        n=$((n + 1))
+    done
+    hmi_check_cpus
+    echo "OPALITE-HMI-CAUSES injected=$n missed=$missed"
     poweroff -f
     ;;
 kvm)

@@ -87,6 +87,18 @@ pub struct Scenario {
     pub timeout: u64,
     /// The guest reboots on purpose: QEMU runs without `-no-reboot`.
     pub reboots: bool,
+    /// Which Opalite image the scenario boots.
+    pub image: Image,
+}
+
+/// The firmware image a scenario needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Image {
+    /// target/opalite.lid, what users boot.
+    Release,
+    /// target/opalite-hmi-inject.lid: the test-only build that injects HMIs on demand
+    /// (QEMU never raises one). Opalite only: skipped with `--firmware`.
+    HmiInject,
 }
 
 impl Scenario {
@@ -454,6 +466,114 @@ const KDUMP_P10: &[Step] = &[
     expect("reboot: Power down"),
 ];
 
+/// The HMI scenarios (the HMI-injection firmware): Linux's own HMI path runs end to end:
+/// the injected HMI enters Linux's 0xE60 handler, which calls OPAL_HANDLE_HMI2, and its
+/// opal-hmi driver prints the event it then reads with OPAL_GET_MSG. "Kernel panic" is
+/// forbidden until the malfunction alert, whose fatal event must end in one.
+const FORBIDDEN_HMI: &[&str] = &[
+    "panicked at",
+    "Unexpected exception",
+    "Oops",
+    "Called with bad token",
+    "OPALITE-HMI-CPU-BAD",
+    "OPALITE-HMI-NO-PANIC",
+    "TB invalid",
+    "timebase is invalid",
+];
+
+/// -smp 4,cores=2,threads=2 with PIR 5 offline: a core-wide timer-facility error on core 0
+/// (PIRs 0 and 1 meet in the firmware's rendezvous, PIR 0 resynchronises the timebase)
+/// and on core 1 (PIR 4 goes on without the offline PIR 5, which never comes); every
+/// online CPU still runs and its timebase moves; PIR 5 stays offline and comes back
+/// online fine; then a malfunction alert (a core checkstop) is fatal, as Linux treats it.
+const HMI: &[Step] = &[
+    opalite("OPALITE: Opalite"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-HMI-KICKS pinned=4"),
+    expect("OPALITE-HMI-OFFLINE 3 (PIR 5)"),
+    // The firmware's account comes first, then Linux's opal-hmi lines, one per thread.
+    opalite("HMI: injected tfac-core on PIRs 0x0000-0x0001"),
+    opalite("HMI: core of PIR 0x0000: timebase resynchronised by PIR 0x0000, 2 of 2 threads"),
+    expect("Severe Hypervisor Maintenance interrupt [Recovered]"),
+    expect("Error detail: Timer facility experienced an error"),
+    expect("OPALITE-HMI-INJECTED tfac-core pir=0 events=2"),
+    opalite("HMI: injected tfac-core on PIRs 0x0004-0x0005"),
+    opalite("HMI: core of PIR 0x0004: PIR 0x0005 did not join"),
+    opalite("HMI: core of PIR 0x0004: timebase resynchronised by PIR 0x0004, 1 of 2 threads"),
+    expect("OPALITE-HMI-INJECTED tfac-core pir=4 events=1"),
+    expect_all(&[
+        "OPALITE-HMI-CPU-OK pir=0 tb-moves",
+        "OPALITE-HMI-CPU-OK pir=1 tb-moves",
+        "OPALITE-HMI-CPU-OK pir=4 tb-moves",
+    ]),
+    expect("OPALITE-HMI-STILL-OFFLINE 3"),
+    expect("OPALITE-HMI-ONLINE-AGAIN pir=5"),
+    // Linux stops the machine on a fatal event: OPAL_CEC_REBOOT2(PLATFORM_ERROR), then
+    // panic() (which may or may not print before the reboot lands), and QEMU
+    // (-no-reboot) exits on the reboot. A panic before this point leaves the steps
+    // above unmet, so "Kernel panic" itself is not forbidden.
+    expect("Fatal Hypervisor Maintenance interrupt [Not recovered]"),
+    expect("Error detail: Malfunction Alert"),
+    expect("[Unit: PC ] Logic core check stop"),
+    expect("Hardware platform error: Unrecoverable HMI exception"),
+    opalite("Reboot requested due to Platform error: Unrecoverable HMI exception"),
+];
+
+/// kdump-thread, then the HMI arrives in the capture kernel (PIR 0) while the crashed
+/// kernel's other CPUs (PIRs 1, 4, 5) sit parked in OPAL: they are woken in the firmware,
+/// join the rendezvous there and stay parked (the 2017 Linux bug was such a CPU running
+/// the old kernel's memory); the capture kernel prints the events and reads the dump.
+const HMI_KDUMP: &[Step] = &[
+    opalite("OPALITE: Opalite"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-KDUMP-LOADED=1"),
+    expect("Kernel panic - not syncing: sysrq triggered crash"),
+    forbid("Kernel panic"),
+    opalite_all(RETURNED_1_2_3),
+    expect("OPALITE-KDUMP-CAPTURE ONLINE=1 PIR=0"),
+    expect("OPALITE-HMI-KICKS pinned=1"),
+    opalite("HMI: PIR 0x0001 handles it in the firmware (parked)"),
+    opalite("HMI: core of PIR 0x0000: timebase resynchronised by PIR 0x0000, 2 of 2 threads"),
+    expect("OPALITE-HMI-INJECTED tfac-core pir=0 events=2"),
+    opalite_all(&[
+        "HMI: PIR 0x0004 handles it in the firmware (parked)",
+        "HMI: PIR 0x0005 handles it in the firmware (parked)",
+    ]),
+    opalite("HMI: core of PIR 0x0004: timebase resynchronised by PIR 0x0004, 2 of 2 threads"),
+    expect("OPALITE-HMI-INJECTED tfac-core pir=4 events=2"),
+    expect("OPALITE-HMI-CPU-OK pir=0 tb-moves"),
+    expect("OPALITE-VMCORE size=* magic=ELF read=16MiB"),
+    expect("reboot: Power down"),
+];
+
+/// op-test's per-core HMI causes (6 timer-facility errors, a recovered core error) on
+/// every core of a two-chip powernv9, one after the other.
+const HMI_CAUSES_2CHIPS: &[Step] = &[
+    opalite("OPALITE: Opalite"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-HMI-KICKS pinned=8"),
+    expect("OPALITE-HMI-CPU-OK pir=0 tb-moves"),
+    expect("OPALITE-HMI-CAUSES injected=28 missed=0"),
+    expect("reboot: Power down"),
+];
+
+/// The injection build's boot-time machine-check self-test (`opalite.mce-selftest`): one
+/// load from an address nothing answers, with MSR[ME] on, reaches the firmware's 0x200
+/// vector; the report decodes QEMU's SRR1/DSISR and says where the thread was; for the
+/// test only the load then returns -1 and Linux boots as usual. "Unexpected exception"
+/// is the report's own header here, so it is not forbidden.
+const MCE_SELFTEST: &[Step] = &[
+    opalite(
+        "OPALITE: machine check (load/store): load real address error at 0x10000000000 (severe)",
+    ),
+    opalite("Unexpected exception 0x200 on PIR 0x0 (at boot)"),
+    opalite("self-test: machine check taken true, load returned 0xffffffffffffffff, boot goes on"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("reboot: Power down"),
+];
+
+const FORBIDDEN_MCE_SELFTEST: &[&str] = &["panicked at", "Kernel panic", "Oops", "halted"];
+
 /// sysrq-l asks every online CPU for a backtrace (Linux: one "safe" NMI IPI at a time,
 /// a doorbell, never OPAL_SIGNAL_SYSTEM_RESET), then a panic with no capture kernel:
 /// `smp_send_stop` stops the other CPUs with the "unsafe" NMI IPI, which on powernv10
@@ -582,6 +702,7 @@ const fn kvm(
         forbidden: FORBIDDEN_KVM,
         timeout,
         reboots: false,
+        image: Image::Release,
     }
 }
 
@@ -597,6 +718,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN,
         timeout: 120,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "boot-powernv10-smp4",
@@ -609,6 +731,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN,
         timeout: 120,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "boot-powernv9-smp1",
@@ -621,6 +744,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN,
         timeout: 120,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "boot-powernv10-smp1",
@@ -633,6 +757,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN,
         timeout: 120,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "shell-echo-powernv9-smp1",
@@ -645,6 +770,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN,
         timeout: 120,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "boot-powernv9-2chips-smp8",
@@ -657,6 +783,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN,
         timeout: 120,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "xive-native-powernv9-smp4",
@@ -669,6 +796,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN,
         timeout: 120,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "xive-native-powernv10-smp4",
@@ -681,6 +809,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN,
         timeout: 120,
         reboots: false,
+        image: Image::Release,
     },
     // XIVE from a real OS-side caller; includes exhausting a chip's ~1 Mi IPIs, which
     // skiboot's allocator does in about a minute under QEMU.
@@ -695,6 +824,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN_PAYLOAD,
         timeout: 240,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "conformance-powernv10-smp4",
@@ -707,6 +837,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN_PAYLOAD,
         timeout: 240,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "reboot-powernv9-smp4",
@@ -719,6 +850,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN_PAYLOAD,
         timeout: 120,
         reboots: true,
+        image: Image::Release,
     },
     Scenario {
         name: "conformance-fuzz-powernv9-smp4",
@@ -731,6 +863,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN_FUZZ,
         timeout: 240,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "conformance-fuzz-powernv10-smp4",
@@ -743,6 +876,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN_FUZZ,
         timeout: 240,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "kexec-powernv9-smp4",
@@ -755,6 +889,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN_KEXEC,
         timeout: 240,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "kexec-powernv10-smp4",
@@ -767,6 +902,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN_KEXEC,
         timeout: 240,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "kexec-loop10-powernv9-smp4",
@@ -779,6 +915,98 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN_KEXEC,
         timeout: 600,
         reboots: false,
+        image: Image::Release,
+    },
+    Scenario {
+        name: "hmi-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        memory: "2G",
+        kernel: Kernel::Linux,
+        append: "console=hvc0 opalite.test=hmi panic=-1",
+        steps: HMI,
+        forbidden: FORBIDDEN_HMI,
+        timeout: 180,
+        reboots: false,
+        image: Image::HmiInject,
+    },
+    Scenario {
+        name: "hmi-powernv10-smp4",
+        machine: Machine::Powernv10,
+        smp: "4,cores=2,threads=2",
+        memory: "2G",
+        kernel: Kernel::Linux,
+        append: "console=hvc0 opalite.test=hmi panic=-1",
+        steps: HMI,
+        forbidden: FORBIDDEN_HMI,
+        timeout: 180,
+        reboots: false,
+        image: Image::HmiInject,
+    },
+    Scenario {
+        name: "hmi-kdump-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        memory: "2G",
+        kernel: Kernel::LinuxKexec,
+        append: "console=hvc0 opalite.test=hmi-kdump crashkernel=512M",
+        steps: HMI_KDUMP,
+        forbidden: FORBIDDEN_HMI,
+        timeout: 240,
+        reboots: false,
+        image: Image::HmiInject,
+    },
+    Scenario {
+        name: "hmi-kdump-powernv10-smp4",
+        machine: Machine::Powernv10,
+        smp: "4,cores=2,threads=2",
+        memory: "2G",
+        kernel: Kernel::LinuxKexec,
+        append: "console=hvc0 opalite.test=hmi-kdump crashkernel=512M",
+        steps: HMI_KDUMP,
+        forbidden: FORBIDDEN_HMI,
+        timeout: 240,
+        reboots: false,
+        image: Image::HmiInject,
+    },
+    Scenario {
+        name: "mce-selftest-powernv9-smp1",
+        machine: Machine::Powernv9,
+        smp: "1",
+        memory: "2G",
+        kernel: Kernel::Linux,
+        append: "console=hvc0 opalite.test=poweroff opalite.mce-selftest",
+        steps: MCE_SELFTEST,
+        forbidden: FORBIDDEN_MCE_SELFTEST,
+        timeout: 120,
+        reboots: false,
+        image: Image::HmiInject,
+    },
+    Scenario {
+        name: "mce-selftest-powernv10-smp1",
+        machine: Machine::Powernv10,
+        smp: "1",
+        memory: "2G",
+        kernel: Kernel::Linux,
+        append: "console=hvc0 opalite.test=poweroff opalite.mce-selftest",
+        steps: MCE_SELFTEST,
+        forbidden: FORBIDDEN_MCE_SELFTEST,
+        timeout: 120,
+        reboots: false,
+        image: Image::HmiInject,
+    },
+    Scenario {
+        name: "hmi-causes-powernv9-2chips-smp8",
+        machine: Machine::Powernv9,
+        smp: "8,sockets=2,cores=2,threads=2",
+        memory: "2G",
+        kernel: Kernel::Linux,
+        append: "console=hvc0 opalite.test=hmi-causes",
+        steps: HMI_CAUSES_2CHIPS,
+        forbidden: FORBIDDEN_HMI,
+        timeout: 240,
+        reboots: false,
+        image: Image::HmiInject,
     },
     Scenario {
         name: "kdump-thread-powernv9-smp4",
@@ -791,6 +1019,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN_CRASH,
         timeout: 240,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "kdump-core-powernv9-smp4",
@@ -803,6 +1032,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN_CRASH,
         timeout: 240,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "kdump-thread-powernv10-smp4",
@@ -815,6 +1045,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN_CRASH,
         timeout: 240,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "kdump-core-powernv10-smp4",
@@ -827,6 +1058,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN_CRASH,
         timeout: 240,
         reboots: false,
+        image: Image::Release,
     },
     Scenario {
         name: "nmi-powernv10-smp4",
@@ -839,6 +1071,7 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN_NMI,
         timeout: 120,
         reboots: false,
+        image: Image::Release,
     },
     kvm(
         "kvm-powernv9-smp2",
@@ -1041,6 +1274,39 @@ mod tests {
             let returned = Step::ExpectAll(Only::Opalite, RETURNED_1_2_3);
             assert!(s.steps.contains(&returned), "{}", s.name);
             assert!(!s.steps_for(true).contains(&returned), "{}", s.name);
+        }
+    }
+
+    #[test]
+    fn only_the_hmi_scenarios_boot_the_injection_build() {
+        let hmi: Vec<&str> = SCENARIOS
+            .iter()
+            .filter(|s| s.image == Image::HmiInject)
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(
+            hmi,
+            [
+                "hmi-powernv9-smp4",
+                "hmi-powernv10-smp4",
+                "hmi-kdump-powernv9-smp4",
+                "hmi-kdump-powernv10-smp4",
+                "mce-selftest-powernv9-smp1",
+                "mce-selftest-powernv10-smp1",
+                "hmi-causes-powernv9-2chips-smp8",
+            ]
+        );
+        for s in SCENARIOS
+            .iter()
+            .filter(|s| s.image == Image::HmiInject && s.name.starts_with("hmi-"))
+        {
+            // A panic is what the malfunction alert must end in, never before.
+            assert!(!s.forbidden.contains(&"Kernel panic"), "{}", s.name);
+            assert!(s.forbidden.contains(&"OPALITE-HMI-CPU-BAD"), "{}", s.name);
+            assert!(!ON_DEMAND.contains(&s.name), "{} runs in CI", s.name);
+            if s.name.contains("kdump") {
+                assert_eq!(s.kernel, Kernel::LinuxKexec, "{}", s.name);
+            }
         }
     }
 

@@ -11,7 +11,7 @@ use crate::firmware;
 use crate::harness;
 use crate::initramfs;
 use crate::qemu::{Console, QemuConfig};
-use crate::scenarios::{Kernel, Scenario, ON_DEMAND, SCENARIOS};
+use crate::scenarios::{Image, Kernel, Scenario, ON_DEMAND, SCENARIOS};
 use crate::toolchain;
 use crate::util::{self, Context, Result};
 
@@ -118,6 +118,36 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
         }
         None => Err("not built".to_string()),
     };
+    // The HMI scenarios boot the test-only injection build, which the release image must
+    // not contain a trace of. With `--firmware` (another firmware) they do not apply.
+    let wants_injection = scenarios.iter().any(|s| s.image == Image::HmiInject);
+    let injection: std::result::Result<PathBuf, String> = if wants_injection && want_build {
+        if let Ok(elf) = firmware.as_ref().map(|_| firmware::elf_path(opts.debug)) {
+            let clean = match firmware::injection_symbols_in(&elf) {
+                Ok(found) if found.is_empty() => Ok(()),
+                Ok(found) => Err(format!(
+                    "the release image has injection symbols: {found:?}"
+                )),
+                Err(e) => Err(e.to_string()),
+            };
+            tally.record("release-image-has-no-hmi-injection", clean);
+        }
+        let log = logs.join("firmware-hmi-inject-build.log");
+        let _ = std::fs::write(&log, "");
+        eprintln!(
+            "xtask: building the HMI-injection firmware (log: {})",
+            rel(&log)
+        );
+        let built = firmware::build_hmi_test_image(firmware::Output::Log(&log))
+            .map_err(|e| format!("{e} (log {})", rel(&log)));
+        tally.record(
+            "firmware-hmi-inject-build",
+            built.as_ref().map(drop).map_err(Clone::clone),
+        );
+        built
+    } else {
+        Err("not built".to_string())
+    };
     if opts.firmware.is_some() && needs_payload {
         let log = logs.join("payload-build.log");
         let built = payload_logged(opts.debug, &log);
@@ -135,9 +165,20 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
         });
         let other_firmware = opts.firmware.is_some();
         for s in scenarios {
+            if s.image == Image::HmiInject && other_firmware {
+                println!(
+                    "scenario {}: skipped (needs Opalite's HMI-injection build)",
+                    s.name
+                );
+                continue;
+            }
+            let image = match s.image {
+                Image::Release => &firmware,
+                Image::HmiInject => &injection,
+            };
             let mut runs = Tally::default();
             for run in 1..=opts.repeat {
-                let result = match (&firmware, &bench) {
+                let result = match (image, &bench) {
                     (Err(e), _) | (_, Err(e)) => Err(e.clone()),
                     (Ok(fw), Ok(bench)) => run_scenario(
                         s,
