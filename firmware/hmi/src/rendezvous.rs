@@ -360,7 +360,13 @@ mod tests {
     }
 
     fn wait_for(rv: &Rendezvous, t: usize, v: u32) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while slot(rv.raw(), t) != v {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "slot {t} never showed {v:#x}: {:#x}",
+                rv.raw()
+            );
             thread::yield_now();
         }
     }
@@ -373,8 +379,9 @@ mod tests {
     /// other at every meeting after that.
     fn late_thread(late: usize) {
         const SIGS: [u8; 4] = [1, 2, 3, 4];
+        // SHORT (62 500 polls) is still long enough for B and C to find each other.
         const LONG: u64 = 50_000_000;
-        const SHORT: u64 = 20_000;
+        const SHORT: u64 = 2_000_000;
         let rv = Arc::new(Rendezvous::new());
         let a_go = Arc::new(AtomicBool::new(false));
         let b_go = Arc::new(AtomicBool::new(false));
@@ -402,6 +409,12 @@ mod tests {
                             thread::yield_now();
                         }
                     }
+                    if t == 2 && i == late + 1 {
+                        // C will be held in its first pause of this meeting.
+                        if let Some(h) = &c.hold {
+                            h.store(true, Ordering::Release);
+                        }
+                    }
                     let timeout = if i == late { SHORT } else { LONG };
                     let m = if i == 0 {
                         rv.meet_first(t, expected, &SIGS, &c, timeout)
@@ -422,7 +435,6 @@ mod tests {
         let next = u32::from(SIGS[late + 1]);
         // C at meeting late + 1, held inside its wait for B.
         wait_for(&rv, 2, u32::from(SIGS[late]) | EXIT);
-        hold_c.store(true, Ordering::Release);
         c_go.store(true, Ordering::Release);
         wait_for(&rv, 2, next);
         // B comes, sees C, and waits for it to leave stage 1.
