@@ -32,6 +32,12 @@ impl Range {
     pub fn overlaps(&self, other: &Range) -> bool {
         self.start < other.end && other.start < self.end
     }
+
+    /// Do the `len` bytes at `at` lie inside? Checked arithmetic: an `at` near the top of
+    /// the address space (the fuzzer draws them) must not wrap around into the range.
+    pub fn holds(&self, at: u64, len: u64) -> bool {
+        at >= self.start && at.checked_add(len).is_some_and(|end| end <= self.end)
+    }
 }
 
 /// The largest `align`-aligned range of `ram` at or above `floor` that overlaps nothing in
@@ -88,6 +94,19 @@ pub fn covered_bytes<const N: usize>(ranges: &List<Range, N>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn holds_does_not_wrap() {
+        let pool = Range::sized(0x2010_0000, 4096);
+        assert!(pool.holds(0x2010_0000, 8));
+        assert!(pool.holds(0x2010_0ff8, 8));
+        assert!(!pool.holds(0x2010_0ffc, 8));
+        assert!(!pool.holds(0x200f_fff8, 8));
+        // The argument that made the payload write to 0xffff_ffff_ffff_fff8 (issue 13):
+        // `at + 8` wraps to 0, which the old check took for "inside".
+        assert!(!pool.holds(0xffff_ffff_ffff_fff8, 8));
+        assert!(!pool.holds(u64::MAX, 1));
+    }
 
     #[test]
     fn covered_bytes_counts_overlaps_once() {

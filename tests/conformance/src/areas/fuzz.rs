@@ -31,6 +31,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use opal_api::token::*;
 use opal_api::OpalError;
 
+use conformance::memmap::Range;
 use conformance::spec::{int32_arg, quiesce};
 
 use super::common::call;
@@ -58,6 +59,9 @@ const GUARD: u8 = 0x5a;
 const BUFS: u64 = 16;
 /// Per slot: a queue page, two donation pages, the pool (each 64 KiB aligned).
 const SLOT_BYTES: u64 = 4 << 16;
+
+/// At most this many tokens are drawn (every present one must fit).
+const MAX_FUZZABLE: usize = 128;
 
 /// Calls that end the run or take a thread away for good.
 const NEVER: &[u64] = &[
@@ -464,7 +468,7 @@ fn page_arg(rng: &mut Rng, page: u64) -> u64 {
 
 /// Writes a big-endian length word into a pool buffer the call will read.
 fn set_len(pool: u64, at: u64, len: u64) {
-    if at >= pool && at + 8 <= pool + POOL && at % 8 == 0 {
+    if Range::sized(pool, POOL).holds(at, 8) && at % 8 == 0 {
         // SAFETY: an aligned word inside a pool buffer.
         unsafe { core::ptr::write_volatile(at as *mut u64, len.to_be()) };
     }
@@ -478,19 +482,20 @@ fn work(slot: usize, count: u64, mut stop: impl FnMut(u64) -> bool) {
     let mem = slot_memory(slot);
     let me = PIRS[slot].load(Ordering::Relaxed);
     fill_pool(mem.pool);
-    let fuzzable: [u64; 40] = {
-        let mut t = [0u64; 40];
+    // Room for every token OPAL_LAST allows: a full table would silently stop drawing
+    // the highest tokens (it did, at 40, once the HMI calls arrived).
+    let (fuzzable, nfuzz) = {
+        let mut t = [0u64; MAX_FUZZABLE];
         let mut n = 0;
         for tok in 0..=OPAL_LAST {
-            if in_mask(&DRAWN, tok) && !NEVER.contains(&tok) && n < 40 {
+            if in_mask(&DRAWN, tok) && !NEVER.contains(&tok) {
+                assert!(n < MAX_FUZZABLE, "more fuzzable tokens than MAX_FUZZABLE");
                 t[n] = tok;
                 n += 1;
             }
         }
-        t[39] = n as u64;
-        t
+        (t, n as u64)
     };
-    let nfuzz = fuzzable[39].min(39);
     for i in 0..count {
         let absent = rng.below(256) == 0 || nfuzz == 0;
         let token = if absent {
