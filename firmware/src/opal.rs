@@ -20,13 +20,7 @@ pub static XIVE: XiveLock = XiveLock::new();
 /// Queues an HMI event for the OS (from a thread parked in the firmware); false when the
 /// queue is full.
 pub fn queue_hmi_event(words: [u64; 5]) -> bool {
-    let mut params = [0u64; 8];
-    params[..5].copy_from_slice(&words);
-    MSGS.push(opal_calls::msg::OpalMsg {
-        msg_type: opal_calls::hmi::OPAL_MSG_HMI_EVT,
-        params,
-    })
-    .is_ok()
+    opal_calls::hmi::queue_event(&MSGS, words)
 }
 
 /// Fixes what counts as OS memory: RAM below `ram_top`, minus the firmware's range.

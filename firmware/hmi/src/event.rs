@@ -17,8 +17,8 @@
 //! | 32 | PIR (core xstop) or chip id (NX/NPU), be32 |
 //! | 36 | padding to 40 bytes |
 
-/// `opal_msg` type of an HMI event.
-pub const OPAL_MSG_HMI_EVT: u32 = 4;
+/// `opal_msg` type of an HMI event (the ABI's number, `opal_api::msg`).
+pub const OPAL_MSG_HMI_EVT: u32 = opal_api::msg::HMI_EVT;
 
 /// The structure version we send.
 pub const HMI_EVENT_VERSION: u8 = 2;

@@ -63,4 +63,7 @@ pub mod msg {
     pub const ASYNC_COMP: u32 = 0;
     #[doc(alias = "OPAL_MSG_SHUTDOWN")]
     pub const SHUTDOWN: u32 = 3;
+    /// An HMI event: `params[0..4]` hold a version-2 `struct OpalHMIEvent`.
+    #[doc(alias = "OPAL_MSG_HMI_EVT")]
+    pub const HMI_EVT: u32 = 4;
 }

@@ -12,12 +12,9 @@
 //! takes a lock but the message queue's.
 
 use crate::args::{os_range, write_be64, OsPtr};
-use crate::msg::OpalMsg;
+use crate::msg::{MessageQueue, OpalMsg};
 use crate::Ctx;
 use opal_api::{Be64, OpalResult};
-
-/// `struct opal_msg` type of an HMI event (`OPAL_MSG_HMI_EVT`).
-pub const OPAL_MSG_HMI_EVT: u32 = 4;
 
 /// What the firmware does with this thread's pending HMI.
 pub trait HmiHandling: Sync {
@@ -31,17 +28,20 @@ pub trait HmiHandling: Sync {
     fn handle(&self, queue: &mut dyn FnMut([u64; 5]) -> bool) -> u64;
 }
 
-fn handle_and_queue(cx: &Ctx<'_>) -> u64 {
-    cx.hmi.handle(&mut |words| {
-        let mut params = [0u64; 8];
-        params[..5].copy_from_slice(&words);
-        cx.msgs
-            .push(OpalMsg {
-                msg_type: OPAL_MSG_HMI_EVT,
-                params,
-            })
-            .is_ok()
+/// Queues one HMI event (its five words) for `OPAL_GET_MSG`; false when the queue
+/// refused it. Also the way a thread parked in the firmware reports its events.
+pub fn queue_event(msgs: &MessageQueue, words: [u64; 5]) -> bool {
+    let mut params = [0u64; 8];
+    params[..5].copy_from_slice(&words);
+    msgs.push(OpalMsg {
+        msg_type: opal_api::msg::HMI_EVT,
+        params,
     })
+    .is_ok()
+}
+
+fn handle_and_queue(cx: &Ctx<'_>) -> u64 {
+    cx.hmi.handle(&mut |words| queue_event(cx.msgs, words))
 }
 
 /// `int64_t opal_handle_hmi(void)`: the legacy form. SUCCESS always (as skiboot): Linux
