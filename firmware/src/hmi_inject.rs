@@ -51,20 +51,26 @@ enum Cause {
     Malfunction,
 }
 
+/// Each cause's name in a command, one table for parsing and logging.
+const CAUSES: [(&str, Cause); 9] = [
+    ("tfac-core", Cause::TfacCore),
+    ("tb-residue", Cause::TbResidue),
+    ("tfmr-parity", Cause::TfmrParity),
+    ("hdec-parity", Cause::HdecParity),
+    ("dec-parity", Cause::DecParity),
+    ("purr-parity", Cause::PurrParity),
+    ("spurr-parity", Cause::SpurrParity),
+    ("proc-recovery", Cause::ProcRecovery),
+    ("malfunction", Cause::Malfunction),
+];
+
 impl Cause {
     fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "tfac-core" => Self::TfacCore,
-            "tb-residue" => Self::TbResidue,
-            "tfmr-parity" => Self::TfmrParity,
-            "hdec-parity" => Self::HdecParity,
-            "dec-parity" => Self::DecParity,
-            "purr-parity" => Self::PurrParity,
-            "spurr-parity" => Self::SpurrParity,
-            "proc-recovery" => Self::ProcRecovery,
-            "malfunction" => Self::Malfunction,
-            _ => return None,
-        })
+        CAUSES.iter().find(|(n, _)| *n == s).map(|&(_, c)| c)
+    }
+
+    fn name(self) -> &'static str {
+        CAUSES.iter().find(|(_, c)| *c == self).map_or("?", |&(n, _)| n)
     }
 }
 
@@ -72,8 +78,6 @@ impl Cause {
 struct Command {
     cause: Cause,
     pir: u32,
-    name_len: usize,
-    name: [u8; 16],
 }
 
 /// The console line being assembled, and a command waiting for its call to return.
@@ -108,18 +112,9 @@ fn parse(line: &[u8]) -> Option<Command> {
     let text = core::str::from_utf8(line).ok()?;
     let at = text.find(PREFIX)?;
     let mut words = text[at + PREFIX.len()..].split_whitespace();
-    let name = words.next()?;
-    let cause = Cause::parse(name)?;
+    let cause = Cause::parse(words.next()?)?;
     let pir = words.next()?.strip_prefix("pir=")?.parse().ok()?;
-    let mut buf = [0u8; 16];
-    let n = name.len().min(16);
-    buf[..n].copy_from_slice(&name.as_bytes()[..n]);
-    Some(Command {
-        cause,
-        pir,
-        name_len: n,
-        name: buf,
-    })
+    Some(Command { cause, pir })
 }
 
 /// After every OPAL call, on the calling CPU, with no firmware lock held: runs a command
@@ -185,7 +180,7 @@ fn bring_in(pir: u32) {
 static INJECTED: AtomicU64 = AtomicU64::new(0);
 
 fn run(cmd: Command) {
-    let name = core::str::from_utf8(&cmd.name[..cmd.name_len]).unwrap_or("?");
+    let name = cmd.cause.name();
     let Some(targets) = model_inject(cmd.cause, cmd.pir) else {
         log::error!(target: "opalite::hmi", "cannot inject {name} on PIR {:#06x}", cmd.pir);
         return;
