@@ -114,7 +114,8 @@ fn cpus() -> &'static [PerCpu] {
     &CPUS[..NCPUS.load(Ordering::Acquire)]
 }
 
-fn index_of_pir(pir: u64) -> Option<usize> {
+/// The CPU index of thread `pir` (None: not a thread the firmware manages).
+pub fn index_of_pir(pir: u64) -> Option<usize> {
     let slot = arch::PIR_TO_CPU.get(usize::try_from(pir).ok()?)?;
     let idx = slot.load(Ordering::Acquire);
     (idx != 0).then(|| usize::from(idx) - 1)

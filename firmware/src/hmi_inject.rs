@@ -70,7 +70,10 @@ impl Cause {
     }
 
     fn name(self) -> &'static str {
-        CAUSES.iter().find(|(_, c)| *c == self).map_or("?", |&(n, _)| n)
+        CAUSES
+            .iter()
+            .find(|(_, c)| *c == self)
+            .map_or("?", |&(n, _)| n)
     }
 }
 

@@ -21,20 +21,10 @@ pub fn context(f: &arch::ExcFrame) -> &'static str {
     if boot.contains(&f.gpr[1]) {
         return "at boot";
     }
-    // PIR_TO_CPU holds the CPU index + 1, 0 for a thread the firmware does not manage.
-    match arch::PIR_TO_CPU
-        .get(f.pir as usize)
-        .map_or(0, |i| i.load(Ordering::Relaxed))
-    {
-        0 => "unmanaged thread",
-        i if cpu::header(usize::from(i) - 1)
-            .depth
-            .load(Ordering::Relaxed)
-            > 0 =>
-        {
-            "in an OPAL call"
-        }
-        _ => "parked",
+    match cpu::index_of_pir(f.pir) {
+        None => "unmanaged thread",
+        Some(i) if cpu::header(i).depth.load(Ordering::Relaxed) > 0 => "in an OPAL call",
+        Some(_) => "parked",
     }
 }
 
