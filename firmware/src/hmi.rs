@@ -14,9 +14,11 @@
 //! Concurrency: every thread of a core may be in here at once; they meet in the core's
 //! rendezvous (`hmi::Core`), bounded on the timebase (with a spin fallback when the TB is
 //! the thing that stopped). Crash time: nothing here takes a firmware lock; the only shared
-//! word outside `hmi` is the message queue's spin lock, held for one copy, and never by a
-//! thread that can be stopped while holding it (OPAL runs with EE=0, and an NMI that stops
-//! a thread inside OPAL leaves it counted in OPAL, where kdump's quiesce waits for it).
+//! word outside `hmi` is the message queue's spin lock, which a producer only tries a
+//! bounded number of times (the event is then refused and counted). A thread reset in
+//! the middle of the handler and returned with OPAL_RETURN_CPU is dropped from its
+//! core's session and locks (`release_abandoned`), so the core's next HMI does not wait
+//! for it. Nothing on this path allocates.
 //!
 //! Test builds (feature `hmi-inject`): HMER, TFMR, the timebase state and the FIRs come
 //! from `hmi::model` (see `hmi_inject.rs`) instead of the SPRs and SCOMs; everything else
