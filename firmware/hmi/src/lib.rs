@@ -48,3 +48,15 @@ pub enum Gen {
     P9,
     P10,
 }
+
+impl Gen {
+    /// From the PVR's version field (PVR >> 16): 0x004e POWER9, 0x0080 POWER10, 0x0082
+    /// Power11 (which takes the POWER10 path). Anything else: `None`.
+    pub fn from_pvr(pvr: u32) -> Option<Self> {
+        match pvr >> 16 {
+            0x004e => Some(Self::P9),
+            0x0080 | 0x0082 => Some(Self::P10),
+            _ => None,
+        }
+    }
+}

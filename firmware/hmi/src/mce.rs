@@ -21,26 +21,7 @@
 use core::fmt;
 use hal::bits::{ppc_bit, ppc_bitmask};
 
-/// Processor generation, as far as machine-check decoding cares.
-///
-/// Local to this module; the crate-level generation type may differ.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Gen {
-    P9,
-    P10,
-}
-
-impl Gen {
-    /// From the PVR's version field (PVR >> 16): 0x004e POWER9, 0x0080 POWER10, 0x0082
-    /// Power11 (which Linux decodes with the POWER10 tables). Anything else: `None`.
-    pub fn from_pvr(pvr: u32) -> Option<Self> {
-        match pvr >> 16 {
-            0x004e => Some(Self::P9),
-            0x0080 | 0x0082 => Some(Self::P10),
-            _ => None,
-        }
-    }
-}
+pub use crate::Gen;
 
 /// Where the cause was reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
