@@ -110,6 +110,11 @@ const CONTROL_SPINS: u32 = 10_000_000;
 /// The PVR major family, decided once at boot (9 or 10; 8 for POWER8).
 static GENERATION: AtomicU32 = AtomicU32::new(9);
 
+/// The PVR major family `register` recorded (9, 10; 8 for POWER8).
+pub fn generation() -> u32 {
+    GENERATION.load(Ordering::Relaxed)
+}
+
 fn cpus() -> &'static [PerCpu] {
     &CPUS[..NCPUS.load(Ordering::Acquire)]
 }

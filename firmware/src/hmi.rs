@@ -28,14 +28,11 @@ use crate::layout::MAX_CPUS;
 use crate::xscom::{ChipScom, Timebase};
 use crate::{arch, cpu};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, Ordering};
 use hmi::{ChipCores, ChipTod, Core, HmiEvent, Scom, Shared, ThreadRegs, TodError};
 
 /// One per core, at the index of the core's first registered thread (`cpu::core_of`).
 static CORES: [Core; MAX_CPUS] = [const { Core::new() }; MAX_CPUS];
 static SHARED: Shared = Shared::new();
-/// 0 until `init`; 9 or 10.
-static GENERATION: AtomicU32 = AtomicU32::new(0);
 /// What boot learnt about the machine, for the handler.
 struct Machine {
     /// What the malfunction decode may look at.
@@ -70,18 +67,11 @@ pub fn chip_of(pir: u32) -> u32 {
 }
 
 fn gen() -> Option<hmi::Gen> {
-    match GENERATION.load(Ordering::Relaxed) {
+    match cpu::generation() {
         9 => Some(hmi::Gen::P9),
         10 => Some(hmi::Gen::P10),
         _ => None,
     }
-}
-
-/// Boot, before the secondaries are released (each enables HMIs on itself when it
-/// parks): the generation, and HMEER on the boot thread.
-pub fn set_generation(generation: u32) {
-    GENERATION.store(generation, Ordering::Release);
-    enable_on_this_thread();
 }
 
 /// Boot: remembers the machine's chips and cores for the handler.

@@ -105,7 +105,8 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
 
     let pirs: Vec<u32> = inv.threads.iter().map(|t| t.pir).collect();
     let ncpus = cpu::register(&pirs, boot_pir, inv.generation());
-    hmi::set_generation(inv.generation());
+    // The boot thread's HMEER; each secondary sets its own when it parks.
+    hmi::enable_on_this_thread();
     // `secondaries_go` is a word of the head; the threads wait on the copy that was loaded
     // at `load_base`, at the same offset from the image start.
     let linked = core::ptr::addr_of!(secondaries_go) as u64;
