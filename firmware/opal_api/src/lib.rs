@@ -49,6 +49,27 @@ pub mod reinit {
     pub const TM_SUSPEND_DISABLED: u64 = 1 << 4;
 }
 
+/// `OPAL_HANDLE_HMI2` out-flags (`enum OpalHMI_out_flags`, hmi-mce-sreset.md §4.4).
+/// Linux 6.12 acts on [`NEW_EVENT`](hmi_flags::NEW_EVENT) and
+/// [`TOD_TB_FAIL`](hmi_flags::TOD_TB_FAIL) and ignores the others.
+pub mod hmi_flags {
+    /// The timebase was resynchronised from the chip TOD.
+    #[doc(alias = "OPAL_HMI_FLAGS_TB_RESYNC")]
+    pub const TB_RESYNC: u64 = 1 << 0;
+    /// The decrementer was lost (DEC parity error; DEC was reset to all ones).
+    #[doc(alias = "OPAL_HMI_FLAGS_DEC_LOST")]
+    pub const DEC_LOST: u64 = 1 << 1;
+    /// The hypervisor decrementer was lost (HDEC parity error; HDEC was set to 0).
+    #[doc(alias = "OPAL_HMI_FLAGS_HDEC_LOST")]
+    pub const HDEC_LOST: u64 = 1 << 2;
+    /// The timebase is still invalid after recovery: timekeeping is unusable.
+    #[doc(alias = "OPAL_HMI_FLAGS_TOD_TB_FAIL")]
+    pub const TOD_TB_FAIL: u64 = 1 << 3;
+    /// At least one `OPAL_MSG_HMI_EVT` message was queued.
+    #[doc(alias = "OPAL_HMI_FLAGS_NEW_EVENT")]
+    pub const NEW_EVENT: u64 = 1 << 63;
+}
+
 /// `OPAL_CEC_POWER_DOWN` request argument.
 pub mod power_down {
     pub const NORMAL: u64 = 0;

@@ -69,8 +69,7 @@ mod tests {
     use crate::testing::Machine;
     use opal_api::token::{OPAL_GET_MSG, OPAL_HANDLE_HMI, OPAL_HANDLE_HMI2};
 
-    const NEW_EVENT: u64 = 1 << 63;
-    const TB_RESYNC: u64 = 1;
+    use opal_api::hmi_flags::{NEW_EVENT, TB_RESYNC};
 
     #[test]
     fn flags_and_events_reach_the_os() {

@@ -98,7 +98,7 @@ pub(crate) mod testing {
             };
             for e in events {
                 if queue(e) {
-                    flags |= 1 << 63;
+                    flags |= opal_api::hmi_flags::NEW_EVENT;
                 }
             }
             flags
