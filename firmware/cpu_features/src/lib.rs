@@ -4,8 +4,8 @@
 //! builds the same node in `core/cpufeatures.c`). Without it Linux falls back to its
 //! built-in PVR table and ends up with other CPU feature bits than under skiboot; on
 //! POWER10 that table lacks the second DAWR, and nested KVM refuses to start.
-//! [`add_dec_bits`] adds the other per-processor fact Linux takes from the cpu nodes, the
-//! decrementer's width.
+//! [`add_cpu_node_facts`] adds the other per-processor facts Linux takes from the cpu
+//! nodes: the decrementer's width and the radix MMU's page sizes.
 //!
 //! ```
 //! let mut tree = devtree::Tree::new();
@@ -157,8 +157,37 @@ impl Cpu {
         }
     }
 
+    /// The page sizes the radix MMU translates, with the AP (actual page size) code the
+    /// `tlbie` instruction names each by (ISA 3.0 book III §6.7.10.1, the same for every
+    /// ISA 3.0 and 3.1 part here).
+    pub fn radix_page_sizes(self) -> [RadixPageSize; 4] {
+        [
+            RadixPageSize { shift: 12, ap: 0 },
+            RadixPageSize { shift: 16, ap: 5 },
+            RadixPageSize { shift: 21, ap: 1 },
+            RadixPageSize { shift: 30, ap: 2 },
+        ]
+    }
+
     const fn bit(self) -> u8 {
         1 << self as u8
+    }
+}
+
+/// One radix page size: `1 << shift` bytes, named `ap` in a TLB invalidation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RadixPageSize {
+    /// log2 of the page size in bytes.
+    pub shift: u32,
+    /// The 3-bit AP code.
+    pub ap: u32,
+}
+
+impl RadixPageSize {
+    /// The cell of `ibm,processor-radix-AP-encodings`: AP in the top 3 bits, the shift in
+    /// the rest (Linux `radix_dt_scan_page_sizes`).
+    pub fn encoding(self) -> u32 {
+        (self.ap << 29) | self.shift
     }
 }
 
@@ -237,13 +266,18 @@ pub fn add_node(tree: &mut Tree, cpu: Cpu) -> Result<(), Error> {
     Ok(())
 }
 
-/// Gives every cpu node under `/cpus` (`device_type = "cpu"`) `ibm,dec-bits`, the
-/// decrementer's width in large mode. Without it Linux assumes the 32-bit decrementer of
-/// older processors and never sets LPCR[LD], so no timer can be set further out than
-/// about 4 s at QEMU's 512 MHz timebase; with it Linux's `time_init` reports a
-/// [`Cpu::dec_bits`]-bit decrementer and turns large mode on in hypervisor mode.
-/// Returns how many cpu nodes got the property.
-pub fn add_dec_bits(tree: &mut Tree, cpu: Cpu) -> Result<usize, Error> {
+/// Gives every cpu node under `/cpus` (`device_type = "cpu"`) the per-processor facts
+/// Linux reads there and QEMU's tree lacks:
+/// - `ibm,dec-bits`, the decrementer's width in large mode. Without it Linux assumes the
+///   32-bit decrementer of older processors and never sets LPCR[LD], so no timer can be
+///   set further out than about 4 s at QEMU's 512 MHz timebase; with it Linux's
+///   `time_init` reports a [`Cpu::dec_bits`]-bit decrementer and turns large mode on.
+/// - `ibm,processor-radix-AP-encodings`, the radix page sizes ([`Cpu::radix_page_sizes`]).
+///   Without it Linux's `radix__early_init_devtree` assumes only 4K and 64K pages and
+///   maps all of RAM with 4 KiB pages; with it the linear map uses 2M and 1G pages.
+///
+/// Returns how many cpu nodes got them.
+pub fn add_cpu_node_facts(tree: &mut Tree, cpu: Cpu) -> Result<usize, Error> {
     let Some(cpus) = tree.node("/cpus") else {
         return Err(Error::NodeNotFound(alloc::string::String::from("/cpus")));
     };
@@ -254,6 +288,11 @@ pub fn add_dec_bits(tree: &mut Tree, cpu: Cpu) -> Result<usize, Error> {
         .collect();
     for core in &cores {
         tree.set_property_u32(core, "ibm,dec-bits", cpu.dec_bits())?;
+        tree.set_property_cells(
+            core,
+            "ibm,processor-radix-AP-encodings",
+            &cpu.radix_page_sizes().map(RadixPageSize::encoding),
+        )?;
     }
     Ok(cores.len())
 }

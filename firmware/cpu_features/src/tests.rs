@@ -390,7 +390,7 @@ fn every_processor_here_has_a_56_bit_decrementer() {
 #[test]
 fn dec_bits_go_on_every_cpu_node_and_nowhere_else() {
     let mut tree = tree_with_two_cores();
-    assert_eq!(add_dec_bits(&mut tree, Cpu::P10), Ok(2));
+    assert_eq!(add_cpu_node_facts(&mut tree, Cpu::P10), Ok(2));
     let reread = Tree::from_bytes(&tree.to_dtb().unwrap()).unwrap();
     for core in ["/cpus/PowerPC,POWER10@0", "/cpus/PowerPC,POWER10@8"] {
         let node = reread.node(core).unwrap();
@@ -403,6 +403,11 @@ fn dec_bits_go_on_every_cpu_node_and_nowhere_else() {
     for other in ["/cpus", "/cpus/l2-cache@1000", NODE_PATH] {
         let node = reread.node(other).unwrap();
         assert_eq!(node.property("ibm,dec-bits"), None, "{other}");
+        assert_eq!(
+            node.property("ibm,processor-radix-AP-encodings"),
+            None,
+            "{other}"
+        );
     }
 }
 
@@ -411,7 +416,7 @@ fn dec_bits_replace_a_value_already_there() {
     let mut tree = tree_with_two_cores();
     tree.set_property_u32("/cpus/PowerPC,POWER10@0", "ibm,dec-bits", 32)
         .unwrap();
-    add_dec_bits(&mut tree, Cpu::P10).unwrap();
+    add_cpu_node_facts(&mut tree, Cpu::P10).unwrap();
     let node = tree.node("/cpus/PowerPC,POWER10@0").unwrap();
     assert_eq!(node.property_u32("ibm,dec-bits"), Some(56));
 }
@@ -420,8 +425,28 @@ fn dec_bits_replace_a_value_already_there() {
 fn dec_bits_need_cpus() {
     let mut tree = Tree::new();
     assert_eq!(
-        add_dec_bits(&mut tree, Cpu::P9Dd22),
+        add_cpu_node_facts(&mut tree, Cpu::P9Dd22),
         Err(Error::NodeNotFound(String::from("/cpus")))
     );
     assert_eq!(tree, Tree::new());
+}
+
+/// The cells skiboot's HDAT parser and the Mambo script give real POWER9s: 4K, 64K, 2M, 1G.
+#[test]
+fn radix_page_sizes_read_back_as_linux_decodes_them() {
+    for cpu in Cpu::ALL {
+        let mut tree = tree_with_two_cores();
+        add_cpu_node_facts(&mut tree, cpu).unwrap();
+        let reread = Tree::from_bytes(&tree.to_dtb().unwrap()).unwrap();
+        let node = reread.node("/cpus/PowerPC,POWER10@8").unwrap();
+        let got = cells(node, "ibm,processor-radix-AP-encodings").unwrap();
+        assert_eq!(
+            got,
+            [0x0000_000c, 0xa000_0010, 0x2000_0015, 0x4000_001e],
+            "{cpu:?}"
+        );
+        // Linux: shift = cell & ~(0xe << 28), ap = cell >> 29.
+        let decoded: Vec<(u32, u32)> = got.iter().map(|c| (c & !(0xe << 28), c >> 29)).collect();
+        assert_eq!(decoded, [(12, 0), (16, 5), (21, 1), (30, 2)]);
+    }
 }
