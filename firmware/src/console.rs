@@ -141,6 +141,12 @@ impl State {
                 }
             }
         }
+        // What an outside agent typed into the memory console's input ring.
+        let mut typed = [0u8; 16];
+        let n = crate::memlog::read_input(&mut typed[..self.rx.space().min(16)]);
+        for &c in &typed[..n] {
+            self.rx.push(c);
+        }
         self.update_rx_irq();
     }
 
@@ -338,16 +344,22 @@ pub static TB_HZ: AtomicU64 = AtomicU64::new(512_000_000);
 
 struct Logger;
 
-/// skiboot's levels: 3 error, 4 warning, 6 info, 7 debug; debug goes to memory only.
+/// skiboot's log levels (`PR_ERR` 3, `PR_WARNING` 4, `PR_NOTICE` 5, `PR_DEBUG` 7,
+/// `PR_TRACE` 8). Our info lines are the kind skiboot logs at NOTICE.
 fn skiboot_level(l: log::Level) -> u32 {
     match l {
         log::Level::Error => 3,
         log::Level::Warn => 4,
-        log::Level::Info => 6,
+        log::Level::Info => 5,
         log::Level::Debug => 7,
         log::Level::Trace => 8,
     }
 }
+
+/// skiboot's default filtering (`debug_descriptor.console_log_levels`): the console gets
+/// levels up to NOTICE, the memory log (msglog) up to DEBUG, and nothing keeps TRACE.
+const CONSOLE_MAX_LEVEL: u32 = 5;
+const MEMORY_MAX_LEVEL: u32 = 7;
 
 /// "opalite::cpu" → "CPU", the crate root → "OPALITE"; other crates put their prefix in
 /// the message themselves.
@@ -375,10 +387,14 @@ impl Write for Line {
 }
 
 impl log::Log for Logger {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        skiboot_level(m.level()) <= MEMORY_MAX_LEVEL
     }
     fn log(&self, record: &log::Record<'_>) {
+        let level = skiboot_level(record.level());
+        if level > MEMORY_MAX_LEVEL {
+            return;
+        }
         let tb = arch::timebase();
         let hz = TB_HZ.load(Ordering::Relaxed).max(1);
         let secs = tb / hz;
@@ -387,13 +403,7 @@ impl log::Log for Logger {
             buf: [0; 256],
             len: 0,
         };
-        let _ = write!(
-            line,
-            "[{:5}.{:09},{}] ",
-            secs,
-            nanos,
-            skiboot_level(record.level())
-        );
+        let _ = write!(line, "[{:5}.{:09},{}] ", secs, nanos, level);
         if let Some(p) = prefix(record.target()) {
             for c in p.bytes() {
                 let _ = line.write_char(c.to_ascii_uppercase() as char);
@@ -401,7 +411,7 @@ impl log::Log for Logger {
             let _ = line.write_str(": ");
         }
         let _ = write!(line, "{}\n", record.args());
-        if record.level() <= log::Level::Info {
+        if level <= CONSOLE_MAX_LEVEL {
             firmware_write(&line.buf[..line.len]);
         } else {
             crate::memlog::append(&line.buf[..line.len]);

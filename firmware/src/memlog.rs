@@ -1,36 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
-//! The in-memory log: the last 64 KiB of everything the firmware printed, for post-mortem
-//! reading with a debugger (`x/s &MEMLOG`) and, later, for `ibm,opal-memcons`.
-//!
-//! Lock-free: writers reserve space with one atomic add, so the crash path can log even
-//! when another CPU died mid-write (the worst case is one garbled line).
+//! The in-memory log, as `ibm,opal-memcons` (Linux's `/sys/firmware/opal/msglog`): the
+//! last 128 KiB of everything the firmware logged, from its first line, and a small input
+//! ring an outside agent (a debugger) can type into. Lock-free (see the `memcons` crate),
+//! so the crash path logs even when another CPU died mid-write. A debugger reads it as
+//! `MEMCONS` (`p MEMCONS.out` after `set language c`, or `opalite-msglog` in the README).
 
-use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use memcons::Memcons;
 
-const SIZE: usize = 64 * 1024;
-
-pub struct MemLog {
-    buf: UnsafeCell<[u8; SIZE]>,
-    /// Bytes ever written; the buffer holds the last SIZE of them.
-    written: AtomicUsize,
-}
-
-// SAFETY: every byte is written by exactly one writer (its position comes from a unique
-// fetch_add); readers are debuggers.
-unsafe impl Sync for MemLog {}
+pub const OUT_LEN: usize = 128 * 1024;
+const IN_LEN: usize = 256;
 
 #[no_mangle]
-pub static MEMLOG: MemLog = MemLog {
-    buf: UnsafeCell::new([0; SIZE]),
-    written: AtomicUsize::new(0),
-};
+pub static MEMCONS: Memcons<OUT_LEN, IN_LEN> = Memcons::new();
 
 pub fn append(s: &[u8]) {
-    let start = MEMLOG.written.fetch_add(s.len(), Ordering::Relaxed);
-    let base = MEMLOG.buf.get() as *mut u8;
-    for (i, &c) in s.iter().enumerate() {
-        // SAFETY: index reduced modulo SIZE; this writer owns positions start..start+len.
-        unsafe { base.add((start + i) % SIZE).write_volatile(c) };
-    }
+    MEMCONS.write(s);
+}
+
+/// Makes the log readable by the OS; returns the address for `ibm,opal-memcons`.
+pub fn publish() -> u64 {
+    MEMCONS.publish()
+}
+
+/// Bytes an outside agent typed into the input ring.
+pub fn read_input(buf: &mut [u8]) -> usize {
+    MEMCONS.read_input(buf)
 }
