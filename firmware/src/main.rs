@@ -149,7 +149,11 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
         version: FIRMWARE_VERSION,
         boot_pir,
         has_rtc: platform::has_rtc(),
+        memcons: memlog::publish(),
     };
+    // Memory only (DEBUG): the console shows up to NOTICE, as skiboot's does.
+    log::debug!(target: "opalite::init",
+        "memory console at {:#x}: {} KiB of log", opal_info.memcons, memlog::OUT_LEN >> 10);
     let dtb = match os_tree::build(&mut tree, &inv, &opal_info) {
         Ok(d) => d,
         Err(_) => halt("could not build the OS device tree"),

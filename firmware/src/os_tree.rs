@@ -35,6 +35,8 @@ pub struct OpalInfo {
     pub version: &'static str,
     pub boot_pir: u32,
     pub has_rtc: bool,
+    /// Address of the in-memory console (`struct memcons`).
+    pub memcons: u64,
 }
 
 /// Console input is polled (no OPAL interrupts yet), so keep the heartbeat short.
@@ -65,6 +67,14 @@ pub fn build(tree: &mut Tree, inv: &Inventory, opal: &OpalInfo) -> Result<Vec<u8
         "/ibm,opal",
         "opal-msg-size",
         opal_api::msg::OPAL_MSG_SIZE as u32,
+    )?;
+    // The log Linux shows as /sys/firmware/opal/msglog, and how many asynchronous
+    // operations it may have outstanding (its token pool, opal-async.c).
+    tree.set_property_u64("/ibm,opal", "ibm,opal-memcons", opal.memcons)?;
+    tree.set_property_u32(
+        "/ibm,opal",
+        "opal-msg-async-num",
+        opal_calls::msg::ASYNC_TOKENS as u32,
     )?;
     // skiboot always emits this, even empty: Linux's error handling expects it.
     tree.set_property("/ibm,opal", "opal-interrupts", &[])?;
@@ -100,12 +110,12 @@ pub fn build(tree: &mut Tree, inv: &Inventory, opal: &OpalInfo) -> Result<Vec<u8
     }
 
     idle_states(tree, inv.generation())?;
-    // What the processor can do, which Linux prefers to its built-in PVR table, and how
-    // wide its decrementer is.
+    // What the processor can do, which Linux prefers to its built-in PVR table, how wide
+    // its decrementer is and which radix page sizes its MMU has.
     match cpu_features::Cpu::from_pvr(inv.pvr) {
         Some(cpu) => {
             cpu_features::add_node(tree, cpu)?;
-            cpu_features::add_dec_bits(tree, cpu)?;
+            cpu_features::add_cpu_node_facts(tree, cpu)?;
         }
         None => log::warn!(target: "opalite::init",
             "no cpu features known for PVR {:#010x}: Linux will use its PVR table", inv.pvr),

@@ -377,12 +377,25 @@ guest_irq_chip() {
     else echo unknown; fi
 }
 
+# What Linux shows of the firmware's log (/ibm,opal/ibm,opal-memcons): its line count,
+# whether Opalite's banner and CPU lines are there, and how many memory-only (DEBUG,
+# level 7) lines it holds.
+msglog_facts() {
+    log=/sys/firmware/opal/msglog
+    if [ ! -r "$log" ]; then
+        echo "OPALITE-MSGLOG missing"
+        return
+    fi
+    echo "OPALITE-MSGLOG present lines=$(wc -l < "$log") banner=$(grep -c 'OPALITE: Opalite' "$log") cpu-lines=$(grep -c 'CPU: PIR' "$log") debug-lines=$(grep -c ',7] ' "$log")"
+}
+
 case "$mode" in
 poweroff)
     # Device-tree strings end in NUL; strip it so the line stays printable.
     fw=$(tr -d '\000' < /proc/device-tree/ibm,opal/firmware/version 2>/dev/null)
     echo "OPALITE-FW-VERSION=${fw:-unknown}"
     echo "OPALITE-CPUS=$(nproc) (online: $(online))"
+    msglog_facts
     # Linux calls OPAL_CEC_POWER_DOWN; QEMU then exits on its own.
     poweroff -f
     ;;

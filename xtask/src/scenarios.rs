@@ -132,6 +132,11 @@ const FORBIDDEN: &[&str] = &[
     "Kernel panic",
     "Oops",
     "Called with bad token",
+    // What Linux says when the firmware gives no message log or no async tokens.
+    "ibm,opal-memcons property not found",
+    "has no opal-msg-async-num",
+    // A firmware DEBUG line (level 7) belongs in the memory log only.
+    ",7] ",
 ];
 
 /// Linux 6.1's account of the processor at boot, as it is under skiboot: the two
@@ -198,6 +203,8 @@ macro_rules! boot {
             expect("INIT: Starting kernel"),
             $linux_cpu.dt_cpu_ftrs[0],
             $linux_cpu.dt_cpu_ftrs[1],
+            RADIX_PAGE_SIZES[0],
+            RADIX_PAGE_SIZES[1],
             // Linux prints /ibm,opal/firmware/version here.
             opalite("Hardware name:*opal:opalite-"),
             other_fw("Hardware name:*opal:"),
@@ -209,10 +216,22 @@ macro_rules! boot {
             $($($numa,)+)?
             expect("OPALITE-USERSPACE-OK"),
             expect(concat!("OPALITE-CPUS=", $cpus, " ")),
+            // /sys/firmware/opal/msglog: the whole boot log, DEBUG lines included.
+            forbid("debug-lines=0"),
+            opalite(concat!("OPALITE-MSGLOG present lines=* banner=1 cpu-lines=", $cpus, " ")),
+            other_fw("OPALITE-MSGLOG present"),
             expect("reboot: Power down"),
         ]
     };
 }
+
+/// Linux's radix page sizes from the cpu nodes' `ibm,processor-radix-AP-encodings`
+/// (without it: 4K and 64K only, and RAM mapped with 64 KiB pages, as under skiboot on
+/// QEMU). All of these machines have 2 GiB, so the second GiB is one 1 GiB page.
+const RADIX_PAGE_SIZES: [Step; 2] = [
+    opalite("radix-mmu: Page sizes from device-tree:"),
+    opalite("radix-mmu: Mapped 0x0000000040000000-0x0000000080000000 with 1.00 GiB pages"),
+];
 
 /// Linux's NUMA lines for one chip: one node with every CPU. Linux prints them only when
 /// NUMA is on, i.e. when the firmware gives it the affinity properties
