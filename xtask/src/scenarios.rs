@@ -265,6 +265,24 @@ const SHELL_ECHO: &[Step] = &[
     expect("reboot: Power down"),
 ];
 
+/// `reboot full` from Linux (RESTART2 with "full", which busybox cannot send: our
+/// `opalite-reboot2`) reaches the firmware as OPAL_CEC_REBOOT2 and the machine comes back
+/// to a second shell.
+const REBOOT2: &[Step] = &[
+    expect("OPALITE-SHELL-READY"),
+    expect("opalite-sh# "),
+    send("opalite-reboot2 full\n"),
+    forbid("Unsupported 'full' reboot"),
+    forbid("Unable to issue 'full' reboot"),
+    opalite("OPAL: OPAL_CEC_REBOOT2 type 2: full reboot"),
+    opalite("OPALITE: Opalite"),
+    expect("INIT: Starting kernel"),
+    expect("OPALITE-SHELL-READY"),
+    expect("opalite-sh# "),
+    send("poweroff -f\n"),
+    expect("reboot: Power down"),
+];
+
 /// Native XIVE: Linux picks the XIVE backend, and the console's interrupt (the UART's
 /// SerIRQ through the PSI bridge, serviced by OPAL_HANDLE_INTERRUPT) fires when we type.
 /// The awk sums a /proc/interrupts line over every CPU column.
@@ -789,6 +807,19 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN,
         timeout: 120,
         reboots: false,
+        image: Image::Release,
+    },
+    Scenario {
+        name: "reboot2-powernv10-smp1",
+        machine: Machine::Powernv10,
+        smp: "1",
+        memory: "2G",
+        kernel: Kernel::Linux,
+        append: "console=hvc0 opalite.test=shell-echo",
+        steps: REBOOT2,
+        forbidden: FORBIDDEN,
+        timeout: 120,
+        reboots: true,
         image: Image::Release,
     },
     Scenario {

@@ -5,6 +5,11 @@
 //! one line gives that kernel's clock origin in timebase ticks, so console lines of two
 //! kernels (before and after a kexec) can be put on one deterministic clock under
 //! `-icount`. No cross toolchain needed; `tests` checks the encodings.
+//!
+//! `/bin/opalite-reboot2 CMD`: the same kind of program (under 200 bytes) that calls
+//! `reboot(LINUX_REBOOT_CMD_RESTART2, CMD)`, which busybox's `reboot` cannot: Linux's
+//! powernv `pnv_restart` turns `full`, `error`, `fast` and `mpipl` into
+//! `OPAL_CEC_REBOOT2` requests.
 
 const BASE: u64 = 0x1000_0000;
 const EHDR: usize = 64;
@@ -110,7 +115,50 @@ pub fn image() -> Vec<u8> {
     let path_at = msg_at + MESSAGE.len();
     let base_at = CODE + 4; // instruction 1
     let words = code((msg_at - base_at) as i32, (path_at - base_at) as i32);
-    let size = path_at + PATH.len();
+    let mut tail = MESSAGE.to_vec();
+    tail.extend_from_slice(PATH);
+    static_elf(&words, &tail)
+}
+
+const NR_REBOOT: i32 = 88;
+/// `reboot(2)`'s magic numbers and `LINUX_REBOOT_CMD_RESTART2` (include/uapi/linux/reboot.h).
+const REBOOT_MAGIC1: u32 = 0xfee1_dead;
+const REBOOT_MAGIC2: u32 = 0x2812_1969;
+const REBOOT_CMD_RESTART2: u32 = 0xa1b2_c3d4;
+
+fn addis(rt: u32, ra: u32, imm: u32) -> u32 {
+    d_form(15, rt, ra, imm as i32)
+}
+fn ori(ra: u32, rs: u32, imm: u32) -> u32 {
+    d_form(24, rs, ra, imm as i32)
+}
+/// `ld rt, ds(ra)` (DS form).
+fn ld(rt: u32, ds: i32, ra: u32) -> u32 {
+    (58 << 26) | (rt << 21) | (ra << 16) | (ds as u32 & 0xfffc)
+}
+/// Loads a 32-bit value whose low word the kernel reads as an `int`.
+fn load32(rt: u32, v: u32) -> [u32; 2] {
+    [addis(rt, 0, v >> 16), ori(rt, rt, v & 0xffff)]
+}
+
+/// `reboot(MAGIC1, MAGIC2, RESTART2, argv[1])`; exit status 1 if the kernel refuses.
+fn reboot2_code() -> Vec<u32> {
+    let mut c = vec![ld(6, 16, 1)]; // argv[1]: the stack holds argc, then argv[]
+    c.extend(load32(3, REBOOT_MAGIC1));
+    c.extend(load32(4, REBOOT_MAGIC2));
+    c.extend(load32(5, REBOOT_CMD_RESTART2));
+    c.extend([li(0, NR_REBOOT), SC, li(3, 1), li(0, NR_EXIT), SC]);
+    c
+}
+
+/// `/bin/opalite-reboot2`.
+pub fn reboot2_image() -> Vec<u8> {
+    static_elf(&reboot2_code(), &[])
+}
+
+/// A static ELFv2 executable: `words` at the entry point, then `tail`, in one RWX segment.
+fn static_elf(words: &[u32], tail: &[u8]) -> Vec<u8> {
+    let size = CODE + 4 * words.len() + tail.len();
 
     let mut b = vec![0u8; EHDR + PHDR];
     b[..4].copy_from_slice(b"\x7fELF");
@@ -136,8 +184,7 @@ pub fn image() -> Vec<u8> {
     for w in words {
         b.extend_from_slice(&w.to_le_bytes());
     }
-    b.extend_from_slice(MESSAGE);
-    b.extend_from_slice(PATH);
+    b.extend_from_slice(tail);
     b
 }
 
@@ -193,6 +240,30 @@ mod tests {
             andi_dot(7, 5, 15)
         );
         assert!(b.len() < 400);
+    }
+
+    #[test]
+    fn reboot2_calls_restart2_with_argv1() {
+        // Words as llvm-mc -triple=powerpc64le assembles them.
+        assert_eq!(ld(6, 16, 1), 0xe8c1_0010); // ld r6,16(r1)
+        assert_eq!(addis(3, 0, 0xfee1), 0x3c60_fee1); // lis r3,0xfee1
+        assert_eq!(ori(3, 3, 0xdead), 0x6063_dead);
+        assert_eq!(li(0, NR_REBOOT), 0x3800_0058);
+        let b = reboot2_image();
+        let d = crate::elf::dynamic(&b).unwrap();
+        assert_eq!(d.machine, crate::elf::EM_PPC64);
+        let words: Vec<u32> = b[CODE..]
+            .chunks(4)
+            .map(|w| u32::from_le_bytes(w.try_into().unwrap()))
+            .collect();
+        // r3..r5 rebuilt from their lis/ori pairs are the syscall's first three arguments.
+        let pair = |i: usize| ((words[i] & 0xffff) << 16) | (words[i + 1] & 0xffff);
+        assert_eq!(
+            [pair(1), pair(3), pair(5)],
+            [REBOOT_MAGIC1, REBOOT_MAGIC2, REBOOT_CMD_RESTART2]
+        );
+        assert_eq!(words[8], SC);
+        assert!(b.len() < 200);
     }
 
     #[test]

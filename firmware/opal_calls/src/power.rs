@@ -49,7 +49,10 @@ pub fn cec_reboot(cx: &Ctx<'_>) -> OpalResult<()> {
 /// caller is on its way down and has no use for a PARAMETER).
 pub fn cec_reboot2(cx: &Ctx<'_>, reboot_type: u32, diag: OsPtr<u8>) -> OpalResult<()> {
     match reboot_type {
-        REBOOT_NORMAL | REBOOT_FULL_IPL | REBOOT_FAST => cx.platform.reboot(),
+        REBOOT_NORMAL | REBOOT_FULL_IPL | REBOOT_FAST => {
+            log::info!("OPAL: OPAL_CEC_REBOOT2 type {reboot_type}: full reboot");
+            cx.platform.reboot()
+        }
         REBOOT_PLATFORM_ERROR => {
             let mut buf = [0u8; MSG_MAX];
             let text = read_message(cx, diag, &mut buf);
