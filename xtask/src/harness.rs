@@ -140,7 +140,7 @@ pub fn run(
                     let t = start.elapsed().as_secs_f64();
                     milestones.extend(patterns.iter().map(|p| (*p, t)));
                 }
-                Step::Forbid(pattern) => forbidden_later.push((pattern, cursor)),
+                Step::Forbid(_, pattern) => forbidden_later.push((pattern, cursor)),
                 Step::Send(text) => {
                     // If QEMU is gone the write fails; the missing output reports that.
                     if let Some(input) = stdin.as_mut() {
@@ -183,7 +183,7 @@ pub fn run(
             .copied()
             .find(|p| find_pattern(&buf, cursor, p).is_none())
             .or(ps.first().copied()),
-        Step::Forbid(_) | Step::Send(_) => None,
+        Step::Forbid(..) | Step::Send(_) => None,
     });
     // QEMU exits with status 0 on SIGTERM too; say so rather than look like a guest exit.
     let killed = find(&buf, b": terminating on signal").is_some();
@@ -378,7 +378,7 @@ mod tests {
         let steps = [
             Step::Expect(Any, "start"),
             Step::ExpectAll(Any, &["PIR 5", "PIR 1"]),
-            Step::Forbid("Kernel panic"),
+            Step::Forbid(crate::scenarios::Only::Any, "Kernel panic"),
             Step::Expect(Any, "end"),
         ];
         let script = "echo start; echo PIR 1; echo PIR 5; echo end";
@@ -389,7 +389,7 @@ mod tests {
         // in run_sh, so use another word), one after it is not.
         let steps = [
             Step::Expect(Any, "start"),
-            Step::Forbid("boom"),
+            Step::Forbid(crate::scenarios::Only::Any, "boom"),
             Step::Expect(Any, "end"),
         ];
         let o = run_sh("echo boom; echo start; echo end", &steps, 10_000);

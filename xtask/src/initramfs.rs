@@ -236,7 +236,11 @@ fn write(busybox: &Path, extras: Option<&Extras>, out: &Path) -> Result<()> {
     w.file("bin/busybox", 0o755, &bb)?;
     w.symlink("bin/sh", "busybox")?;
     w.file("init", 0o755, INIT_SCRIPT.as_bytes())?;
-    w.file("bin/opalite-reboot2", 0o755, &crate::tbprog::reboot2_image())?;
+    w.file(
+        "bin/opalite-reboot2",
+        0o755,
+        &crate::tbprog::reboot2_image(),
+    )?;
     if let Some(x) = extras {
         let mut dirs: Vec<String> = vec!["boot".into(), "sbin".into()];
         let paths = x.userland.files.iter().map(|(p, _)| p);

@@ -30,7 +30,7 @@ pub enum Step {
     /// continues after the last of them.
     ExpectAll(Only, &'static [&'static str]),
     /// Forbidden from the current position of the output on (e.g. a second panic).
-    Forbid(&'static str),
+    Forbid(Only, &'static str),
     Send(&'static str),
 }
 
@@ -50,7 +50,10 @@ const fn opalite_all(s: &'static [&'static str]) -> Step {
     Step::ExpectAll(Only::Opalite, s)
 }
 const fn forbid(s: &'static str) -> Step {
-    Step::Forbid(s)
+    Step::Forbid(Only::Any, s)
+}
+const fn opalite_forbid(s: &'static str) -> Step {
+    Step::Forbid(Only::Opalite, s)
 }
 const fn send(s: &'static str) -> Step {
     Step::Send(s)
@@ -108,10 +111,12 @@ impl Scenario {
             .iter()
             .copied()
             .filter(|s| match s {
-                Step::Expect(Only::Opalite, _) | Step::ExpectAll(Only::Opalite, _) => {
-                    !other_firmware
-                }
-                Step::Expect(Only::Other, _) | Step::ExpectAll(Only::Other, _) => other_firmware,
+                Step::Expect(Only::Opalite, _)
+                | Step::ExpectAll(Only::Opalite, _)
+                | Step::Forbid(Only::Opalite, _) => !other_firmware,
+                Step::Expect(Only::Other, _)
+                | Step::ExpectAll(Only::Other, _)
+                | Step::Forbid(Only::Other, _) => other_firmware,
                 _ => true,
             })
             .collect()
@@ -135,9 +140,11 @@ const FORBIDDEN: &[&str] = &[
     // What Linux says when the firmware gives no message log or no async tokens.
     "ibm,opal-memcons property not found",
     "has no opal-msg-async-num",
-    // A firmware DEBUG line (level 7) belongs in the memory log only.
-    ",7] ",
 ];
+
+/// A firmware DEBUG line (level 7) belongs in the memory log only (skiboot prints them
+/// on the console until it has read its log levels).
+const DEBUG_ON_CONSOLE: Step = opalite_forbid(",7] ");
 
 /// Linux 6.1's account of the processor at boot, as it is under skiboot: the two
 /// `dt-cpu-ftrs` lines appear only when the firmware gives Linux
@@ -198,6 +205,7 @@ macro_rules! boot {
     ($linux_cpu:expr, $cpu_features:ident, cpus $cpus:literal, pirs [$($pir:literal),+]
      $(, numa [$($numa:expr),+])?) => {
         &[
+            DEBUG_ON_CONSOLE,
             opalite("OPALITE: Opalite"),
             $(opalite(concat!("CPU: PIR ", $pir)),)+
             expect("INIT: Starting kernel"),
@@ -269,6 +277,7 @@ const SHELL_ECHO: &[Step] = &[
 /// `opalite-reboot2`) reaches the firmware as OPAL_CEC_REBOOT2 and the machine comes back
 /// to a second shell.
 const REBOOT2: &[Step] = &[
+    DEBUG_ON_CONSOLE,
     expect("OPALITE-SHELL-READY"),
     expect("opalite-sh# "),
     send("opalite-reboot2 full\n"),
