@@ -159,10 +159,14 @@ fn get_msg_bad_pointers(cx: &mut Ctx) -> CaseResult {
     Ok(())
 }
 
-/// CHECK_ASYNC_COMPLETION for a token no call handed out, and with a buffer smaller than
-/// a message: PARAMETER; nothing written.
+/// CHECK_ASYNC_COMPLETION for a token past `opal-msg-async-num`, one within it that no
+/// call holds, and with a buffer smaller than a message: PARAMETER; nothing written.
 fn check_async_unknown(cx: &mut Ctx) -> CaseResult {
-    for (size, token) in [(OPAL_MSG_SIZE as u64, 0xdead), (8, 3)] {
+    for (size, token) in [
+        (OPAL_MSG_SIZE as u64, 0xdead),
+        (OPAL_MSG_SIZE as u64, 3),
+        (8, 3),
+    ] {
         let mut buf = Buf::new(OPAL_MSG_SIZE);
         let r = call(cx, OPAL_CHECK_ASYNC_COMPLETION, &[buf.addr(), size, token])?;
         expect(
