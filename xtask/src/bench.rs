@@ -537,6 +537,49 @@ fn linux_rows(
             target: None,
         });
     }
+    // The same under icount, once (deterministic): guest time from QEMU start to /init,
+    // read from the timebase /bin/opalite-tb logs there (the timebase starts at 0 with the
+    // machine and runs at 512 MHz). Linux at -smp 4 does not get past early boot under
+    // icount here, so -smp 1.
+    for machine in [Machine::Powernv9, Machine::Powernv10] {
+        let mut secs = [None, None];
+        for (i, (fw_name, image)) in fws.images.iter().enumerate() {
+            let config = QemuConfig {
+                machine,
+                smp: Smp::parse("1")?,
+                memory: "2G".into(),
+                firmware: image.clone(),
+                kernel: kernel.clone(),
+                initrd: Some(initrd.clone()),
+                append: "console=hvc0 opalite.test=poweroff".into(),
+                gdb: false,
+                guest_may_reboot: false,
+            };
+            let mut args = config.args(Console::Captured);
+            args.extend(["-icount".into(), ICOUNT.into()]);
+            let log = logs.join(format!(
+                "linux-icount-{fw_name}-{}-smp1.log",
+                machine.name()
+            ));
+            let cap = run_qemu(qemu, &args, Duration::from_secs(600), &[], &log)?;
+            secs[i] = cap
+                .lines
+                .iter()
+                .find_map(|(_, l)| tbprog::parse_line(l))
+                .map(|tb| tb as f64 / TB_HZ);
+            if secs[i].is_none() {
+                eprintln!("xtask: bench: no OPALITE-TB line in {}", log.display());
+            }
+        }
+        rows.push(Row {
+            metric: "end-to-end: QEMU start -> Linux userspace (icount, guest time)".into(),
+            config: config_name(machine, "1"),
+            unit: "s",
+            opalite: secs[0],
+            skiboot: secs[1],
+            target: None,
+        });
+    }
     Ok(())
 }
 

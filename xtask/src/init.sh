@@ -79,9 +79,10 @@ cpu_map() {
     done
 }
 
-# In the kexec initramfs: put the timebase in the kernel log (see xtask/src/tbprog.rs),
-# which places this kernel's printk clock on the timebase for `cargo xtask bench`.
-[ -x /sbin/opalite-tb ] && /sbin/opalite-tb
+# Put the timebase in the kernel log (see xtask/src/tbprog.rs): it places this kernel's
+# printk clock on the timebase, and under icount says when userspace started, for
+# `cargo xtask bench`.
+[ -x /bin/opalite-tb ] && /bin/opalite-tb
 
 # Writes /tmp/next-initrd.cpio, an initramfs for the next kernel made from this one's
 # root (the mount points stay, empty). `without-kernel` leaves /boot/vmlinux out (the

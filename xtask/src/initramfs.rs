@@ -236,6 +236,7 @@ fn write(busybox: &Path, extras: Option<&Extras>, out: &Path) -> Result<()> {
     w.file("bin/busybox", 0o755, &bb)?;
     w.symlink("bin/sh", "busybox")?;
     w.file("init", 0o755, INIT_SCRIPT.as_bytes())?;
+    w.file("bin/opalite-tb", 0o755, &crate::tbprog::image())?;
     w.file(
         "bin/opalite-reboot2",
         0o755,
@@ -266,7 +267,6 @@ fn write(busybox: &Path, extras: Option<&Extras>, out: &Path) -> Result<()> {
         let kernel =
             std::fs::read(x.kernel).context(format!("cannot read {}", x.kernel.display()))?;
         w.file("boot/vmlinux", 0o644, &kernel)?;
-        w.file("sbin/opalite-tb", 0o755, &crate::tbprog::image())?;
     }
     w.finish()?
         .into_inner()
@@ -402,7 +402,6 @@ mod tests {
             ),
             ("lib64", "lib64/ld64.so.2"),
             ("boot", "boot/vmlinux"),
-            ("sbin", "sbin/opalite-tb"),
         ] {
             assert!(at(parent) < at(child), "{parent} before {child}");
             assert_eq!(entries[at(parent)].mode, S_IFDIR | 0o755);
@@ -410,13 +409,17 @@ mod tests {
         assert_eq!(entries[at("boot/vmlinux")].data, b"KERNEL");
         assert_eq!(entries[at("sbin/kexec")].data, b"KX");
         assert_eq!(entries[at("lib64/ld64.so.2")].mode, S_IFLNK | 0o777);
-        assert_eq!(entries[at("sbin/opalite-tb")].data, crate::tbprog::image());
+        assert_eq!(entries[at("bin/opalite-tb")].data, crate::tbprog::image());
         // The small archive has none of it.
         build(&dir.join("busybox"), &out).unwrap();
         let small = parse(&std::fs::read(&out).unwrap());
         assert!(small
             .iter()
             .all(|e| !e.name.starts_with("boot") && !e.name.starts_with("sbin")));
+        // Every initramfs has the two small programs.
+        for prog in ["bin/opalite-tb", "bin/opalite-reboot2"] {
+            assert!(small.iter().any(|e| e.name == prog), "{prog}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -1,4 +1,4 @@
-//! `/sbin/opalite-tb`: a 300-byte static ppc64le Linux program, assembled here, that reads
+//! `/bin/opalite-tb`: a 300-byte static ppc64le Linux program, assembled here, that reads
 //! the timebase (`mftb`, unprivileged) and writes `OPALITE-TB 0x<16 hex digits>` to
 //! /dev/kmsg (stdout if that cannot be opened). The kernel stamps the line with its printk
 //! clock, which on powerpc counts from the timebase value of the kernel's `time_init`:
