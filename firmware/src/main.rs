@@ -28,6 +28,7 @@ mod opal;
 mod os_tree;
 mod platform;
 mod psi;
+mod symbol_map;
 mod xive_regs;
 mod xscom;
 
@@ -149,6 +150,7 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
         version: FIRMWARE_VERSION,
         boot_pir,
         has_rtc: platform::has_rtc(),
+        symbol_map: symbol_map::unpack().map(|t| (t.as_ptr() as u64, t.len() as u64)),
     };
     let dtb = match os_tree::build(&mut tree, &inv, &opal_info) {
         Ok(d) => d,

@@ -132,6 +132,7 @@ const FORBIDDEN: &[&str] = &[
     "Kernel panic",
     "Oops",
     "Called with bad token",
+    "OPALITE-SYMMAP-FAILED",
 ];
 
 /// Linux 6.1's account of the processor at boot, as it is under skiboot: the two
@@ -208,6 +209,8 @@ macro_rules! boot {
             $linux_cpu.decrementer,
             $($($numa,)+)?
             expect("OPALITE-USERSPACE-OK"),
+            // /init's symbol_map_check: the map's opal_entry is the device tree's.
+            expect("OPALITE-SYMMAP-OK opal_entry="),
             expect(concat!("OPALITE-CPUS=", $cpus, " ")),
             expect("reboot: Power down"),
         ]
