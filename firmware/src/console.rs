@@ -369,7 +369,7 @@ fn prefix(target: &str) -> Option<&str> {
     }
     target
         .strip_prefix("opalite::")
-        .map(|m| m.rsplit("::").next().unwrap_or(m))
+        .map(|m| m.rsplit_once("::").map_or(m, |(_, last)| last))
 }
 
 struct Line {

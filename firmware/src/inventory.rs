@@ -192,7 +192,9 @@ fn scan_lpc(tree: &Tree, inv: &mut Inventory) {
     };
     let parent_path = match lpc_path.rfind('/') {
         Some(0) | None => "/",
-        Some(i) => &lpc_path[..i],
+        // `get`, not `[..i]`: `i` is where a '/' is, always a char boundary, and the
+        // slicing panic would bring core's char escaping into the image.
+        Some(i) => lpc_path.get(..i).unwrap_or("/"),
     };
     let Some(opb) = tree.node(parent_path) else {
         return;

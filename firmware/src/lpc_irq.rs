@@ -159,7 +159,8 @@ fn isa_irq(node: &Node) -> Option<Result<u8, LpcIrqError>> {
 fn parent_path(path: &str) -> &str {
     match path.rfind('/') {
         Some(0) | None => "/",
-        Some(i) => &path[..i],
+        // `get`, not `[..i]` (see inventory.rs): `i` is always a char boundary.
+        Some(i) => path.get(..i).unwrap_or("/"),
     }
 }
 

@@ -28,6 +28,7 @@ mod opal;
 mod os_tree;
 mod platform;
 mod psi;
+mod symbol_map;
 mod xive_regs;
 mod xscom;
 
@@ -150,6 +151,7 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
         boot_pir,
         has_rtc: platform::has_rtc(),
         memcons: memlog::publish(),
+        symbol_map: symbol_map::unpack().map(|t| (t.as_ptr() as u64, t.len() as u64)),
     };
     // Memory only (DEBUG): the console shows up to NOTICE, as skiboot's does.
     log::debug!(target: "opalite::init",

@@ -37,6 +37,8 @@ pub struct OpalInfo {
     pub has_rtc: bool,
     /// Address of the in-memory console (`struct memcons`).
     pub memcons: u64,
+    /// The symbol map's text in firmware memory (address, size), if the image has one.
+    pub symbol_map: Option<(u64, u64)>,
 }
 
 /// Console input is polled (no OPAL interrupts yet), so keep the heartbeat short.
@@ -81,6 +83,13 @@ pub fn build(tree: &mut Tree, inv: &Inventory, opal: &OpalInfo) -> Result<Vec<u8
     tree.ensure_node("/ibm,opal/firmware")?;
     tree.set_property_strings("/ibm,opal/firmware", "compatible", &["ibm,opal-firmware"])?;
     tree.set_property_string("/ibm,opal/firmware", "version", opal.version)?;
+    if let Some((addr, size)) = opal.symbol_map {
+        // Linux's opal_export_symmap reads `symbol-map`, opal_export_attrs every property
+        // of `exports`; skiboot lists the map in both.
+        tree.set_property_u64s("/ibm,opal/firmware", "symbol-map", &[addr, size])?;
+        tree.ensure_node("/ibm,opal/firmware/exports")?;
+        tree.set_property_u64s("/ibm,opal/firmware/exports", "symbol_map", &[addr, size])?;
+    }
     tree.ensure_node("/ibm,opal/event")?;
     tree.set_property_strings("/ibm,opal/event", "compatible", &["ibm,opal-event"])?;
     tree.set_property_empty("/ibm,opal/event", "interrupt-controller")?;

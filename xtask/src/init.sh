@@ -390,8 +390,26 @@ msglog_facts() {
     echo "OPALITE-MSGLOG present lines=$(wc -l < "$log") banner=$(grep -c 'OPALITE: Opalite' "$log") cpu-lines=$(grep -c 'CPU: PIR' "$log") debug-lines=$(grep -c ',7] ' "$log")"
 }
 
+# The firmware's symbol map (skiboot's /sys/firmware/opal/symbol_map, `nm -n` lines):
+# `opal_entry` in it must be where the device tree says OPAL's entry is, so a map of
+# another build, or none, fails. Prints OPALITE-SYMMAP-OK or OPALITE-SYMMAP-FAILED.
+symbol_map_check() {
+    map=/sys/firmware/opal/symbol_map
+    [ -r "$map" ] || { echo "OPALITE-SYMMAP-FAILED no $map"; return; }
+    [ -r /sys/firmware/opal/exports/symbol_map ] ||
+        { echo "OPALITE-SYMMAP-FAILED no exports/symbol_map"; return; }
+    in_map=$(grep ' opal_entry$' "$map" | cut -d' ' -f1)
+    in_dt=$(od -An -tx1 /proc/device-tree/ibm,opal/opal-entry-address | tr -d ' \n')
+    if [ -n "$in_map" ] && [ "$in_map" = "$in_dt" ]; then
+        echo "OPALITE-SYMMAP-OK opal_entry=$in_map ($(wc -l < "$map") symbols)"
+    else
+        echo "OPALITE-SYMMAP-FAILED map '$in_map' device tree '$in_dt'"
+    fi
+}
+
 case "$mode" in
 poweroff)
+    symbol_map_check
     # Device-tree strings end in NUL; strip it so the line stays printable.
     fw=$(tr -d '\000' < /proc/device-tree/ibm,opal/firmware/version 2>/dev/null)
     echo "OPALITE-FW-VERSION=${fw:-unknown}"

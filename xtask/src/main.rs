@@ -11,6 +11,7 @@ mod harness;
 mod initramfs;
 mod qemu;
 mod scenarios;
+mod symmap;
 mod tbprog;
 mod testrun;
 mod toolchain;

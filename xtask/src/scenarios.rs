@@ -140,6 +140,7 @@ const FORBIDDEN: &[&str] = &[
     // What Linux says when the firmware gives no message log or no async tokens.
     "ibm,opal-memcons property not found",
     "has no opal-msg-async-num",
+    "OPALITE-SYMMAP-FAILED",
 ];
 
 /// A firmware DEBUG line (level 7) belongs in the memory log only (skiboot prints them
@@ -223,6 +224,8 @@ macro_rules! boot {
             $linux_cpu.decrementer,
             $($($numa,)+)?
             expect("OPALITE-USERSPACE-OK"),
+            // /init's symbol_map_check: the map's opal_entry is the device tree's.
+            expect("OPALITE-SYMMAP-OK opal_entry="),
             expect(concat!("OPALITE-CPUS=", $cpus, " ")),
             // /sys/firmware/opal/msglog: the whole boot log, DEBUG lines included.
             forbid("debug-lines=0"),

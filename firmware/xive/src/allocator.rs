@@ -2,7 +2,6 @@
 //! The allocators behind the OPAL calls: interrupt numbers per block, END sets per block and
 //! VP blocks across blocks (xive.md §3). Pure bookkeeping, no hardware.
 
-use alloc::collections::BTreeMap;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -168,7 +167,7 @@ pub const MAX_LIVE_BLOCKS: usize = 4096;
 pub struct VpAllocator {
     used: Bitmap,
     /// Live allocations: per-block base → per-block order.
-    blocks: BTreeMap<u32, u32>,
+    blocks: Blocks,
     reserved: (u32, u32),
     shift: u32,
 }
@@ -177,7 +176,7 @@ impl VpAllocator {
     pub fn new(shift: u32, reserved_base: u32, reserved_count: u32) -> Self {
         let mut a = Self {
             used: Bitmap::new(1 << shift),
-            blocks: BTreeMap::new(),
+            blocks: Blocks::default(),
             reserved: (reserved_base, reserved_count),
             shift,
         };
@@ -189,14 +188,14 @@ impl VpAllocator {
     pub fn reset(&mut self) {
         self.used.clear_all();
         self.used.set_range(self.reserved.0, self.reserved.1, true);
-        self.blocks.clear();
+        self.blocks.0.clear();
     }
 
     /// 2^`order` VPs, aligned; the lowest free position.
     pub fn alloc(&mut self, order: u32) -> Option<u32> {
         // Bounded bookkeeping: the record of live blocks is heap memory, and an OS asking
         // for millions of tiny blocks must get an error, not exhaust the firmware's heap.
-        if order > self.shift || self.blocks.len() >= MAX_LIVE_BLOCKS {
+        if order > self.shift || self.blocks.0.len() >= MAX_LIVE_BLOCKS {
             return None;
         }
         let size = 1u32 << order;
@@ -214,18 +213,18 @@ impl VpAllocator {
 
     /// The order of the live allocation starting at `base`.
     pub fn order_of(&self, base: u32) -> Option<u32> {
-        self.blocks.get(&base).copied()
+        self.blocks.get(base)
     }
 
     /// The live allocation containing VP `index`: (base, order).
     pub fn containing(&self, index: u32) -> Option<(u32, u32)> {
-        let (&base, &order) = self.blocks.range(..=index).next_back()?;
+        let (base, order) = self.blocks.last_at_or_below(index)?;
         (index < base + (1 << order)).then_some((base, order))
     }
 
     /// Frees the allocation at `base`; false if there is none.
     pub fn free(&mut self, base: u32) -> bool {
-        match self.blocks.remove(&base) {
+        match self.blocks.remove(base) {
             Some(order) => {
                 self.used.set_range(base, 1 << order, false);
                 true
@@ -235,13 +234,93 @@ impl VpAllocator {
     }
 
     pub fn live(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
-        self.blocks.iter().map(|(&b, &o)| (b, o))
+        self.blocks.0.iter().copied()
+    }
+}
+
+/// The live VP allocations as an ordered map, base → order: a vector sorted by base.
+/// Not a `BTreeMap`, which does the same for at most [`MAX_LIVE_BLOCKS`] entries with
+/// 6 KiB of B-tree code in the image. `Debug` prints it as the map it was (`{base: order}`).
+#[derive(Clone, Default)]
+struct Blocks(Vec<(u32, u32)>);
+
+impl Blocks {
+    fn find(&self, base: u32) -> Result<usize, usize> {
+        self.0.binary_search_by_key(&base, |&(b, _)| b)
+    }
+
+    fn insert(&mut self, base: u32, order: u32) {
+        match self.find(base) {
+            Ok(i) => self.0[i].1 = order,
+            Err(i) => self.0.insert(i, (base, order)),
+        }
+    }
+
+    fn get(&self, base: u32) -> Option<u32> {
+        self.find(base).ok().map(|i| self.0[i].1)
+    }
+
+    fn remove(&mut self, base: u32) -> Option<u32> {
+        self.find(base).ok().map(|i| self.0.remove(i).1)
+    }
+
+    /// The entry with the greatest base at or below `index`.
+    fn last_at_or_below(&self, index: u32) -> Option<(u32, u32)> {
+        let after = self.0.partition_point(|&(b, _)| b <= index);
+        after.checked_sub(1).map(|i| self.0[i])
+    }
+}
+
+impl core::fmt::Debug for Blocks {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(b, o)| (b, o)))
+            .finish()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sorted vector answers as the `BTreeMap` it replaced, on a random mix of
+    /// inserts, removals and lookups, `Debug` included.
+    #[test]
+    fn blocks_behave_as_a_btree_map() {
+        use alloc::collections::BTreeMap;
+        use alloc::format;
+        let mut ours = Blocks::default();
+        let mut map = BTreeMap::new();
+        let mut x = 0x2545_f491u32;
+        for _ in 0..5_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let key = x % 300;
+            match x >> 30 {
+                0 | 1 => {
+                    ours.insert(key, x % 7);
+                    map.insert(key, x % 7);
+                }
+                2 => assert_eq!(ours.remove(key), map.remove(&key)),
+                _ => {
+                    assert_eq!(ours.get(key), map.get(&key).copied());
+                    assert_eq!(
+                        ours.last_at_or_below(key),
+                        map.range(..=key).next_back().map(|(&b, &o)| (b, o))
+                    );
+                }
+            }
+        }
+        assert_eq!(format!("{ours:?}"), format!("{map:?}"));
+        assert!(ours
+            .0
+            .iter()
+            .zip(map.iter())
+            .all(|(a, (b, o))| a == &(*b, *o)));
+        assert_eq!(ours.0.len(), map.len());
+        assert_eq!(Blocks::default().last_at_or_below(0), None);
+    }
 
     #[test]
     fn bitmap_first_clear_spans_words() {
