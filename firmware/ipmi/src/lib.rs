@@ -19,6 +19,7 @@
 
 pub mod bt;
 pub mod commands;
+pub mod os;
 pub mod rtc_encoding;
 
 #[cfg(any(test, feature = "sim"))]
@@ -27,5 +28,7 @@ pub mod sim;
 pub use bt::{BadResponse, Bt, BtError, Clock, IoPort, Request, RequestHandle, Response};
 pub use commands::{BtCaps, ChassisControl, DeviceId};
 
+#[cfg(test)]
+mod os_tests;
 #[cfg(test)]
 mod tests;
