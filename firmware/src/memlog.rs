@@ -3,7 +3,7 @@
 //! last 128 KiB of everything the firmware logged, from its first line, and a small input
 //! ring an outside agent (a debugger) can type into. Lock-free (see the `memcons` crate),
 //! so the crash path logs even when another CPU died mid-write. A debugger reads it as
-//! `MEMCONS` (`p MEMCONS.out` after `set language c`, or `opalite-msglog` in the README).
+//! `MEMCONS` (its `out` ring, written up to `published`; see the README's gdb section).
 
 use memcons::Memcons;
 

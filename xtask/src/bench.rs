@@ -479,6 +479,27 @@ fn firmware_rows(
 }
 
 /// QEMU start -> the initramfs's userspace marker, plain TCG, median of `opts.runs`.
+/// Linux to the busybox shell and power-off (the boot scenarios' `opalite.test=poweroff`).
+fn linux_boot(
+    machine: Machine,
+    smp: &str,
+    firmware: &Path,
+    kernel: &Path,
+    initrd: &Path,
+) -> Result<QemuConfig> {
+    Ok(QemuConfig {
+        machine,
+        smp: Smp::parse(smp)?,
+        memory: "2G".into(),
+        firmware: firmware.to_path_buf(),
+        kernel: kernel.to_path_buf(),
+        initrd: Some(initrd.to_path_buf()),
+        append: "console=hvc0 opalite.test=poweroff".into(),
+        gdb: false,
+        guest_may_reboot: false,
+    })
+}
+
 fn linux_rows(
     opts: &BenchOpts,
     qemu: &Path,
@@ -496,17 +517,7 @@ fn linux_rows(
         for (i, (fw_name, image)) in fws.images.iter().enumerate() {
             let mut walls = Vec::new();
             for run in 0..opts.runs {
-                let config = QemuConfig {
-                    machine: Machine::Powernv9,
-                    smp: Smp::parse(smp)?,
-                    memory: "2G".into(),
-                    firmware: image.clone(),
-                    kernel: kernel.clone(),
-                    initrd: Some(initrd.clone()),
-                    append: "console=hvc0 opalite.test=poweroff".into(),
-                    gdb: false,
-                    guest_may_reboot: false,
-                };
+                let config = linux_boot(Machine::Powernv9, smp, image, &kernel, &initrd)?;
                 let log = logs.join(format!(
                     "linux-{fw_name}-powernv9-smp{}-{run}.log",
                     smp.replace(',', "_")
@@ -544,17 +555,7 @@ fn linux_rows(
     for machine in [Machine::Powernv9, Machine::Powernv10] {
         let mut secs = [None, None];
         for (i, (fw_name, image)) in fws.images.iter().enumerate() {
-            let config = QemuConfig {
-                machine,
-                smp: Smp::parse("1")?,
-                memory: "2G".into(),
-                firmware: image.clone(),
-                kernel: kernel.clone(),
-                initrd: Some(initrd.clone()),
-                append: "console=hvc0 opalite.test=poweroff".into(),
-                gdb: false,
-                guest_may_reboot: false,
-            };
+            let config = linux_boot(machine, "1", image, &kernel, &initrd)?;
             let mut args = config.args(Console::Captured);
             args.extend(["-icount".into(), ICOUNT.into()]);
             let log = logs.join(format!(

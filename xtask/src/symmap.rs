@@ -83,6 +83,18 @@ pub fn strip_generics(name: &str) -> String {
 /// Map names: generics stripped, except where that makes two different symbols at
 /// different addresses look the same; those keep their arguments with each path cut to
 /// its last segment (`drop_in_place::<Tree>`), which tells them apart in practice.
+/// The map's records: each `nm` symbol with the name `short_names` gave it.
+fn with_names<'a>(syms: &[(u64, u8, String)], names: &'a [String]) -> Vec<symmap::Symbol<'a>> {
+    syms.iter()
+        .zip(names)
+        .map(|(s, n)| symmap::Symbol {
+            addr: s.0,
+            kind: s.1,
+            name: n,
+        })
+        .collect()
+}
+
 pub fn short_names(symbols: &[(u64, u8, String)]) -> Vec<String> {
     let stripped: Vec<String> = symbols.iter().map(|s| strip_generics(&s.2)).collect();
     let mut full_by_short: HashMap<&str, Vec<&str>> = HashMap::new();
@@ -157,15 +169,7 @@ pub fn pack(elf: &Path) -> Result<Packed> {
         );
     };
     let names = short_names(&syms);
-    let symbols: Vec<symmap::Symbol> = syms
-        .iter()
-        .zip(&names)
-        .map(|(s, n)| symmap::Symbol {
-            addr: s.0,
-            kind: s.1,
-            name: n,
-        })
-        .collect();
+    let symbols = with_names(&syms, &names);
     let blob = symmap::pack(&symbols);
     Ok(Packed {
         text_len: symmap::text(&symbols).len(),
@@ -286,15 +290,7 @@ mod tests {
             ]
         );
         let names = short_names(&syms);
-        let symbols: Vec<symmap::Symbol> = syms
-            .iter()
-            .zip(&names)
-            .map(|(s, n)| symmap::Symbol {
-                addr: s.0,
-                kind: s.1,
-                name: n,
-            })
-            .collect();
+        let symbols = with_names(&syms, &names);
         let text = String::from_utf8(symmap::text(&symbols)).unwrap();
         assert_eq!(
             text,
