@@ -382,9 +382,11 @@ opal_exit_into_hmi:
 /* Test builds only: the boot-time machine-check self-test (hmi_inject.rs).
  * mce_selftest_load(addr r3) -> u64 loads from `addr`, an address nothing answers, so
  * the load takes a machine check; mce_selftest_resume(&EXC_FRAME r3) -> ! then returns
- * from that load as if it had read -1: r1, r2 and LR come back from the frame, the
- * non-volatile registers were never touched (exception_common saves them, Rust keeps
- * them), and the volatile ones are a call's to clobber. */
+ * from that load as if it had read -1: r1, r2, LR, CR and the non-volatile r14-r31 come
+ * back from the frame exception_common saved (the Rust handler that calls this has used
+ * r14-r31 for itself and never returns to restore them: leaving them was a heisenbug that
+ * showed whenever the boot code's register allocation changed); the volatile registers
+ * are a call's to clobber. */
     .globl mce_selftest_load
 mce_selftest_load:
     ld      3, 0(3)
@@ -394,6 +396,26 @@ mce_selftest_load:
 mce_selftest_resume:
     ld      1, 8(3)
     ld      2, 16(3)
+    ld      14, 112(3)
+    ld      15, 120(3)
+    ld      16, 128(3)
+    ld      17, 136(3)
+    ld      18, 144(3)
+    ld      19, 152(3)
+    ld      20, 160(3)
+    ld      21, 168(3)
+    ld      22, 176(3)
+    ld      23, 184(3)
+    ld      24, 192(3)
+    ld      25, 200(3)
+    ld      26, 208(3)
+    ld      27, 216(3)
+    ld      28, 224(3)
+    ld      29, 232(3)
+    ld      30, 240(3)
+    ld      31, 248(3)
+    ld      4, 328(3)                   /* CR */
+    mtcr    4
     ld      4, 312(3)                   /* LR */
     mtlr    4
     ld      4, 264(3)                   /* SRR0: the load */
