@@ -19,6 +19,7 @@
 
 pub mod bt;
 pub mod commands;
+pub mod link;
 pub mod os;
 pub mod rtc_encoding;
 
@@ -28,6 +29,8 @@ pub mod sim;
 pub use bt::{BadResponse, Bt, BtError, Clock, IoPort, Request, RequestHandle, Response};
 pub use commands::{BtCaps, ChassisControl, DeviceId};
 
+#[cfg(test)]
+mod link_tests;
 #[cfg(test)]
 mod os_tests;
 #[cfg(test)]
