@@ -12,6 +12,7 @@ use crate::xive_regs::FwRegs;
 use crate::{console, lpc_irq, psi};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
 use devtree::Tree;
 use opal_calls::xive::XiveUnit;
 use xive::ctrl::{P10, P9};
@@ -86,6 +87,23 @@ pub fn init(tree: &Tree, inv: &Inventory, arena: &mut BootArena) -> Option<XiveI
             edge: true,
         });
     }
+    // The OS's doorbell for events set outside OPAL_HANDLE_INTERRUPT (an IPMI reply that
+    // came during OPAL_IPMI_SEND): the boot thread's reserved IPI. In the HMI-injection
+    // build that IPI is already offered as the boot thread's kick, and stays one entry.
+    if let Some(girq) = inv
+        .threads
+        .first()
+        .and_then(|t| state.thread_ipi_girq(t.pir))
+    {
+        EVENT_KICK.store(girq, Ordering::Release);
+        if !opal_irqs.iter().any(|i| i.girq == girq) {
+            opal_irqs.push(OpalIrq {
+                girq,
+                name: "opal-event".into(),
+                edge: true,
+            });
+        }
+    }
     log::info!(
         "XIVE: {} block(s), {} threads, {} firmware interrupts, {:?} mode",
         chip_ids.len(),
@@ -101,6 +119,34 @@ pub fn init(tree: &Tree, inv: &Inventory, arena: &mut BootArena) -> Option<XiveI
     };
     crate::opal::XIVE.install(XiveUnit { state, hw });
     Some(info)
+}
+
+/// The girq of the event kick (`NO_KICK`: none).
+static EVENT_KICK: AtomicU32 = AtomicU32::new(NO_KICK);
+const NO_KICK: u32 = u32::MAX;
+
+/// Is `girq` the event kick? (`OPAL_HANDLE_INTERRUPT` takes it; there is nothing to
+/// service, the events it returns are the point.)
+pub fn is_event_kick(girq: u32) -> bool {
+    girq != NO_KICK && EVENT_KICK.load(Ordering::Acquire) == girq
+}
+
+/// Tells the OS its OPAL events changed (skiboot's dummy OCC interrupt): it calls
+/// OPAL_HANDLE_INTERRUPT on the kick and wakes its event poller, instead of finding the
+/// event at its next heartbeat. Takes the XIVE lock (bounded); the caller holds none of
+/// the firmware's locks but the BMC's.
+pub fn kick_os_events() {
+    let girq = EVENT_KICK.load(Ordering::Acquire);
+    if girq == NO_KICK {
+        return;
+    }
+    crate::opal::XIVE.with_unit(hal::Holder::from_pir(crate::arch::pir()), |u| {
+        if let Ok(info) = u.state.get_irq_info(u.hw.as_mut(), girq) {
+            if info.trig_page != 0 {
+                u.hw.esb_store(info.trig_page, 0);
+            }
+        }
+    });
 }
 
 /// The PSI bridge of every chip in ESB mode behind XIVE, the LPC SerIRQs routed to it and

@@ -150,6 +150,7 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
         version: FIRMWARE_VERSION,
         boot_pir,
         has_rtc: platform::has_rtc(),
+        has_ipmi: hal::Platform::has_ipmi(&platform::FwPlatform),
         memcons: memlog::publish(),
         symbol_map: symbol_map::unpack().map(|t| (t.as_ptr() as u64, t.len() as u64)),
     };

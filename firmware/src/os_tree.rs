@@ -35,6 +35,8 @@ pub struct OpalInfo {
     pub version: &'static str,
     pub boot_pir: u32,
     pub has_rtc: bool,
+    /// A BMC the OS may reach through OPAL_IPMI_SEND/RECV.
+    pub has_ipmi: bool,
     /// Address of the in-memory console (`struct memcons`).
     pub memcons: u64,
     /// The symbol map's text in firmware memory (address, size), if the image has one.
@@ -94,6 +96,23 @@ pub fn build(tree: &mut Tree, inv: &Inventory, opal: &OpalInfo) -> Result<Vec<u8
     tree.set_property_strings("/ibm,opal/event", "compatible", &["ibm,opal-event"])?;
     tree.set_property_empty("/ibm,opal/event", "interrupt-controller")?;
     tree.set_property_u32("/ibm,opal/event", "#interrupt-cells", 1)?;
+    if opal.has_ipmi {
+        // Linux's ipmi_powernv: its interface id, and the OPAL event its replies raise.
+        let events = tree.ensure_phandle("/ibm,opal/event")?;
+        tree.ensure_node("/ibm,opal/ipmi")?;
+        tree.set_property_strings("/ibm,opal/ipmi", "compatible", &["ibm,opal-ipmi"])?;
+        tree.set_property_u32(
+            "/ibm,opal/ipmi",
+            "ibm,ipmi-interface-id",
+            opal_calls::ipmi::INTERFACE_ID as u32,
+        )?;
+        tree.set_property_u32(
+            "/ibm,opal/ipmi",
+            "interrupts",
+            opal_api::event::IPMI_RECV_HWIRQ,
+        )?;
+        tree.set_property_u32("/ibm,opal/ipmi", "interrupt-parent", events)?;
+    }
     if opal.has_rtc {
         tree.ensure_node("/ibm,opal/rtc")?;
         tree.set_property_strings("/ibm,opal/rtc", "compatible", &["ibm,opal-rtc"])?;

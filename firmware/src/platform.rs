@@ -1,24 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 //! Board services behind the OPAL calls: the BMC over IPMI BT (power off, reboot, the
-//! real-time clock from SEL time), and the pollers. skiboot `platforms/astbmc`,
-//! `hw/ipmi/ipmi-power.c`, `hw/ipmi/ipmi-rtc.c`.
+//! real-time clock from SEL time, the OS's own IPMI requests), and the pollers. skiboot
+//! `platforms/astbmc`, `hw/ipmi/ipmi-power.c`, `hw/ipmi/ipmi-rtc.c`, `core/ipmi-opal.c`.
 //!
-//! Concurrency: one lock guards the BT driver, taken with a bounded wait. Power requests
-//! are started under it and return at once; `OPAL_POLL_EVENTS` moves them along. If the
-//! lock's holder died (a CPU reset by a crash NMI while it polled the BMC), a power
-//! request still goes out: it drives the BT registers through a second, private driver
-//! instance (the holder is not running, so nothing races), because power off and reboot
-//! must work from a crash. Pollers skip a held lock; RTC_WRITE answers BUSY;
-//! SYNC_HOST_REBOOT answers done (Linux loops on it while it says busy). The RTC is read from the BMC once
-//! at boot and then extrapolated with the timebase, so `OPAL_RTC_READ` never waits.
+//! Concurrency: one lock guards the BMC link (`ipmi::link::BmcLink`: the BT driver and
+//! who it carries a request for), taken with a bounded wait. Nothing under it waits for
+//! the BMC except `OPAL_RTC_WRITE`'s Set SEL Time, which the BT deadline bounds. Power
+//! requests, the OS's requests and the RTC re-reads start under it and return at once;
+//! the BT interrupt and `OPAL_POLL_EVENTS` move them along. If the lock's holder died (a
+//! CPU reset by a crash NMI while it polled the BMC), a power request still goes out: it
+//! drives the BT registers through a second, private driver instance (the holder is not
+//! running, so nothing races), because power off and reboot must work from a crash.
+//! Pollers and the interrupt skip a held lock; RTC_WRITE and IPMI_SEND/RECV answer BUSY;
+//! SYNC_HOST_REBOOT answers done (Linux loops on it while it says busy). The RTC is read
+//! from the BMC at boot and extrapolated with the timebase, so `OPAL_RTC_READ` never
+//! waits; a read also starts a background Get SEL Time (at most one a second) that
+//! re-anchors the clock if it has drifted.
 
 use crate::arch::{self, mmio::CiWindow};
 use crate::console::{self, TB_HZ};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use hal::{FwGuard, FwLock, Holder};
-use ipmi::commands::ChassisControl;
-use ipmi::{Bt, BtError, IoPort};
-use opal_api::{OpalError, OpalResult};
+use hal::{FwGuard, FwLock, Holder, IpmiMsg};
+use ipmi::commands::{get_sel_time_request, parse_sel_time, ChassisControl};
+use ipmi::link::{BmcLink, FwDone, FwPurpose};
+use ipmi::{Bt, BtError, IoPort, Request};
+use opal_api::{event, OpalError, OpalResult};
 
 /// LPC I/O space (64 KiB) through the cache-inhibited OPB window.
 pub struct LpcIo(CiWindow);
@@ -43,17 +49,62 @@ impl ipmi::Clock for TbClock {
     }
 }
 
-type BmcLink = Option<Bt<LpcIo, TbClock>>;
+type Link = Option<BmcLink<LpcIo, TbClock>>;
 
-static BMC: FwLock<BmcLink> = FwLock::new(None);
+static BMC: FwLock<Link> = FwLock::new(None);
+/// A reply for the OS waits (mirrors the link, so OPAL_POLL_EVENTS needs no lock).
+static IPMI_REPLY_READY: AtomicBool = AtomicBool::new(false);
+/// Timebase of the last background SEL-time read (0: none yet).
+static LAST_RTC_REREAD_TB: AtomicU64 = AtomicU64::new(0);
+/// Drift the RTC re-read corrects; less is rounding (SEL time has whole seconds).
+const RTC_DRIFT_SECS: u64 = 2;
 /// Spins for the BMC lock before a caller goes on without it.
 const BMC_SPINS: u32 = 5_000_000;
 /// The LPC I/O window and BT port, for the crash-time power path (0: none).
 static LPC_IO_BASE: AtomicU64 = AtomicU64::new(0);
 static BT_PORT: AtomicU64 = AtomicU64::new(0);
 
-fn lock_bmc() -> Option<FwGuard<'static, BmcLink>> {
+fn lock_bmc() -> Option<FwGuard<'static, Link>> {
     BMC.lock_bounded(Holder::from_pir(arch::pir()), BMC_SPINS)
+}
+
+/// Publishes what the OS can see of the link, and acts on a finished firmware request.
+/// Every holder of the lock calls this before letting go. Returns whether a reply for the
+/// OS has just become ready (then, outside OPAL_HANDLE_INTERRUPT, the OS needs a kick).
+fn settle(link: &BmcLink<LpcIo, TbClock>, done: Option<FwDone>) -> bool {
+    let ready = link.os().reply_ready();
+    let was_ready = IPMI_REPLY_READY.swap(ready, Ordering::AcqRel);
+    let became_ready = ready && !was_ready;
+    act_on(done);
+    became_ready
+}
+
+fn act_on(done: Option<FwDone>) {
+    let Some(done) = done else { return };
+    match (done.purpose, done.result) {
+        (FwPurpose::SelTime, Ok(r)) => match parse_sel_time(&r) {
+            Ok(secs) => {
+                let (bmc, ours) = (u64::from(secs), unix_now());
+                if bmc.abs_diff(ours) >= RTC_DRIFT_SECS {
+                    log::debug!("RTC: BMC says {bmc}, we said {ours}: re-anchored");
+                    set_rtc(bmc);
+                }
+            }
+            Err(e) => log::warn!("IPMI: bad SEL time answer: {e:?}"),
+        },
+        (FwPurpose::Chassis, Ok(r)) => {
+            if let Err(e) = ipmi::commands::parse_chassis_control(&r) {
+                log::error!("IPMI: chassis control refused: {e:?}");
+            }
+        }
+        (what, Err(e)) => log::warn!("IPMI: {what:?} request failed: {e:?}"),
+    }
+}
+
+/// Moves the link along if it has work (the BT interrupt and the pollers); see [`settle`].
+fn service(link: &mut BmcLink<LpcIo, TbClock>) -> bool {
+    let done = if link.busy() { link.service() } else { None };
+    settle(link, done)
 }
 
 /// The BMC lock's holder left OPAL for good in the middle of a call (cpu.rs).
@@ -112,8 +163,11 @@ pub fn init(io: Option<LpcIo>, bt_port: Option<u16>) {
         }
         Err(e) => log::warn!("BMC did not give the time: {e:?}"),
     }
+    // Answers then raise the BT's SerIRQ, so the OS's replies reach it without waiting
+    // for its next poll (skiboot `bt_init_interface`).
+    bt.set_irq_enabled(true);
     match lock_bmc() {
-        Some(mut g) => *g = Some(bt),
+        Some(mut g) => *g = Some(BmcLink::new(bt)),
         None => log::error!("IPMI: BMC lock held at boot"),
     }
 }
@@ -125,13 +179,10 @@ pub fn bt_interrupt() {
     let Some(mut guard) = BMC.try_lock(Holder::from_pir(arch::pir())) else {
         return;
     };
-    if let Some(bt) = guard.as_mut() {
-        bt.set_irq_enabled(true);
-        if bt.in_flight().is_some() {
-            if let Some(Err(e)) = bt.poll() {
-                log::warn!("IPMI: request failed: {e:?}");
-            }
-        }
+    if let Some(link) = guard.as_mut() {
+        link.ack_interrupt();
+        // Inside OPAL_HANDLE_INTERRUPT: its returned events tell the OS, no kick needed.
+        let _ = service(link);
     }
 }
 
@@ -145,14 +196,39 @@ fn chassis(what: ChassisControl) -> OpalResult<()> {
     let Some(mut guard) = lock_bmc() else {
         return chassis_without_the_lock(what);
     };
-    let bt = guard.as_mut().ok_or(OpalError::Unsupported)?;
-    if bt.in_flight().is_some() {
-        bt.abort();
-    }
-    bt.start(&what.request()).map(|_| ()).map_err(|e| {
+    let link = guard.as_mut().ok_or(OpalError::Unsupported)?;
+    let started = link.start_urgent(&what.request(), FwPurpose::Chassis);
+    // A preempted OS request's made-up reply: the OS is going down, it needs no kick.
+    let _ = settle(link, None);
+    started.map_err(|e| {
         log::error!("IPMI: chassis control failed to start: {e:?}");
         OpalError::Hardware
     })
+}
+
+/// After an RTC read: re-reads SEL time in the background if the last read is a second
+/// old and the BMC is free (never makes the caller or the OS wait).
+fn reread_rtc_soon() {
+    let (now, last) = (arch::timebase(), LAST_RTC_REREAD_TB.load(Ordering::Relaxed));
+    if last != 0 && now.wrapping_sub(last) < TB_HZ.load(Ordering::Relaxed) {
+        return;
+    }
+    let Some(mut guard) = BMC.try_lock(Holder::from_pir(arch::pir())) else {
+        return;
+    };
+    let kick = match guard.as_mut() {
+        Some(link) => {
+            if link.start_background(&get_sel_time_request(), FwPurpose::SelTime) {
+                LAST_RTC_REREAD_TB.store(now.max(1), Ordering::Relaxed);
+            }
+            service(link)
+        }
+        None => false,
+    };
+    drop(guard);
+    if kick {
+        crate::interrupts::kick_os_events();
+    }
 }
 
 /// A power request while the BT driver's lock is held by a CPU that does not let go.
@@ -186,6 +262,9 @@ impl hal::Platform for FwPlatform {
         if crate::hmi_inject::is_kick(girq) {
             return Ok(());
         }
+        if crate::interrupts::is_event_kick(girq) {
+            return Ok(());
+        }
         crate::psi::handle_psi_interrupt(girq)
             .map(|_| ())
             .map_err(|_| OpalError::Parameter)
@@ -193,21 +272,25 @@ impl hal::Platform for FwPlatform {
 
     fn poll(&self) {
         console::poll();
+        // OPAL_POLL_EVENTS returns the events itself: no kick.
         if let Some(mut guard) = BMC.try_lock(Holder::from_pir(arch::pir())) {
-            if let Some(bt) = guard.as_mut().filter(|bt| bt.in_flight().is_some()) {
-                if let Some(Err(e)) = bt.poll() {
-                    log::warn!("IPMI: request failed: {e:?}");
-                }
+            if let Some(link) = guard.as_mut() {
+                let _ = service(link);
             }
         }
     }
 
     fn pending_events(&self) -> u64 {
-        0
+        if IPMI_REPLY_READY.load(Ordering::Acquire) {
+            event::IPMI_RECV
+        } else {
+            0
+        }
     }
 
     fn rtc_read(&self) -> OpalResult<u64> {
         if has_rtc() {
+            reread_rtc_soon();
             Ok(unix_now())
         } else {
             Err(OpalError::Hardware)
@@ -217,8 +300,14 @@ impl hal::Platform for FwPlatform {
     fn rtc_write(&self, unix_seconds: u64) -> OpalResult<()> {
         let secs = u32::try_from(unix_seconds).map_err(|_| OpalError::Parameter)?;
         let mut guard = lock_bmc().ok_or(OpalError::Busy)?;
-        let bt = guard.as_mut().ok_or(OpalError::Hardware)?;
-        match bt.set_sel_time(secs) {
+        let link = guard.as_mut().ok_or(OpalError::Hardware)?;
+        let (set, done) = link.blocking(|bt| bt.set_sel_time(secs));
+        let kick = settle(link, done);
+        drop(guard);
+        if kick {
+            crate::interrupts::kick_os_events();
+        }
+        match set {
             Ok(()) => {}
             Err(BtError::Busy) => return Err(OpalError::Busy),
             Err(e) => {
@@ -257,9 +346,43 @@ impl hal::Platform for FwPlatform {
         let Some(guard) = lock_bmc() else {
             return Ok(());
         };
-        match guard.as_ref().and_then(|bt| bt.in_flight()) {
+        // The OS's own request is not firmware work: the OS that asked is going away.
+        match guard.as_ref().and_then(|link| link.firmware_request()) {
             Some(_) => Err(OpalError::BusyEvent),
             None => Ok(()),
         }
+    }
+
+    fn has_ipmi(&self) -> bool {
+        BT_PORT.load(Ordering::Acquire) != 0
+    }
+
+    fn ipmi_send(&self, req: &IpmiMsg) -> OpalResult<()> {
+        let req = Request::new(req.netfn_lun >> 2, req.cmd, req.data())
+            .map_err(|_| OpalError::Parameter)?;
+        let mut guard = lock_bmc().ok_or(OpalError::Busy)?;
+        let link = guard.as_mut().ok_or(OpalError::Hardware)?;
+        let sent = link.os_send(&req);
+        // QEMU's BMC answers during the send: tell the OS now, not at its next heartbeat.
+        let kick = settle(link, None);
+        drop(guard);
+        if kick {
+            crate::interrupts::kick_os_events();
+        }
+        sent.map_err(|e| match e {
+            BtError::Busy => OpalError::Busy,
+            _ => OpalError::Parameter,
+        })
+    }
+
+    fn ipmi_recv(&self) -> OpalResult<IpmiMsg> {
+        let mut guard = lock_bmc().ok_or(OpalError::Busy)?;
+        let link = guard.as_mut().ok_or(OpalError::Hardware)?;
+        // A reply may be on the wire already: take it now rather than after the interrupt.
+        let _ = service(link);
+        let reply = link.os_take();
+        let _ = settle(link, None);
+        let reply = reply.ok_or(OpalError::Empty)?;
+        IpmiMsg::new(reply.netfn_lun(), reply.cmd(), reply.bytes()).ok_or(OpalError::Hardware)
     }
 }

@@ -6,7 +6,7 @@ extern crate std;
 use crate::console::{Console, FlushState};
 use crate::cpu::{CpuControl, ReinitRequest, SystemReset};
 use crate::os_mem::{OsMemory, OsMemoryRules, OsRange};
-use crate::platform::Platform;
+use crate::platform::{IpmiMsg, Platform};
 use opal_api::{CpuStatus, OpalError, OpalResult};
 use std::cell::{Cell, RefCell};
 use std::vec::Vec;
@@ -274,6 +274,31 @@ pub struct FakePlatform {
     pub bmc_busy: Cell<bool>,
     /// Chips with a nest MMU, and the PTCR each was given.
     pub nest_mmus: RefCell<Vec<(u64, Option<u64>)>>,
+    /// The machine has no BMC.
+    pub no_bmc: Cell<bool>,
+    /// Every OS IPMI request, in order.
+    pub ipmi_requests: RefCell<Vec<IpmiMsg>>,
+    /// The BMC holds back its answers until `ipmi_answer`.
+    pub ipmi_unanswered: Cell<bool>,
+    ipmi_outstanding: Cell<bool>,
+    ipmi_reply: Cell<Option<IpmiMsg>>,
+}
+
+impl FakePlatform {
+    /// Answers the OS's outstanding IPMI request: completion code 0, then its data.
+    pub fn ipmi_answer(&self) {
+        if !self.ipmi_outstanding.replace(false) {
+            return;
+        }
+        let Some(req) = self.ipmi_requests.borrow().last().copied() else {
+            return;
+        };
+        let mut data = std::vec![0];
+        data.extend_from_slice(req.data());
+        data.truncate(crate::platform::IPMI_MAX_DATA);
+        let reply = IpmiMsg::new((req.netfn_lun | 4) & !3, req.cmd, &data);
+        self.ipmi_reply.set(reply);
+    }
 }
 
 impl Platform for FakePlatform {
@@ -286,7 +311,10 @@ impl Platform for FakePlatform {
         self.polls.set(self.polls.get() + 1);
     }
     fn pending_events(&self) -> u64 {
-        0
+        match self.ipmi_reply.get() {
+            Some(_) => opal_api::event::IPMI_RECV,
+            None => 0,
+        }
     }
     fn rtc_read(&self) -> OpalResult<u64> {
         if self.rtc_busy_reads.get() > 0 {
@@ -315,6 +343,25 @@ impl Platform for FakePlatform {
         } else {
             Ok(())
         }
+    }
+    fn has_ipmi(&self) -> bool {
+        !self.no_bmc.get()
+    }
+    /// A BMC that answers every request at once with completion code 0 and the request's
+    /// data echoed back, unless `ipmi_unanswered` holds it back.
+    fn ipmi_send(&self, req: &IpmiMsg) -> OpalResult<()> {
+        if self.ipmi_outstanding.get() {
+            return Err(OpalError::Busy);
+        }
+        self.ipmi_requests.borrow_mut().push(*req);
+        self.ipmi_outstanding.set(true);
+        if !self.ipmi_unanswered.get() {
+            self.ipmi_answer();
+        }
+        Ok(())
+    }
+    fn ipmi_recv(&self) -> OpalResult<IpmiMsg> {
+        self.ipmi_reply.take().ok_or(OpalError::Empty)
     }
     fn nest_mmu_set_ptcr(&self, chip: u64, ptcr: u64) -> OpalResult<()> {
         let mut mmus = self.nest_mmus.borrow_mut();

@@ -24,5 +24,5 @@ pub use console::{Console, FlushState};
 pub use cpu::{CpuControl, ReinitRequest, SystemReset};
 pub use lock::{FwGuard, FwLock, Holder};
 pub use os_mem::{OsMemory, OsRange};
-pub use platform::Platform;
+pub use platform::{IpmiMsg, Platform, IPMI_MAX_DATA};
 pub use scom::{Clock, Scom, ScomError};

@@ -3,6 +3,38 @@
 
 use opal_api::OpalResult;
 
+/// Most data bytes in an IPMI request or reply between the OS and the BMC (a BT frame's
+/// length byte counts at most 255, less its header).
+pub const IPMI_MAX_DATA: usize = 252;
+
+/// An IPMI message between the OS and the BMC, as `struct opal_ipmi_msg` carries it less
+/// its version byte. A reply's data starts with the completion code.
+#[derive(Clone, Copy)]
+pub struct IpmiMsg {
+    /// `netfn << 2 | lun`.
+    pub netfn_lun: u8,
+    pub cmd: u8,
+    len: u8,
+    data: [u8; IPMI_MAX_DATA],
+}
+
+impl IpmiMsg {
+    /// `None` if `data` is longer than [`IPMI_MAX_DATA`].
+    pub fn new(netfn_lun: u8, cmd: u8, data: &[u8]) -> Option<Self> {
+        let mut buf = [0; IPMI_MAX_DATA];
+        buf.get_mut(..data.len())?.copy_from_slice(data);
+        Some(Self {
+            netfn_lun,
+            cmd,
+            len: data.len() as u8,
+            data: buf,
+        })
+    }
+    pub fn data(&self) -> &[u8] {
+        &self.data[..usize::from(self.len)]
+    }
+}
+
 pub trait Platform {
     /// Runs the firmware's pollers (console drain, BMC protocol progress).
     fn poll(&self);
@@ -24,4 +56,12 @@ pub trait Platform {
     /// Services the firmware-owned interrupt `girq` (the OS got it and calls
     /// `OPAL_HANDLE_INTERRUPT`). `Err(Parameter)` if no firmware source owns it.
     fn handle_interrupt(&self, girq: u32) -> OpalResult<()>;
+    /// The machine has a BMC the OS may talk to (`OPAL_IPMI_SEND/RECV` exist).
+    fn has_ipmi(&self) -> bool;
+    /// Starts the OS's IPMI request. `Err(Busy)` while its previous request is unanswered
+    /// or the BMC driver is held; `Err(Parameter)` for a request the BMC cannot carry.
+    fn ipmi_send(&self, req: &IpmiMsg) -> OpalResult<()>;
+    /// Takes the reply to the OS's request (the `event::IPMI_RECV` bit is up while one
+    /// waits). `Err(Empty)` if none is ready.
+    fn ipmi_recv(&self) -> OpalResult<IpmiMsg>;
 }

@@ -26,6 +26,12 @@ pub const PCI_ERROR: u64 = 0x200;
 pub const DUMP_AVAIL: u64 = 0x400;
 #[doc(alias = "OPAL_EVENT_MSG_PENDING")]
 pub const MSG_PENDING: u64 = 0x800;
+/// A reply to the OS's IPMI request waits for `OPAL_IPMI_RECV`. Not in the fixed enum:
+/// skiboot allocates it at boot as the first of its dynamic events (bits 32..63, taken
+/// from the top), so it is bit 63 there too, and the `/ibm,opal/ipmi` node names it.
+pub const IPMI_RECV: u64 = 1 << 63;
+/// [`IPMI_RECV`] as the OPAL event interrupt number the device tree gives Linux.
+pub const IPMI_RECV_HWIRQ: u32 = IPMI_RECV.trailing_zeros();
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,7 @@ pub mod console;
 pub mod cpu;
 pub mod events;
 pub mod hmi;
+pub mod ipmi;
 pub mod msg;
 pub mod nmi;
 pub mod power;

@@ -4,7 +4,7 @@
 //! one token, or a token above `OPAL_LAST`, fail at compile time in `build_table`.
 
 use crate::args::FromReg;
-use crate::{console, cpu, events, hmi, msg, nmi, power, rtc, xics, xive, Ctx};
+use crate::{console, cpu, events, hmi, ipmi, msg, nmi, power, rtc, xics, xive, Ctx};
 use opal_api::token::{self, Token, OPAL_LAST};
 use opal_api::{OpalError, OpalResult, OpalRet, Value};
 
@@ -102,6 +102,8 @@ opal_table! {
     OPAL_INT_SET_CPPR => xics::set_cppr[cppr: u64];
     OPAL_INT_EOI => xics::eoi[xirr: u32];
     OPAL_NMMU_SET_PTCR => power::nmmu_set_ptcr[chip: u64, ptcr: u64];
+    OPAL_IPMI_SEND => ipmi::send[interface: u64, msg: OsPtr<u8>, msg_len: u64];
+    OPAL_IPMI_RECV => ipmi::recv[interface: u64, msg: OsPtr<u8>, msg_len: OsPtr<Be64>];
     OPAL_XIVE_RESET => xive::reset[version: u64];
     OPAL_XIVE_GET_IRQ_INFO => xive::get_irq_info[girq: u32, flags: OsPtr<Be64>, eoi_page: OsPtr<Be64>, trig_page: OsPtr<Be64>, esb_shift: OsPtr<Be32>, src_chip: OsPtr<Be32>];
     OPAL_XIVE_GET_IRQ_CONFIG => xive::get_irq_config[girq: u32, vp: OsPtr<Be64>, prio: OsPtr<u8>, lirq: OsPtr<Be32>];
@@ -145,7 +147,7 @@ fn check_token_call(cx: &Ctx<'_>, tok: u64) -> OpalResult<Value> {
 /// emulation, so there the XICS calls are absent (skiboot does not register them either)
 /// rather than present and always WRONG_STATE; system reset needs working direct
 /// controls (QEMU powernv9 has none, and Linux then uses doorbell IPIs instead); HMI
-/// handling needs a generation the firmware knows (not POWER8).
+/// handling needs a generation the firmware knows (not POWER8); IPMI needs a BMC.
 fn absent_on_this_machine(cx: &Ctx<'_>, token: u64) -> bool {
     match token {
         token::OPAL_INT_GET_XIRR | token::OPAL_INT_SET_CPPR | token::OPAL_INT_EOI => {
@@ -153,6 +155,7 @@ fn absent_on_this_machine(cx: &Ctx<'_>, token: u64) -> bool {
         }
         token::OPAL_SIGNAL_SYSTEM_RESET => !cx.nmi.available(),
         token::OPAL_HANDLE_HMI | token::OPAL_HANDLE_HMI2 => !cx.hmi.available(),
+        token::OPAL_IPMI_SEND | token::OPAL_IPMI_RECV => !cx.platform.has_ipmi(),
         _ => false,
     }
 }
