@@ -62,6 +62,14 @@ impl Buf {
         unsafe { core::ptr::read_volatile(&self.bytes) }
     }
 
+    /// Puts `data` at `at` (what a call will read).
+    pub fn set(&mut self, at: usize, data: &[u8]) {
+        for (i, &b) in data.iter().enumerate() {
+            // SAFETY: in bounds (indexing panics otherwise); volatile because OPAL reads it.
+            unsafe { core::ptr::write_volatile(&mut self.bytes[at + i], b) };
+        }
+    }
+
     /// Whether nothing past `len` was written.
     pub fn guard_intact(&self) -> bool {
         self.bytes()[self.len..].iter().all(|&b| b == GUARD)

@@ -521,6 +521,9 @@ fn work(slot: usize, count: u64, mut stop: impl FnMut(u64) -> bool) {
             }
             OPAL_CONSOLE_READ => set_len(mem.pool, args[1], rng.below(64)),
             OPAL_CEC_POWER_DOWN => args[0] = 2 + rng.below(1000),
+            // A random request could be a chassis power-off: the message is TEXT, whose
+            // version byte is not 1, so SEND only ever refuses.
+            OPAL_IPMI_SEND => args[1] = TEXT.as_ptr() as u64,
             OPAL_REINIT_CPUS => args[0] |= 1 << 40,
             OPAL_XIVE_SET_QUEUE_INFO => args[2] = page_arg(&mut rng, mem.queue),
             OPAL_XIVE_DONATE_PAGE => {

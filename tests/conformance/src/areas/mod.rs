@@ -11,6 +11,7 @@ mod cpu;
 mod events;
 mod fuzz;
 mod hmi;
+mod ipmi;
 mod misc;
 mod opal;
 mod power;
@@ -30,6 +31,7 @@ pub static AREAS: &[&Area] = &[
     &console::AREA,
     &rtc::AREA,
     &events::AREA,
+    &ipmi::AREA,
     &cpu::AREA,
     &misc::AREA,
     &xics::AREA,
