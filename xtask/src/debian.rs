@@ -241,9 +241,11 @@ const LIBRARY_PACKAGES: &[(&str, &str)] = &[
     ("libblkid.so.1", "libblkid1"),
     ("libbpf.so.1", "libbpf1"),
     ("libcapstone.so.4", "libcapstone4"),
+    ("libcrypto.so.3", "libssl3"),
     ("libelf.so.1", "libelf1"),
     ("libfdt.so.1", "libfdt1"),
     ("libffi.so.8", "libffi8"),
+    ("libfreeipmi.so.17", "libfreeipmi17"),
     ("libfuse3.so.3", "libfuse3-3"),
     ("libgcc_s.so.1", "libgcc-s1"),
     ("libgio-2.0.so.0", "libglib2.0-0"),
@@ -251,7 +253,9 @@ const LIBRARY_PACKAGES: &[(&str, &str)] = &[
     ("libgmodule-2.0.so.0", "libglib2.0-0"),
     ("libgobject-2.0.so.0", "libglib2.0-0"),
     ("libgmp.so.10", "libgmp10"),
+    ("libgcrypt.so.20", "libgcrypt20"),
     ("libgnutls.so.30", "libgnutls30"),
+    ("libgpg-error.so.0", "libgpg-error0"),
     ("libhogweed.so.6", "libhogweed6"),
     ("libibverbs.so.1", "libibverbs1"),
     ("libidn2.so.0", "libidn2-0"),
@@ -266,11 +270,13 @@ const LIBRARY_PACKAGES: &[(&str, &str)] = &[
     ("libpixman-1.so.0", "libpixman-1-0"),
     ("libpng16.so.16", "libpng16-16"),
     ("librdmacm.so.1", "librdmacm1"),
+    ("libreadline.so.8", "libreadline8"),
     ("libsasl2.so.2", "libsasl2-2"),
     ("libseccomp.so.2", "libseccomp2"),
     ("libselinux.so.1", "libselinux1"),
     ("libslirp.so.0", "libslirp0"),
     ("libtasn1.so.6", "libtasn1-6"),
+    ("libtinfo.so.6", "libtinfo6"),
     ("libudev.so.1", "libudev1"),
     ("libunistring.so.2", "libunistring2"),
     ("liburing.so.2", "liburing2"),
@@ -318,6 +324,17 @@ impl DebCache {
         self.update_lists()?;
         let dir = self.unpack(&self.fetch("kexec-tools")?, None)?;
         self.programs(&dir, &["sbin/kexec", "sbin/vmcore-dmesg"], "kexec")
+    }
+
+    /// Debian's ppc64el `/usr/bin/ipmitool` with its loader and libraries, and the IPMI
+    /// modules Linux needs for `/dev/ipmi0` on PowerNV (`ipmi_powernv` behind OPAL, the
+    /// message handler, the device interface).
+    pub fn ipmitool(&self) -> Result<Userland> {
+        self.update_lists()?;
+        let dir = self.unpack(&self.fetch("ipmitool")?, None)?;
+        let mut u = self.programs(&dir, &["usr/bin/ipmitool"], "ipmitool")?;
+        u.extend(self.kernel_modules(&["ipmi_powernv", "ipmi_devintf"])?);
+        Ok(u)
     }
 
     /// Debian's ppc64el `qemu-system-ppc64` with its loader and libraries, and SLOF (the

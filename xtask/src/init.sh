@@ -25,6 +25,9 @@
 #                            crashed kernel's CPUs are parked in OPAL
 #   opalite.test=nmi         sysrq-l (backtrace of every CPU), then a panic with no
 #                            capture kernel loaded (boot with panic=-1 to end the run)
+# This needs the ipmi initramfs (ipmitool and the IPMI modules):
+#   opalite.test=ipmi        load ipmi_powernv, then ipmitool mc info, sel time get, and
+#                            1,000 requests in one ipmitool while RTC reads and writes run
 # These need the kvm initramfs (QEMU, the KVM modules, the guest's kernel and initramfs):
 #   opalite.test=kvm         load kvm-hv, then run the KVM guests opalite.kvm=PLAN lists,
 #                            one after the other: PLAN is comma-separated IC:MIGRATIONS,
@@ -371,6 +374,59 @@ kvm_l1() {
     echo "opalite-kvm: all guests done at $(uptime_s) s"
 }
 
+# --- ipmi mode: /dev/ipmi0 through OPAL_IPMI_SEND/RECV ---------------------------------
+
+ipmi_fail() { echo "OPALITE-IPMI-FAILED $*"; dmesg | grep -i ipmi | tail -5; }
+
+# The RTC's traffic on the same BMC while the batch runs: hwclock reads (OPAL_RTC_READ,
+# which has the firmware re-read SEL time) and, every tenth time, a write (Set SEL Time
+# from OPAL_RTC_WRITE). Stops when /tmp/ipmi-done appears; counts into /tmp/rtc-count.
+ipmi_rtc_traffic() {
+    local reads=0 writes=0 bad=0
+    while [ ! -e /tmp/ipmi-done ]; do
+        hwclock -r -u >/dev/null 2>&1 && reads=$((reads + 1)) || bad=$((bad + 1))
+        if [ $((reads % 10)) -eq 0 ]; then
+            hwclock -w -u >/dev/null 2>&1 && writes=$((writes + 1)) || bad=$((bad + 1))
+        fi
+    done
+    echo "reads=$reads writes=$writes failed=$bad" > /tmp/rtc-count
+}
+
+ipmi_mode() {
+    for ko in /lib/modules/opalite/*.ko; do
+        insmod "$ko" || { ipmi_fail "insmod $ko"; return; }
+    done
+    tries=50
+    while [ ! -c /dev/ipmi0 ] && [ "$tries" -gt 0 ]; do sleep 0.2; tries=$((tries - 1)); done
+    [ -c /dev/ipmi0 ] || { ipmi_fail "no /dev/ipmi0"; return; }
+    echo "OPALITE-IPMI-DEV /dev/ipmi0"
+    echo "OPALITE-IPMI-MC-INFO $(ipmitool mc info 2>/dev/null | grep -E '^(Device ID|IPMI Version)' | tr -s ' ' | tr '\n' ';')"
+    # "12/02/26 13:12:30 UTC" (stderr has ipmitool's complaint about a missing IANA list).
+    sel=$(ipmitool sel time get 2>/dev/null)
+    sel_s=$(date -u -D '%m/%d/%y %H:%M:%S' -d "${sel% UTC}" +%s 2>/dev/null)
+    now=$(date -u +%s)
+    if [ -n "$sel_s" ] && [ $((sel_s - now)) -le 5 ] && [ $((now - sel_s)) -le 5 ]; then
+        echo "OPALITE-IPMI-SEL-TIME matches the RTC ($sel)"
+    else
+        echo "OPALITE-IPMI-SEL-TIME differs: '$sel' against $(date -u)"
+    fi
+    # 1,000 requests from one ipmitool: Get Device ID and Get SEL Time in turn.
+    awk 'BEGIN { for (i = 0; i < 500; i++) { print "raw 0x06 0x01"; print "raw 0x0a 0x48" } }' > /tmp/batch
+    rm -f /tmp/ipmi-done
+    ipmi_rtc_traffic &
+    t=$(uptime_s)
+    ipmitool exec /tmp/batch > /tmp/ipmi.out 2> /tmp/ipmi.err
+    secs=$(since "$t")
+    touch /tmp/ipmi-done
+    wait
+    # Get Device ID answers 11 bytes or more, Get SEL Time exactly 4.
+    ids=$(grep -cE '^( [0-9a-f]{2}){11}' /tmp/ipmi.out)
+    sels=$(grep -cE '^( [0-9a-f]{2}){4}$' /tmp/ipmi.out)
+    echo "OPALITE-IPMI-BATCH requests=1000 device-id=$ids sel-time=$sels errors=$(grep -vc 'IANA PEN registry' /tmp/ipmi.err) in $secs s, rtc $(cat /tmp/rtc-count)"
+    grep -v 'IANA PEN registry' /tmp/ipmi.err | head -3
+    echo "OPALITE-IPMI-IRQ$(grep -iE 'ipmi|lpc-bt|opal-event' /proc/interrupts | tr -s ' ' | tr '\n' ';')"
+}
+
 # The guest's interrupt controller, as its /proc/interrupts names it.
 guest_irq_chip() {
     if grep -q XIVE /proc/interrupts; then echo XIVE
@@ -534,6 +590,10 @@ hmi-causes)
     ;;
 kvm)
     kvm_l1
+    poweroff -f
+    ;;
+ipmi)
+    ipmi_mode
     poweroff -f
     ;;
 kvm-guest)

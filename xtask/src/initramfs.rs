@@ -16,6 +16,8 @@ pub const KEXEC_IMAGE: &str = "target/opalite-initramfs-kexec.cpio";
 /// The kvm scenarios' archive: QEMU, the KVM modules, and the guest's kernel and
 /// initramfs (the small archive, whose /init has the guest's mode too).
 pub const KVM_IMAGE: &str = "target/opalite-initramfs-kvm.cpio";
+/// The ipmi initramfs: the small one plus ipmitool and the IPMI modules.
+pub const IPMI_IMAGE: &str = "target/opalite-initramfs-ipmi.cpio";
 /// Where the kvm archive holds the guest's initramfs.
 pub const GUEST_INITRD: &str = "boot/guest-initrd.cpio";
 
@@ -157,8 +159,8 @@ pub fn build(busybox: &Path, out: &Path) -> Result<()> {
 pub struct Extras<'a> {
     /// kexec and its loader and libraries (see `DebCache::kexec_tools`).
     pub userland: &'a Userland,
-    /// The kernel to put at `/boot/vmlinux`, for `kexec -l`/`-p`.
-    pub kernel: &'a Path,
+    /// The kernel to put at `/boot/vmlinux`, for `kexec -l`/`-p` (and KVM guests).
+    pub kernel: Option<&'a Path>,
 }
 
 /// Builds the initramfs of the kexec and kdump scenarios: the small one plus kexec-tools
@@ -182,7 +184,7 @@ pub fn build_kexec_image(
         busybox,
         &Extras {
             userland: &userland,
-            kernel,
+            kernel: Some(kernel),
         },
         &path,
     )?;
@@ -214,7 +216,28 @@ pub fn build_kvm_image(
         busybox,
         Some(&Extras {
             userland: &userland,
-            kernel,
+            kernel: Some(kernel),
+        }),
+        &path,
+    )?;
+    Ok(path)
+}
+
+/// Fetches Debian's ipmitool and the IPMI modules, and writes the ipmi initramfs to
+/// [`IPMI_IMAGE`]: the small one plus `/usr/bin/ipmitool` and the modules. Returns its path.
+pub fn build_ipmi_image(
+    debian: &crate::debian::DebCache,
+    busybox: &Path,
+) -> Result<std::path::PathBuf> {
+    let userland = debian
+        .ipmitool()
+        .context("cannot get Debian's ppc64el ipmitool and the IPMI modules")?;
+    let path = crate::util::repo_root().join(IPMI_IMAGE);
+    write(
+        busybox,
+        Some(&Extras {
+            userland: &userland,
+            kernel: None,
         }),
         &path,
     )?;
@@ -264,9 +287,10 @@ fn write(busybox: &Path, extras: Option<&Extras>, out: &Path) -> Result<()> {
         for (path, target) in &x.userland.symlinks {
             w.symlink(path, target)?;
         }
-        let kernel =
-            std::fs::read(x.kernel).context(format!("cannot read {}", x.kernel.display()))?;
-        w.file("boot/vmlinux", 0o644, &kernel)?;
+        if let Some(path) = x.kernel {
+            let kernel = std::fs::read(path).context(format!("cannot read {}", path.display()))?;
+            w.file("boot/vmlinux", 0o644, &kernel)?;
+        }
     }
     w.finish()?
         .into_inner()
@@ -382,7 +406,7 @@ mod tests {
         let kernel = put("vmlinux", b"KERNEL");
         let extras = Extras {
             userland: &userland,
-            kernel: &kernel,
+            kernel: Some(&kernel),
         };
         let out = dir.join("out.cpio");
         build_kexec(&put("busybox", b"BB"), &extras, &out).unwrap();

@@ -70,6 +70,8 @@ pub enum Kernel {
     /// The same kernel with the kvm initramfs: Debian's QEMU, the KVM modules, and the
     /// kernel and small initramfs again for the guests (`/boot`).
     LinuxKvm,
+    /// The small initramfs plus Debian's ipmitool and the IPMI modules.
+    LinuxIpmi,
     /// target/opal-conformance.elf, the bare-metal OPAL client; `append` carries its
     /// options (`conformance.require=...`, see tests/conformance/src/bootargs.rs).
     Conformance,
@@ -606,6 +608,39 @@ const HMI_CAUSES_2CHIPS: &[Step] = &[
     expect("reboot: Power down"),
 ];
 
+/// IPMI from Linux (`opalite.test=ipmi`, the ipmi initramfs): Debian's ipmi_powernv finds
+/// the BMC through OPAL_IPMI_SEND/RECV and the `/ibm,opal/ipmi` node, `ipmitool mc info`
+/// and `sel time get` answer from QEMU's BMC (its device id 0x20, IPMI 2.0; its SEL clock
+/// is the one the RTC was read from), and 1,000 requests from one ipmitool, while hwclock
+/// reads and writes the RTC through the same BT, all get their own answer.
+const IPMI: &[Step] = &[
+    DEBUG_ON_CONSOLE,
+    expect("OPALITE-USERSPACE-OK"),
+    expect("Found new BMC"),
+    expect("OPALITE-IPMI-DEV /dev/ipmi0"),
+    expect("OPALITE-IPMI-MC-INFO Device ID : 32;IPMI Version : 2.0;"),
+    expect("OPALITE-IPMI-SEL-TIME matches the RTC"),
+    expect("OPALITE-IPMI-BATCH requests=1000 device-id=500 sel-time=500 errors=0 in * s, rtc reads=* writes=* failed=0"),
+    expect("reboot: Power down"),
+];
+
+/// What the IPMI scenarios forbid: [`FORBIDDEN`]'s lines, the script's failures, and the
+/// ipmi_powernv driver's complaints (a reply with no request, a failed probe).
+const FORBIDDEN_IPMI: &[&str] = &[
+    "panicked at",
+    "Unexpected exception",
+    "Kernel panic",
+    "Oops",
+    "Called with bad token",
+    "ibm,opal-memcons property not found",
+    "has no opal-msg-async-num",
+    "OPALITE-SYMMAP-FAILED",
+    "OPALITE-IPMI-FAILED",
+    "OPALITE-IPMI-SEL-TIME differs",
+    "no current message",
+    "ipmi-powernv: probe of",
+];
+
 /// The injection build's boot-time machine-check self-test (`opalite.mce-selftest`): one
 /// load from an address nothing answers, with MSR[ME] on, reaches the firmware's 0x200
 /// vector; the report decodes QEMU's SRR1/DSISR and says where the thread was; for the
@@ -731,6 +766,24 @@ pub const ON_DEMAND: &[&str] = &[
     "kvm-long-powernv10-smp2",
 ];
 
+/// An IPMI scenario on `machine`: two threads, so the RTC traffic and ipmitool run side by
+/// side.
+const fn ipmi(name: &'static str, machine: Machine) -> Scenario {
+    Scenario {
+        name,
+        machine,
+        smp: "2",
+        memory: "2G",
+        kernel: Kernel::LinuxIpmi,
+        append: "console=hvc0 opalite.test=ipmi",
+        steps: IPMI,
+        forbidden: FORBIDDEN_IPMI,
+        timeout: 240,
+        reboots: false,
+        image: Image::Release,
+    }
+}
+
 /// A KVM scenario: the L1 shape KVM needs (one core of two threads, 4 GiB for the host
 /// and its guests), the kvm initramfs, and a plan with its steps.
 const fn kvm(
@@ -834,6 +887,8 @@ pub const SCENARIOS: &[Scenario] = &[
         reboots: true,
         image: Image::Release,
     },
+    ipmi("ipmi-powernv9-smp2", Machine::Powernv9),
+    ipmi("ipmi-powernv10-smp2", Machine::Powernv10),
     Scenario {
         name: "boot-powernv9-2chips-smp8",
         machine: Machine::Powernv9,

@@ -58,6 +58,8 @@ struct Bench {
     kexec_initrd: std::result::Result<PathBuf, String>,
     /// The kvm initramfs, for [`Kernel::LinuxKvm`] scenarios.
     kvm_initrd: std::result::Result<PathBuf, String>,
+    /// The ipmi initramfs, for [`Kernel::LinuxIpmi`] scenarios.
+    ipmi_initrd: std::result::Result<PathBuf, String>,
     /// The conformance payload, for [`Kernel::Conformance`] scenarios.
     payload: std::result::Result<PathBuf, String>,
 }
@@ -94,8 +96,9 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
     let extra = Extra {
         kexec: needs(Kernel::LinuxKexec),
         kvm: needs(Kernel::LinuxKvm),
+        ipmi: needs(Kernel::LinuxIpmi),
     };
-    let needs_linux = extra.kexec || extra.kvm || needs(Kernel::Linux);
+    let needs_linux = extra.kexec || extra.kvm || extra.ipmi || needs(Kernel::Linux);
     // `firmware::build` makes the payload too; with `--firmware` it is built on its own.
     let mut payload: std::result::Result<PathBuf, String> = Err("not built".to_string());
     let firmware: std::result::Result<PathBuf, String> = match &opts.firmware {
@@ -262,6 +265,7 @@ fn payload_logged(debug: bool, log: &Path) -> std::result::Result<PathBuf, Strin
 struct Extra {
     kexec: bool,
     kvm: bool,
+    ipmi: bool,
 }
 
 fn setup_bench(
@@ -277,6 +281,7 @@ fn setup_bench(
         linux: Err(not()),
         kexec_initrd: Err(not()),
         kvm_initrd: Err(not()),
+        ipmi_initrd: Err(not()),
         payload,
     };
     if needs_linux {
@@ -285,13 +290,15 @@ fn setup_bench(
                 bench.linux = Ok((linux.kernel, linux.initrd));
                 bench.kexec_initrd = linux.kexec_initrd.ok_or_else(not);
                 bench.kvm_initrd = linux.kvm_initrd.ok_or_else(not);
+                bench.ipmi_initrd = linux.ipmi_initrd.ok_or_else(not);
             }
             Err(e) => {
                 eprintln!("xtask: cannot prepare Linux: {e}");
                 let e = format!("setup failed: {e}");
                 bench.linux = Err(e.clone());
                 bench.kexec_initrd = Err(e.clone());
-                bench.kvm_initrd = Err(e);
+                bench.kvm_initrd = Err(e.clone());
+                bench.ipmi_initrd = Err(e);
             }
         }
     }
@@ -303,6 +310,7 @@ struct Linux {
     initrd: PathBuf,
     kexec_initrd: Option<PathBuf>,
     kvm_initrd: Option<PathBuf>,
+    ipmi_initrd: Option<PathBuf>,
 }
 
 /// The kernel, the small initramfs and the bigger ones `extra` asks for.
@@ -329,11 +337,17 @@ fn prepare_linux(root: &Path, extra: Extra) -> Result<Linux> {
     } else {
         None
     };
+    let ipmi_initrd = if extra.ipmi {
+        Some(initramfs::build_ipmi_image(&debian, &busybox)?)
+    } else {
+        None
+    };
     Ok(Linux {
         kernel,
         initrd,
         kexec_initrd,
         kvm_initrd,
+        ipmi_initrd,
     })
 }
 
@@ -413,6 +427,10 @@ fn run_scenario_once(
         Kernel::LinuxKvm => {
             let (kernel, _) = bench.linux.clone()?;
             (kernel, Some(bench.kvm_initrd.clone()?))
+        }
+        Kernel::LinuxIpmi => {
+            let (kernel, _) = bench.linux.clone()?;
+            (kernel, Some(bench.ipmi_initrd.clone()?))
         }
         Kernel::Conformance => (bench.payload.clone()?, None),
     };
