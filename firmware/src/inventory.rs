@@ -34,6 +34,9 @@ pub struct Inventory {
     pub tb_hz: u64,
     /// Real address of LPC I/O space (port 0 of the primary LPC bus).
     pub lpc_io_base: Option<u64>,
+    /// POWER8's LPC bus, reached through XSCOM instead (`ibm,power8-lpc`): the chip's
+    /// XSCOM window and the LPC unit's XSCOM address.
+    pub lpc_eccb: Option<(u64, u32)>,
     /// LPC I/O port of the 16550 console UART, and its node path.
     pub uart: Option<(u16, String)>,
     /// LPC I/O port of the IPMI BT interface.
@@ -84,6 +87,7 @@ pub fn scan(tree: &Tree) -> Inventory {
         pvr: 0,
         tb_hz: 512_000_000,
         lpc_io_base: None,
+        lpc_eccb: None,
         uart: None,
         ipmi_bt: None,
         bootargs: None,
@@ -199,6 +203,13 @@ fn scan_lpc(tree: &Tree, inv: &mut Inventory) {
     let Some(opb) = tree.node(parent_path) else {
         return;
     };
+    if lpc.is_compatible("ibm,power8-lpc") {
+        let pcba = lpc.property("reg").and_then(|r| be_u32s(r).next());
+        let base = opb
+            .property("reg")
+            .and_then(|r| read_cells(&mut be_u32s(r), 2));
+        inv.lpc_eccb = base.zip(pcba);
+    }
     // LPC ranges: <space offset> (2 cells) → OPB address (parent #address-cells) , size (1).
     let opb_ac = cells_of(opb, "#address-cells", 1);
     let mut io_opb = None;

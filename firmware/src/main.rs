@@ -20,6 +20,7 @@ mod hmi_inject;
 mod interrupts;
 mod inventory;
 mod layout;
+mod lpc_eccb;
 mod lpc_irq;
 mod mce;
 mod memlog;
@@ -29,6 +30,7 @@ mod os_tree;
 mod platform;
 mod psi;
 mod symbol_map;
+mod unsupported;
 mod xive_regs;
 mod xscom;
 
@@ -70,6 +72,9 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
     drop(input);
     let inv = inventory::scan(&tree);
     console::TB_HZ.store(inv.tb_hz, core::sync::atomic::Ordering::Relaxed);
+    if inv.generation() == 8 {
+        unsupported::power8(&inv);
+    }
 
     let lpc = inv.lpc_io_base.map(|base| {
         // SAFETY: the address comes from the primary LPC bus's ranges in the device tree.
@@ -184,7 +189,7 @@ fn boot_kernel(dtb: &[u8], opal: &os_tree::OpalInfo) -> ! {
                 layout::KERNEL_LOAD_ADDR,
                 e
             );
-            halt("nothing to boot");
+            nothing_to_boot();
         }
     };
     // The tree must be 8-byte aligned for Linux; a Vec<u64> guarantees it.
@@ -209,6 +214,36 @@ fn boot_kernel(dtb: &[u8], opal: &os_tree::OpalInfo) -> ! {
 }
 
 /// Stops this thread for good after saying why.
+/// How long the firmware waits for a key, with nothing to boot, before powering off.
+const NOTHING_TO_BOOT_WAIT_S: u64 = 5;
+
+/// No kernel (QEMU without `-kernel`): say so and power off after a few seconds, so an
+/// unattended run ends; a key typed meanwhile keeps the machine on, halted.
+fn nothing_to_boot() -> ! {
+    use hal::{Console, Platform};
+    log::info!(target: "opalite::init",
+        "nothing to boot: powering off in {NOTHING_TO_BOOT_WAIT_S} s (press a key to stay on)");
+    let tb_hz = console::TB_HZ.load(core::sync::atomic::Ordering::Relaxed);
+    let deadline = arch::timebase() + NOTHING_TO_BOOT_WAIT_S * tb_hz;
+    let mut key = [0u8; 1];
+    while arch::timebase() < deadline {
+        console::poll();
+        if console::OpalConsole.read(0, &mut key) > 0 {
+            halt("nothing to boot; staying on because a key was pressed");
+        }
+        arch::relax();
+    }
+    if platform::FwPlatform.power_down(false).is_ok() {
+        // The BMC answers while we poll; QEMU exits on the request itself.
+        let until = arch::timebase() + 5 * tb_hz;
+        while arch::timebase() < until {
+            platform::FwPlatform.poll();
+            arch::relax();
+        }
+    }
+    halt("nothing to boot, and the machine did not power off")
+}
+
 fn halt(why: &str) -> ! {
     let _ = writeln!(console::EmergencyWriter, "OPALITE: halted: {why}");
     loop {

@@ -33,17 +33,36 @@ pub struct XscomFailure(pub u8);
 #[derive(Clone, Copy, Debug)]
 pub struct Xscom {
     base: u64,
+    power8: bool,
 }
 
 impl Xscom {
     /// # Safety
     /// `base` must be a chip's XSCOM window from the device tree (`ibm,xscom` `reg`).
     pub const unsafe fn new(base: u64) -> Self {
-        Self { base }
+        Self {
+            base,
+            power8: false,
+        }
+    }
+
+    /// A POWER8 chip's window, whose PCB addresses are spread differently: the low 4
+    /// bits of `pcba` pick the word, the rest the 4 KiB page (QEMU `pnv_xscom_pcba`).
+    /// Used only to say that POWER8 is not supported (`lpc_eccb`).
+    ///
+    /// # Safety
+    /// As [`Xscom::new`].
+    pub const unsafe fn new_power8(base: u64) -> Self {
+        Self { base, power8: true }
     }
 
     fn addr(&self, pcba: u32) -> u64 {
-        self.base | u64::from(pcba) << 3
+        let pcba = u64::from(pcba);
+        if self.power8 {
+            self.base | (pcba & !0xf) << 4 | (pcba & 0xf) << 3
+        } else {
+            self.base | pcba << 3
+        }
     }
 
     pub fn read(&self, pcba: u32) -> u64 {

@@ -35,7 +35,7 @@ pub fn run(opts: &ConformanceOpts) -> Result<bool> {
         smp: opts.smp.clone(),
         memory: "2G".to_string(),
         firmware,
-        kernel: payload,
+        kernel: Some(payload),
         initrd: None,
         append: opts.bootargs(),
         gdb: false,

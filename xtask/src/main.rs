@@ -80,7 +80,7 @@ fn run(opts: &RunOpts) -> Result<()> {
         smp: opts.smp.clone(),
         memory: opts.memory.clone(),
         firmware,
-        kernel,
+        kernel: Some(kernel),
         initrd: Some(initrd),
         append,
         gdb: opts.gdb,

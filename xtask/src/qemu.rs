@@ -12,7 +12,8 @@ pub struct QemuConfig {
     pub smp: Smp,
     pub memory: String,
     pub firmware: PathBuf,
-    pub kernel: PathBuf,
+    /// None: no `-kernel` (the firmware finds nothing to boot).
+    pub kernel: Option<PathBuf>,
     /// None for payloads that need no initramfs (the conformance payload).
     pub initrd: Option<PathBuf>,
     pub append: String,
@@ -42,9 +43,10 @@ impl QemuConfig {
             self.smp.to_qemu(),
             "-bios".into(),
             self.firmware.display().to_string(),
-            "-kernel".into(),
-            self.kernel.display().to_string(),
         ];
+        if let Some(kernel) = &self.kernel {
+            a.extend(["-kernel".into(), kernel.display().to_string()]);
+        }
         if let Some(initrd) = &self.initrd {
             a.extend(["-initrd".into(), initrd.display().to_string()]);
         }
@@ -77,7 +79,7 @@ mod tests {
             smp: Smp::parse("4,cores=2,threads=2").unwrap(),
             memory: "2G".into(),
             firmware: "fw.lid".into(),
-            kernel: "vmlinux".into(),
+            kernel: Some("vmlinux".into()),
             initrd: Some("initrd".into()),
             append: "console=hvc0 opalite.test=poweroff".into(),
             gdb: false,
@@ -99,7 +101,7 @@ mod tests {
     #[test]
     fn payload_without_initrd() {
         let mut c = config();
-        c.kernel = "target/opal-conformance.elf".into();
+        c.kernel = Some("target/opal-conformance.elf".into());
         c.initrd = None;
         c.append = "conformance.require=xive".into();
         let a = c.args(Console::Captured).join(" ");

@@ -72,6 +72,8 @@ pub enum Kernel {
     LinuxKvm,
     /// The small initramfs plus Debian's ipmitool and the IPMI modules.
     LinuxIpmi,
+    /// No `-kernel` at all: what the firmware does with nothing to boot.
+    None,
     /// target/opal-conformance.elf, the bare-metal OPAL client; `append` carries its
     /// options (`conformance.require=...`, see tests/conformance/src/bootargs.rs).
     Conformance,
@@ -641,6 +643,20 @@ const FORBIDDEN_IPMI: &[&str] = &[
     "ipmi-powernv: probe of",
 ];
 
+/// POWER8 is not supported yet: Opalite says so on the UART (through XSCOM's ECCB, P8's
+/// only way to LPC) and powers off through the BMC, so QEMU exits by itself.
+const UNSUPPORTED_POWER8: &[Step] = &[opalite(
+    "OPALITE: Opalite does not support POWER8 yet (QEMU powernv8): use -M powernv9 or -M powernv10. Powering off.",
+)];
+
+/// No `-kernel`: the firmware says there is nothing to boot and powers off after 5 s
+/// (a key would keep it on; checked by hand, since the run then never ends).
+const NOTHING_TO_BOOT: &[Step] = &[
+    opalite("OPALITE: no bootable kernel at 0x20000000: EntryIsZeros"),
+    opalite("INIT: nothing to boot: powering off in 5 s (press a key to stay on)"),
+    opalite("OPAL: Shutdown request type 0..."),
+];
+
 /// The injection build's boot-time machine-check self-test (`opalite.mce-selftest`): one
 /// load from an address nothing answers, with MSR[ME] on, reaches the firmware's 0x200
 /// vector; the report decodes QEMU's SRR1/DSISR and says where the thread was; for the
@@ -885,6 +901,32 @@ pub const SCENARIOS: &[Scenario] = &[
         forbidden: FORBIDDEN,
         timeout: 120,
         reboots: true,
+        image: Image::Release,
+    },
+    Scenario {
+        name: "unsupported-powernv8",
+        machine: Machine::Powernv8,
+        smp: "1",
+        memory: "1G",
+        kernel: Kernel::None,
+        append: "",
+        steps: UNSUPPORTED_POWER8,
+        forbidden: FORBIDDEN,
+        timeout: 60,
+        reboots: false,
+        image: Image::Release,
+    },
+    Scenario {
+        name: "nothing-to-boot-powernv10-smp1",
+        machine: Machine::Powernv10,
+        smp: "1",
+        memory: "2G",
+        kernel: Kernel::None,
+        append: "",
+        steps: NOTHING_TO_BOOT,
+        forbidden: FORBIDDEN,
+        timeout: 60,
+        reboots: false,
         image: Image::Release,
     },
     ipmi("ipmi-powernv9-smp2", Machine::Powernv9),

@@ -175,6 +175,19 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
                 );
                 continue;
             }
+            let applies = s.steps_for(true).iter().any(|t| {
+                matches!(
+                    t,
+                    crate::scenarios::Step::Expect(..) | crate::scenarios::Step::ExpectAll(..)
+                )
+            });
+            if other_firmware && !applies {
+                println!(
+                    "scenario {}: skipped (checks Opalite-only behaviour)",
+                    s.name
+                );
+                continue;
+            }
             let image = match s.image {
                 Image::Release => &firmware,
                 Image::HmiInject => &injection,
@@ -418,21 +431,22 @@ fn run_scenario_once(
     let (kernel, initrd) = match s.kernel {
         Kernel::Linux => {
             let (kernel, initrd) = bench.linux.clone()?;
-            (kernel, Some(initrd))
+            (Some(kernel), Some(initrd))
         }
         Kernel::LinuxKexec => {
             let (kernel, _) = bench.linux.clone()?;
-            (kernel, Some(bench.kexec_initrd.clone()?))
+            (Some(kernel), Some(bench.kexec_initrd.clone()?))
         }
         Kernel::LinuxKvm => {
             let (kernel, _) = bench.linux.clone()?;
-            (kernel, Some(bench.kvm_initrd.clone()?))
+            (Some(kernel), Some(bench.kvm_initrd.clone()?))
         }
         Kernel::LinuxIpmi => {
             let (kernel, _) = bench.linux.clone()?;
-            (kernel, Some(bench.ipmi_initrd.clone()?))
+            (Some(kernel), Some(bench.ipmi_initrd.clone()?))
         }
-        Kernel::Conformance => (bench.payload.clone()?, None),
+        Kernel::Conformance => (Some(bench.payload.clone()?), None),
+        Kernel::None => (None, None),
     };
     let config = QemuConfig {
         machine: s.machine,
