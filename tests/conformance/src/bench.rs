@@ -22,6 +22,13 @@
 //!
 //! then clears the marker and powers off. QEMU keeps RAM across a system reset (it only
 //! reloads the `-bios` and `-kernel` images), which is what carries the marker over.
+//!
+//! `conformance.reboot-loop=N` is the torture op-test runs on hardware: N reboots in one
+//! QEMU run, each boot printing `TORTURE reboot K of N: MS ms` (request to the next
+//! boot's first instruction) and rebooting again, the last printing
+//! `TORTURE reboots=N median=MS ms slowest=MS ms (cycle K)` and powering off. The count
+//! and every cycle's time live in RAM at the same place as the bench's marker. A hang is
+//! what does not print its next line (the harness's timeout says which cycle).
 
 use core::fmt::Write;
 
@@ -44,6 +51,122 @@ const PAGE: usize = 4096;
 const REBOOT_MARKER_ADDR: u64 = 0x7000_0000;
 /// "OPALRBT1": unlikely to be what a reset leaves in RAM by chance.
 const REBOOT_MARKER: u64 = u64::from_be_bytes(*b"OPALRBT1");
+
+/// The reboot loop's record: magic, cycles done, cycles wanted, the request's timebase,
+/// then one duration (ticks) per cycle.
+const LOOP_MARKER: u64 = u64::from_be_bytes(*b"OPALRLP1");
+const LOOP_HEADER_WORDS: u64 = 4;
+/// Most cycles the record holds (800 KiB).
+const LOOP_MAX_CYCLES: u64 = 100_000;
+
+/// The reboot torture (see the module comment). Returns only when it is over (or could
+/// not run); the caller powers off.
+pub fn reboot_loop(
+    opal: &Opal,
+    con: &mut Console<'_>,
+    sys: &System<'_>,
+    entry_tb: u64,
+    cycles: u64,
+) {
+    let cycles = cycles.clamp(1, LOOP_MAX_CYCLES);
+    let record = Range::sized(REBOOT_MARKER_ADDR, (LOOP_HEADER_WORDS + cycles) * 8);
+    let in_ram = sys
+        .ram
+        .iter()
+        .any(|r| r.start <= record.start && record.end <= r.end);
+    if !in_ram || sys.reserved.iter().any(|r| r.overlaps(&record)) {
+        let _ = writeln!(
+            con,
+            "TORTURE error: {:#x}.. is not free RAM here",
+            record.start
+        );
+        return;
+    }
+    let word = |i: u64| REBOOT_MARKER_ADDR + i * 8;
+    // SAFETY (every access below): inside `record`, checked above to be RAM outside every
+    // firmware reservation, far above the payload and the tree.
+    let (magic, done, wanted) = unsafe {
+        (
+            arch::ram_load64(word(0)),
+            arch::ram_load64(word(1)),
+            arch::ram_load64(word(2)),
+        )
+    };
+    let done = if magic == LOOP_MARKER && wanted == cycles && done < cycles {
+        let ticks = entry_tb.saturating_sub(unsafe { arch::ram_load64(word(3)) });
+        unsafe { arch::ram_store64(word(LOOP_HEADER_WORDS + done), ticks) };
+        let done = done + 1;
+        let _ = writeln!(
+            con,
+            "TORTURE reboot {done} of {cycles}: {} ms",
+            ms(sys, ticks)
+        );
+        done
+    } else {
+        let _ = writeln!(
+            con,
+            "TORTURE start: {cycles} reboots through OPAL_CEC_REBOOT"
+        );
+        0
+    };
+    if done == cycles {
+        unsafe { arch::ram_store64(word(0), 0) };
+        // SAFETY: `cycles` words inside `record`, which nothing else uses.
+        let times = unsafe {
+            core::slice::from_raw_parts_mut(word(LOOP_HEADER_WORDS) as *mut u64, cycles as usize)
+        };
+        let (at, slowest) = times
+            .iter()
+            .copied()
+            .enumerate()
+            .max_by_key(|&(_, t)| t)
+            .map_or((0, 0), |(k, t)| (k + 1, t));
+        times.sort_unstable();
+        let median = times[times.len() / 2];
+        let _ = writeln!(
+            con,
+            "TORTURE reboots={cycles} median={} ms slowest={} ms (cycle {at})",
+            ms(sys, median),
+            ms(sys, slowest)
+        );
+        return;
+    }
+    con.flush();
+    opal.console_flush();
+    unsafe {
+        arch::ram_store64(word(1), done);
+        arch::ram_store64(word(2), cycles);
+        arch::ram_store64(word(3), arch::mftb());
+        arch::ram_store64(word(0), LOOP_MARKER);
+    }
+    let answer = opal.reboot();
+    unsafe { arch::ram_store64(word(0), 0) };
+    match answer {
+        Ok(r) => {
+            let _ = writeln!(
+                con,
+                "TORTURE error: OPAL_CEC_REBOOT returned {r} and the machine did not reset"
+            );
+        }
+        Err(_) => {
+            let _ = writeln!(con, "TORTURE error: OPAL_CEC_REBOOT is absent");
+        }
+    }
+}
+
+/// Ticks as milliseconds with three decimals.
+fn ms(sys: &System<'_>, ticks: u64) -> MilliSeconds {
+    MilliSeconds(ticks * 1_000_000 / sys.tb_hz.unwrap_or(512_000_000).max(1))
+}
+
+/// Microseconds, printed as milliseconds.
+struct MilliSeconds(u64);
+
+impl core::fmt::Display for MilliSeconds {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}.{:03}", self.0 / 1000, self.0 % 1000)
+    }
+}
 
 /// Whether the command line asks for the bench mode.
 pub fn requested(bootargs: &str) -> bool {

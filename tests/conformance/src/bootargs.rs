@@ -31,6 +31,9 @@ pub struct Options<'a> {
     /// `conformance.fuzz-resets=N`: at most N fuzzed `OPAL_SIGNAL_SYSTEM_RESET`s reach a
     /// thread (default 32; the rest use targets that must be refused).
     pub fuzz_resets: Option<u64>,
+    /// `conformance.reboot-loop=N`: the reboot torture (bench.rs): N reboots through
+    /// `OPAL_CEC_REBOOT` in one QEMU run, then the slowest and the median cycle.
+    pub reboot_loop: Option<u64>,
     /// Items that did not fit; reported so a long option is never half-applied silently.
     pub dropped: usize,
 }
@@ -46,6 +49,7 @@ impl<'a> Options<'a> {
                 "conformance.fuzz" => o.fuzz = parse_number(value),
                 "conformance.seed" => o.seed = parse_number(value),
                 "conformance.fuzz-resets" => o.fuzz_resets = parse_number(value),
+                "conformance.reboot-loop" => o.reboot_loop = parse_number(value),
                 "conformance.fuzz-tokens" => {
                     for item in value.split(',').filter(|s| !s.is_empty()) {
                         match parse_number(item) {
@@ -100,6 +104,8 @@ mod tests {
     fn parses_fuzz_options() {
         let o = Options::parse("conformance.fuzz=100000 conformance.seed=0x2a");
         assert_eq!((o.fuzz, o.seed), (Some(100_000), Some(42)));
+        let o = Options::parse("conformance.reboot-loop=1000");
+        assert_eq!(o.reboot_loop, Some(1000));
         assert_eq!(Options::parse("conformance.fuzz=x").fuzz, None);
         let o = Options::parse("conformance.fuzz-tokens=80,0x91,158,x");
         assert_eq!(o.fuzz_tokens.as_slice(), [80, 145, 158]);

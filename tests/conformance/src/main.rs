@@ -65,6 +65,10 @@ extern "C" fn payload_main(fdt_addr: u64, entry_tb: u64) -> ! {
     banner(&mut con, &tree, &sys, &opts);
     areas::setup_threads(&sys);
     park_secondaries(&opal, &mut con, &sys);
+    if let Some(cycles) = opts.reboot_loop {
+        bench::reboot_loop(&opal, &mut con, &sys, entry_tb, cycles);
+        finish(&opal, &mut con)
+    }
     if bench::reboot_requested(sys.bootargs) {
         bench::reboot(&opal, &mut con, &sys, entry_tb);
         bench::mark_power_off(&mut con);
