@@ -52,6 +52,21 @@ Commands:
         --no-linux         everything but the Linux end-to-end, kexec and kdump runs
         --kexec-only       only the kexec and kdump rows (Linux under -icount)
         --runs N           Linux boots per firmware and thread count (default 3)
+  fuzz [options]
+      The conformance payload's fuzz mode: random OPAL calls from every thread, then the
+      payload's checks. Prints the seed first; a failure prints the command replaying it.
+        --machine powernv9|powernv10            (default powernv9)
+        --smp N[,cores=C,threads=T]             (default 4,cores=2,threads=2)
+        --calls N          calls per run (default 1000000)
+        --seed S           seed (decimal or 0x hex; default: a new random one per run)
+        --runs N           runs, each with its own seed unless --seed (default 1)
+        --firmware PATH    fuzz this image instead of Opalite
+  torture [options]
+      Reboots through OPAL_CEC_REBOOT in one QEMU run (guest time per cycle), then
+      separate boots of the payload (QEMU start to exit): hangs, median and slowest.
+        --machine, --smp, --firmware            as for fuzz
+        --reboots N        reboots (default 1000; 0 to skip)
+        --boots N          boots (default 1000; 0 to skip)
   help
 ";
 
@@ -234,7 +249,28 @@ pub enum Cmd {
     Test(TestOpts),
     Conformance(ConformanceOpts),
     Bench(BenchOpts),
+    Fuzz(FuzzOpts),
+    Torture(TortureOpts),
     Help,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FuzzOpts {
+    pub machine: Machine,
+    pub smp: Smp,
+    pub calls: u64,
+    pub seed: Option<u64>,
+    pub runs: u32,
+    pub firmware: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TortureOpts {
+    pub machine: Machine,
+    pub smp: Smp,
+    pub reboots: u64,
+    pub boots: u64,
+    pub firmware: Option<PathBuf>,
 }
 
 /// Splits `--opt=value` and `--opt value` alike, and knows which options take a value.
@@ -288,6 +324,8 @@ pub fn parse(argv: Vec<String>) -> Result<Cmd> {
         "test" => parse_test(&mut args).map(Cmd::Test),
         "conformance" => parse_conformance(&mut args).map(Cmd::Conformance),
         "bench" => parse_bench(&mut args).map(Cmd::Bench),
+        "fuzz" => parse_fuzz(&mut args).map(Cmd::Fuzz),
+        "torture" => parse_torture(&mut args).map(Cmd::Torture),
         "help" | "-h" | "--help" => Ok(Cmd::Help),
         other => bail!("unknown command `{other}`\n\n{USAGE}"),
     }
@@ -421,6 +459,62 @@ fn parse_conformance(args: &mut Args) -> Result<ConformanceOpts> {
                 o.debug = true
             }
             _ => bail!("unknown option `{opt}` for conformance\n\n{USAGE}"),
+        }
+    }
+    Ok(o)
+}
+
+/// A count or seed: decimal, or hex with 0x.
+fn number(opt: &str, v: &str) -> Result<u64> {
+    let parsed = match v.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => v.parse().ok(),
+    };
+    match parsed {
+        Some(n) => Ok(n),
+        None => bail!("{opt} needs a number (decimal or 0x hex), not `{v}`"),
+    }
+}
+
+fn parse_fuzz(args: &mut Args) -> Result<FuzzOpts> {
+    let mut o = FuzzOpts {
+        machine: Machine::Powernv9,
+        smp: Smp::parse("4,cores=2,threads=2")?,
+        calls: 1_000_000,
+        seed: None,
+        runs: 1,
+        firmware: None,
+    };
+    while let Some((opt, inline)) = args.next_opt() {
+        match opt.as_str() {
+            "--machine" | "-M" => o.machine = Machine::parse(&args.value(&opt, inline)?)?,
+            "--smp" => o.smp = Smp::parse(&args.value(&opt, inline)?)?,
+            "--calls" => o.calls = number(&opt, &args.value(&opt, inline)?)?.max(1),
+            "--seed" => o.seed = Some(number(&opt, &args.value(&opt, inline)?)?),
+            "--runs" => o.runs = number(&opt, &args.value(&opt, inline)?)?.clamp(1, 10_000) as u32,
+            "--firmware" => o.firmware = Some(args.value(&opt, inline)?.into()),
+            _ => bail!("unknown option `{opt}` for fuzz\n\n{USAGE}"),
+        }
+    }
+    Ok(o)
+}
+
+fn parse_torture(args: &mut Args) -> Result<TortureOpts> {
+    let mut o = TortureOpts {
+        machine: Machine::Powernv9,
+        smp: Smp::parse("4,cores=2,threads=2")?,
+        reboots: 1000,
+        boots: 1000,
+        firmware: None,
+    };
+    while let Some((opt, inline)) = args.next_opt() {
+        match opt.as_str() {
+            "--machine" | "-M" => o.machine = Machine::parse(&args.value(&opt, inline)?)?,
+            "--smp" => o.smp = Smp::parse(&args.value(&opt, inline)?)?,
+            "--reboots" => o.reboots = number(&opt, &args.value(&opt, inline)?)?.min(100_000),
+            "--boots" => o.boots = number(&opt, &args.value(&opt, inline)?)?,
+            "--firmware" => o.firmware = Some(args.value(&opt, inline)?.into()),
+            _ => bail!("unknown option `{opt}` for torture\n\n{USAGE}"),
         }
     }
     Ok(o)

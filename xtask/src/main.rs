@@ -15,6 +15,7 @@ mod symmap;
 mod tbprog;
 mod testrun;
 mod toolchain;
+mod torture;
 mod util;
 
 use std::os::unix::process::CommandExt;
@@ -36,6 +37,8 @@ fn main() -> ExitCode {
         Cmd::Test(opts) => testrun::run(&opts),
         Cmd::Conformance(opts) => conformance::run(&opts),
         Cmd::Bench(opts) => bench::run(&opts),
+        Cmd::Fuzz(opts) => torture::fuzz(&opts),
+        Cmd::Torture(opts) => torture::torture(&opts),
     });
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -643,6 +643,38 @@ const FORBIDDEN_IPMI: &[&str] = &[
     "ipmi-powernv: probe of",
 ];
 
+/// 100 reboots through OPAL_CEC_REBOOT in one QEMU run (the payload's reboot loop; the
+/// 1,000-reboot run is `cargo xtask torture`): every cycle comes back, then the median
+/// and the slowest.
+const REBOOT_TORTURE_100: &[Step] = &[
+    expect("TORTURE start: 100 reboots through OPAL_CEC_REBOOT"),
+    expect("TORTURE reboot 100 of 100: "),
+    expect("TORTURE reboots=100 median=* ms slowest=* ms (cycle *)"),
+];
+
+/// A fuzz seed that once failed, replayed with the calls and topology it failed with
+/// (`cargo xtask fuzz` prints how to add one): the payload must pass as any fuzz run.
+const fn fuzz_regression(
+    name: &'static str,
+    machine: Machine,
+    smp: &'static str,
+    append: &'static str,
+) -> Scenario {
+    Scenario {
+        name,
+        machine,
+        smp,
+        memory: "2G",
+        kernel: Kernel::Conformance,
+        append,
+        steps: FUZZ,
+        forbidden: FORBIDDEN_FUZZ,
+        timeout: 240,
+        reboots: false,
+        image: Image::Release,
+    }
+}
+
 /// POWER8 is not supported yet: Opalite says so on the UART (through XSCOM's ECCB, P8's
 /// only way to LPC) and powers off through the BMC, so QEMU exits by itself.
 const UNSUPPORTED_POWER8: &[Step] = &[opalite(
@@ -903,6 +935,39 @@ pub const SCENARIOS: &[Scenario] = &[
         reboots: true,
         image: Image::Release,
     },
+    Scenario {
+        name: "reboot-torture100-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        memory: "2G",
+        kernel: Kernel::Conformance,
+        append: "conformance.reboot-loop=100",
+        steps: REBOOT_TORTURE_100,
+        forbidden: FORBIDDEN_PAYLOAD,
+        timeout: 240,
+        reboots: true,
+        image: Image::Release,
+    },
+    Scenario {
+        name: "reboot-torture100-powernv10-smp4",
+        machine: Machine::Powernv10,
+        smp: "4,cores=2,threads=2",
+        memory: "2G",
+        kernel: Kernel::Conformance,
+        append: "conformance.reboot-loop=100",
+        steps: REBOOT_TORTURE_100,
+        forbidden: FORBIDDEN_PAYLOAD,
+        timeout: 240,
+        reboots: true,
+        image: Image::Release,
+    },
+    // Issue 13: the bounds check that wrapped (`set_len` wrote to 0xffff_ffff_ffff_fff8).
+    fuzz_regression(
+        "fuzz-seed-0x321e070-powernv10-smp4",
+        Machine::Powernv10,
+        "4,cores=2,threads=2",
+        "conformance.require=xive conformance.only=fuzz conformance.fuzz=300000 conformance.seed=0x321e070",
+    ),
     Scenario {
         name: "unsupported-powernv8",
         machine: Machine::Powernv8,
