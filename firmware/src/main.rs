@@ -220,7 +220,7 @@ const NOTHING_TO_BOOT_WAIT_S: u64 = 5;
 /// No kernel (QEMU without `-kernel`): say so and power off after a few seconds, so an
 /// unattended run ends; a key typed meanwhile keeps the machine on, halted.
 fn nothing_to_boot() -> ! {
-    use hal::{Console, Platform};
+    use hal::Console;
     log::info!(target: "opalite::init",
         "nothing to boot: powering off in {NOTHING_TO_BOOT_WAIT_S} s (press a key to stay on)");
     let tb_hz = console::TB_HZ.load(core::sync::atomic::Ordering::Relaxed);
@@ -233,14 +233,7 @@ fn nothing_to_boot() -> ! {
         }
         arch::relax();
     }
-    if platform::FwPlatform.power_down(false).is_ok() {
-        // The BMC answers while we poll; QEMU exits on the request itself.
-        let until = arch::timebase() + 5 * tb_hz;
-        while arch::timebase() < until {
-            platform::FwPlatform.poll();
-            arch::relax();
-        }
-    }
+    platform::power_off_and_wait();
     halt("nothing to boot, and the machine did not power off")
 }
 

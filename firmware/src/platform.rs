@@ -26,15 +26,26 @@ use ipmi::link::{BmcLink, FwDone, FwPurpose};
 use ipmi::{Bt, BtError, IoPort, Request};
 use opal_api::{event, OpalError, OpalResult};
 
-/// LPC I/O space (64 KiB) through the cache-inhibited OPB window.
-pub struct LpcIo(CiWindow);
+/// LPC I/O space (64 KiB): through the cache-inhibited OPB window (POWER9, POWER10), or
+/// byte by byte through XSCOM's ECCB on POWER8, which has no window. One type for both,
+/// so the firmware carries one copy of the BT driver.
+pub enum LpcIo {
+    Window(CiWindow),
+    Eccb(crate::lpc_eccb::EccbIo),
+}
 
 impl IoPort for LpcIo {
     fn inb(&self, port: u16) -> u8 {
-        self.0.read8(u64::from(port))
+        match self {
+            Self::Window(w) => w.read8(u64::from(port)),
+            Self::Eccb(e) => e.inb(port),
+        }
     }
     fn outb(&self, port: u16, val: u8) {
-        self.0.write8(u64::from(port), val)
+        match self {
+            Self::Window(w) => w.write8(u64::from(port), val),
+            Self::Eccb(e) => e.outb(port, val),
+        }
     }
 }
 
@@ -144,7 +155,7 @@ fn set_rtc(unix_seconds: u64) {
 pub unsafe fn lpc_io(io_base: u64) -> LpcIo {
     LPC_IO_BASE.store(io_base, Ordering::Release);
     // SAFETY: forwarded.
-    LpcIo(unsafe { CiWindow::new(io_base, 0x1_0000) })
+    LpcIo::Window(unsafe { CiWindow::new(io_base, 0x1_0000) })
 }
 
 /// Brings up the BMC link (if the board has one) and reads the clock.
@@ -252,6 +263,21 @@ fn chassis_without_the_lock(what: ChassisControl) -> OpalResult<()> {
         log::error!("IPMI: chassis control failed to start: {e:?}");
         OpalError::Hardware
     })
+}
+
+/// Firmware-initiated power off (nothing to boot, an unsupported machine): asks the BMC
+/// and polls it for up to 5 s; returns if the machine is still on after that.
+pub fn power_off_and_wait() {
+    use hal::Platform;
+    if FwPlatform.power_down(false).is_err() {
+        return;
+    }
+    let tb_hz = TB_HZ.load(Ordering::Relaxed);
+    let until = arch::timebase() + 5 * tb_hz;
+    while arch::timebase() < until {
+        FwPlatform.poll();
+        arch::relax();
+    }
 }
 
 pub struct FwPlatform;

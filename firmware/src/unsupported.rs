@@ -4,13 +4,12 @@
 //! and a user sees why.
 
 use crate::lpc_eccb::EccbIo;
-use crate::platform::TbClock;
+use crate::platform::{self, LpcIo};
 use crate::xscom::Xscom;
 use crate::{arch, inventory::Inventory};
-use ipmi::commands::ChassisControl;
-use ipmi::{Bt, IoPort};
+use ipmi::IoPort;
 
-/// 16550 registers used here: transmit holding register and line status.
+/// 16550 line status register, and its transmitter-empty bit.
 const UART_LSR: u16 = 5;
 const LSR_THR_EMPTY: u8 = 0x20;
 
@@ -23,24 +22,20 @@ pub fn power8(inv: &Inventory) -> ! {
         halt_here();
     };
     // SAFETY: the window and unit come from the xscom and ibm,power8-lpc nodes.
-    let io = || EccbIo::new(unsafe { Xscom::new_power8(xscom_base) }, lpc);
+    let io = || LpcIo::Eccb(EccbIo::new(unsafe { Xscom::new_power8(xscom_base) }, lpc));
     if let Some((port, _)) = &inv.uart {
         let uart = io();
         for &c in b"\r\nOPALITE: ".iter().chain(msg.as_bytes()).chain(b"\r\n") {
             put(&uart, *port, c);
         }
     }
-    if let Some(port) = inv.ipmi_bt {
-        let mut bt = Bt::new(io(), TbClock, port);
-        bt.init();
-        if let Err(e) = bt.chassis_control(ChassisControl::PowerDown) {
-            log::error!("IPMI: power off failed: {e:?}");
-        }
-    }
+    // The BMC as on every machine, only reached through the ECCB.
+    platform::init(Some(io()), inv.ipmi_bt);
+    platform::power_off_and_wait();
     halt_here()
 }
 
-fn put(uart: &EccbIo, port: u16, c: u8) {
+fn put(uart: &LpcIo, port: u16, c: u8) {
     for _ in 0..1000 {
         if uart.inb(port + UART_LSR) & LSR_THR_EMPTY != 0 {
             break;
