@@ -12,7 +12,9 @@
 //! 1 in 256 calls an absent token, which must be exactly OPAL_PARAMETER. Checked: every
 //! r3 is 0, a positive value or an OPAL error code; no byte of a pool outside its buffers
 //! changes; every thread keeps making progress (a thread stuck 5 s in one call is a hang);
-//! afterwards the console, CHECK_TOKEN and XIVE (RESET, one queue enabled) still work.
+//! afterwards the console, CHECK_TOKEN and XIVE (RESET, one queue enabled) still work,
+//! and the invariants of `invariants.rs` hold (allocators back to their counts from
+//! before the run, no lock left held, every thread's OPAL depth 0, no message left).
 //!
 //! `OPAL_QUIESCE` and `OPAL_SIGNAL_SYSTEM_RESET` are drawn as short sequences that cannot
 //! hang the run: a HOLD or REJECT (of −1, another thread, or a bad cpu) is always followed
@@ -35,6 +37,7 @@ use conformance::memmap::Range;
 use conformance::spec::{int32_arg, quiesce};
 
 use super::common::call;
+use super::invariants;
 use crate::arch::{self, MAX_WORKERS};
 use crate::opal::{self, Ret};
 use crate::runner::{expect, expect_eq, Area, Case, CaseResult, Ctx, Verdict};
@@ -599,6 +602,8 @@ fn run(cx: &mut Ctx) -> CaseResult {
         "seed {seed:#x} (reproduce with conformance.seed={seed:#x}), {total} calls on {} threads",
         workers + 1
     ));
+    // The allocators' counts from a clean state, to compare with after the run.
+    let before = with_seed(seed, invariants::measure(cx, "before fuzzing"))?;
     let memory = cx.arena.alloc_zeroed(SLOT_BYTES * SLOTS as u64, 1 << 16)?;
     MEMORY.store(memory, Ordering::SeqCst);
     let base = cx.sys.opal_base.unwrap_or(0x3000_0000);
@@ -809,7 +814,20 @@ fn run(cx: &mut Ctx) -> CaseResult {
             lost - lost_before
         );
     }
-    sanity(cx)
+    with_seed(seed, sanity(cx))?;
+    let pirs: [u32; MAX_WORKERS] = core::array::from_fn(|s| PIRS[s].load(Ordering::SeqCst) as u32);
+    with_seed(
+        seed,
+        invariants::check(cx, before, &pirs[..workers as usize]),
+    )
+}
+
+/// A failure after the storm names the seed that led to it.
+fn with_seed<T>(seed: u64, r: CaseResult<T>) -> CaseResult<T> {
+    r.map_err(|v| match v {
+        Verdict::Fail(m) => Verdict::Fail(msg!("seed {seed:#x}: {}", m.as_str())),
+        other => other,
+    })
 }
 
 /// After the storm: the console (this line), CHECK_TOKEN, XIVE_RESET(1) and one queue.

@@ -11,6 +11,7 @@ mod cpu;
 mod events;
 mod fuzz;
 mod hmi;
+mod invariants;
 mod ipmi;
 mod misc;
 mod opal;

@@ -15,7 +15,7 @@
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 
 use conformance::system::System;
-use opal_api::token::{OPAL_CHECK_TOKEN, OPAL_RETURN_CPU};
+use opal_api::token::{OPAL_CHECK_TOKEN, OPAL_QUERY_CPU_STATUS, OPAL_RETURN_CPU};
 use opal_api::OpalError;
 
 use crate::arch::{self, Job};
@@ -45,6 +45,10 @@ pub enum Op {
     /// `OPAL_RETURN_CPU`: the thread leaves the crew for the firmware (no answer, unless
     /// the call returns: then its r3).
     ReturnCpu = 5,
+    /// `OPAL_QUERY_CPU_STATUS(args[0], &status)` into a buffer on this thread's stack:
+    /// the answer is r3. A call OPAL refuses with OPAL_INTERNAL_ERROR if it believes the
+    /// thread is already inside OPAL (it is not one of the re-entrant tokens).
+    QueryCpuStatus = 6,
 }
 
 const NO_PIR: u64 = u64::MAX;
@@ -131,6 +135,14 @@ pub fn worker(pir: u32) {
                     }
                 }
                 n
+            }
+            x if x == Op::QueryCpuStatus as u64 => {
+                let mut status = [0u8; 8];
+                let regs = [args[0], status.as_mut_ptr() as u64, 0, 0, 0, 0, 0, 0];
+                // SAFETY: the only address passed is `status`, a live buffer of this
+                // frame, of which OPAL writes one byte.
+                let r = unsafe { opal::raw_call(OPAL_QUERY_CPU_STATUS, &regs) };
+                r.unwrap_or(u64::MAX)
             }
             x if x == Op::ReturnCpu as u64 => {
                 // Leaving: the command counts as done (a thread started again must not
