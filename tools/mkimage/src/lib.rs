@@ -6,7 +6,8 @@
 //!   Mirrors skiboot `Makefile.main`'s `%.lid: %.elf` rule (`objcopy -O binary`), with the
 //!   checks objcopy does not make: big-endian `EM_PPC64`, no overlapping segments, and
 //!   QEMU's 16 MiB `-bios` limit (`FW_MAX_SIZE` in `hw/ppc/pnv.c`); see
-//!   `images-boards-mambo.md` §1.
+//!   `images-boards-mambo.md` §1. With `--container`, an unsigned secure-boot container
+//!   header goes in front ([`container`], §1.6), as PNOR's PAYLOAD and BOOTKERNEL carry.
 //! - `pnor`: build a PNOR flash image from a layout file, list its partition table,
 //!   extract or replace a partition (`images-boards-mambo.md` §2). The formats (FFS table,
 //!   ECC, NVRAM) are in the `no_std` `pnor` crate, which the firmware shares.
@@ -19,10 +20,12 @@
 
 use std::fmt;
 
+pub mod container;
 pub mod elf;
 pub mod layout;
 pub mod lid;
 pub mod pnor;
+pub mod sha512;
 
 pub use lid::{elf_to_raw, RawImage, MAX_LID_SIZE};
 

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! mkimage <firmware.elf> <out.lid>              same as `mkimage lid`
-//! mkimage lid <firmware.elf> <out.lid>          ELF -> raw image for QEMU -bios
+//! mkimage lid <firmware.elf> <out.lid> [--container]
+//!                                               ELF -> raw image for QEMU -bios
 //! mkimage pnor build LAYOUT -o IMAGE            PNOR image from a layout file
 //! mkimage pnor list IMAGE                       partition table, checksums checked
 //! mkimage pnor extract IMAGE PART -o FILE       a partition's data, ECC checked and removed
@@ -24,7 +25,7 @@ use mkimage::pnor;
 
 const USAGE: &str = "\
 usage: mkimage <firmware.elf> <out.lid>
-       mkimage lid <firmware.elf> <out.lid>
+       mkimage lid <firmware.elf> <out.lid> [--container]
        mkimage pnor build LAYOUT -o IMAGE
        mkimage pnor list IMAGE
        mkimage pnor extract IMAGE PART -o FILE
@@ -41,11 +42,15 @@ mkimage: Opalite's host image tool.
 Run `mkimage lid --help` or `mkimage pnor --help` for details.";
 
 const LID_HELP: &str = "\
-usage: mkimage lid <firmware.elf> <out.lid>
+usage: mkimage lid <firmware.elf> <out.lid> [--container]
 
 Lays the big-endian ELF64 firmware's PT_LOAD segments out as a raw image (what
 objcopy -O binary does), checking the machine, overlaps and QEMU's 16 MiB -bios
-limit. Prints `<out.lid>: N bytes (X KiB)`.";
+limit. Prints `<out.lid>: N bytes (X KiB)`.
+
+--container puts an unsigned 4 KiB secure-boot container header in front (magic
+0x17082011, sizes, SHA-512 hashes, no signatures), as a PNOR PAYLOAD carries one.
+Such a file is for a flash image, not for QEMU -bios.";
 
 const PNOR_HELP: &str = "\
 usage: mkimage pnor build LAYOUT -o IMAGE
@@ -141,11 +146,21 @@ fn lid(args: &[String]) -> Result<()> {
     if wants_help(args) {
         return help(LID_HELP);
     }
-    let [input, output] = args else {
+    let (container, files): (Vec<&String>, Vec<&String>) =
+        args.iter().partition(|a| *a == "--container");
+    let [input, output] = files.as_slice() else {
         return usage(USAGE);
     };
+    if container.len() > 1 || files.iter().any(|f| f.starts_with("--")) {
+        return usage(USAGE);
+    }
     let elf = read(input)?;
-    let image = mkimage::elf_to_raw(&elf).or_else(|e| fail(format!("{input}: {e}")))?;
+    let mut image = mkimage::elf_to_raw(&elf).or_else(|e| fail(format!("{input}: {e}")))?;
+    if !container.is_empty() {
+        let mut with = mkimage::container::header(&image.data);
+        with.extend_from_slice(&image.data);
+        image.data = with;
+    }
     write(output, &image.data)?;
     println!("{}", image.summary(output));
     Ok(())
@@ -291,7 +306,8 @@ fn run(args: &[String]) -> Result<()> {
         Some("lid") => lid(&args[1..]),
         Some("pnor") => pnor_command(&args[1..]),
         // The original form: `mkimage ELF LID`.
-        Some(_) => lid(args),
+        Some(_) if args.len() == 2 => lid(args),
+        Some(_) => usage(USAGE),
     }
 }
 

@@ -333,3 +333,26 @@ fn pnor_build_errors_write_nothing() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn lid_with_a_container_header() {
+    let dir = scratch("container");
+    let (elf, lid, stb) = (
+        dir.join("fw.elf"),
+        dir.join("fw.lid"),
+        dir.join("fw.lid.stb"),
+    );
+    std::fs::write(&elf, common::three_segments()).unwrap();
+    assert_eq!(run(args!["lid", elf, lid]).0, Some(0));
+    let (code, stdout, stderr) = run(args!["lid", elf, stb, "--container"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, format!("{}: 4136 bytes (5 KiB)\n", stb.display()));
+    let (plain, with) = (std::fs::read(&lid).unwrap(), std::fs::read(&stb).unwrap());
+    assert_eq!(&with[0x1000..], &plain[..]);
+    assert_eq!(&with[..4], &[0x17, 0x08, 0x20, 0x11]);
+    assert_eq!(&with[0x435..0x43d], &(plain.len() as u64).to_be_bytes());
+    assert_eq!(&with[0x43d..0x47d], &mkimage::sha512::sha512(&plain));
+    assert_eq!(run(args![elf, stb, "--container"]).0, Some(2)); // not in the old form
+    assert_eq!(run(args!["lid", elf, stb, "--containers"]).0, Some(2));
+    std::fs::remove_dir_all(dir).unwrap();
+}
