@@ -9,6 +9,7 @@ mod elf;
 mod firmware;
 mod harness;
 mod initramfs;
+mod pnor_check;
 mod qemu;
 mod scenarios;
 mod symmap;

@@ -10,6 +10,7 @@ use crate::debian::DebCache;
 use crate::firmware;
 use crate::harness;
 use crate::initramfs;
+use crate::pnor_check;
 use crate::qemu::{Console, QemuConfig};
 use crate::scenarios::{Image, Kernel, Scenario, ON_DEMAND, SCENARIOS};
 use crate::toolchain;
@@ -74,6 +75,14 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
     if !opts.qemu_only && opts.selects("host-unit-tests") {
         let result = host_unit_tests(&root, &logs.join("host-unit-tests.log"));
         tally.record("host-unit-tests", result);
+    }
+    if !opts.qemu_only && opts.selects("pnor-crosscheck") {
+        eprintln!(
+            "xtask: mkimage pnor images against pflash (log: {})",
+            rel(&logs.join("pnor-crosscheck.log"))
+        );
+        let result = pnor_check::run(&root, &logs.join("pnor-crosscheck.log"));
+        tally.record("pnor-crosscheck", result);
     }
 
     let scenarios: Vec<&Scenario> = if opts.host_only {

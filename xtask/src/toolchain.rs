@@ -140,6 +140,25 @@ pub fn ensure_qemu() -> Result<PathBuf> {
     }
 }
 
+/// Makes sure IBM's `pflash` (Debian's `opal-utils`, amd64) is installed; returns its path.
+/// It lives in /usr/sbin, which a non-root PATH may lack.
+pub fn ensure_pflash() -> Result<PathBuf> {
+    let find = || {
+        util::which("pflash").or_else(|| {
+            let p = PathBuf::from("/usr/sbin/pflash");
+            p.is_file().then_some(p)
+        })
+    };
+    if let Some(p) = find() {
+        return Ok(p);
+    }
+    apt_install(&["opal-utils"], None)?;
+    match find() {
+        Some(p) => Ok(p),
+        None => bail!("pflash still missing after installing opal-utils"),
+    }
+}
+
 fn qemu_version(bin: &str) -> Option<(u32, u32, u32)> {
     let out = Command::new(bin).arg("--version").output().ok()?;
     parse_qemu_version(&String::from_utf8_lossy(&out.stdout))

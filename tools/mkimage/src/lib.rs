@@ -1,20 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
-//! Host-side image tool for Opalite. Today it turns the firmware ELF (big-endian ELF64,
-//! linked at `SKIBOOT_BASE` 0x3000_0000) into the raw `.lid` that QEMU loads at real address
-//! 0 with `-bios`; later it will also assemble PNOR images (FFS partitions, ECC).
+//! Host-side image tool for Opalite, with two jobs:
 //!
-//! Mirrors skiboot `Makefile.main`'s `%.lid: %.elf` rule (`objcopy -O binary`), with the
-//! checks objcopy does not make: big-endian `EM_PPC64`, no overlapping segments, and QEMU's
-//! 16 MiB `-bios` limit (`FW_MAX_SIZE` in `hw/ppc/pnv.c`); see `images-boards-mambo.md` §1.
+//! - `lid`: turn the firmware ELF (big-endian ELF64, linked at `SKIBOOT_BASE`
+//!   0x3000_0000) into the raw `.lid` that QEMU loads at real address 0 with `-bios`.
+//!   Mirrors skiboot `Makefile.main`'s `%.lid: %.elf` rule (`objcopy -O binary`), with the
+//!   checks objcopy does not make: big-endian `EM_PPC64`, no overlapping segments, and
+//!   QEMU's 16 MiB `-bios` limit (`FW_MAX_SIZE` in `hw/ppc/pnv.c`); see
+//!   `images-boards-mambo.md` §1. With `--container`, an unsigned secure-boot container
+//!   header goes in front ([`container`], §1.6), as PNOR's PAYLOAD and BOOTKERNEL carry.
+//! - `pnor`: build a PNOR flash image from a layout file, list its partition table,
+//!   extract or replace a partition (`images-boards-mambo.md` §2). The formats (FFS table,
+//!   ECC, NVRAM) are in the `no_std` `pnor` crate, which the firmware shares.
 //!
-//! Layout: [`elf`] reads program headers, [`lid`] lays segments out as a raw image; `main.rs`
-//! is the command line. Every failure is an [`Error`] with a message that names the problem.
+//! Layout: [`elf`] reads program headers, [`lid`] lays segments out as a raw image,
+//! [`layout`] parses PNOR layout files (the format is documented there), [`pnor`] builds
+//! and edits images; `main.rs` is the command line. Every failure is an error value
+//! with a message that names the problem.
 #![forbid(unsafe_code)]
 
 use std::fmt;
 
+pub mod container;
 pub mod elf;
+pub mod layout;
 pub mod lid;
+pub mod pnor;
+pub mod sha512;
 
 pub use lid::{elf_to_raw, RawImage, MAX_LID_SIZE};
 
