@@ -140,7 +140,10 @@ fn a_missing_thread_times_out_and_the_rest_finish() {
     ] {
         for i in 0..15 {
             let mut m = Machine::new(gen, threads);
-            m.timeout_us = 100;
+            // Long enough that a present thread descheduled by a busy host (cargo runs
+            // these tests side by side, CI runs QEMU next to them) is not taken for the
+            // missing one: 100 µs failed about one run in five with two QEMUs running.
+            m.timeout_us = 2_000;
             m.model.inject_core_tfac(CoreTfac::TbStateCorrupt);
             let r = run(&m, m.all() & !(1 << missing), 0, 77 + i);
             let ctx = format!("{gen:?}/{threads} missing {missing} iteration {i}");
@@ -184,7 +187,8 @@ fn a_stopped_timebase_does_not_hang_the_rendezvous() {
     // wait ends on the poll budget.
     for threads in [4usize, 8] {
         let mut m = Machine::new(Gen::P9, threads);
-        m.timeout_us = 100;
+        // As above: the poll budget scales with it.
+        m.timeout_us = 2_000;
         m.model.inject_core_tfac(CoreTfac::HdecParity);
         m.model.freeze_tb(true);
         let before = m.model.tb();
