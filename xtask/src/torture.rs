@@ -204,7 +204,9 @@ pub fn torture(o: &TortureOpts) -> Result<bool> {
             Step::Expect(Only::Any, "TORTURE start"),
             Step::Expect(Only::Any, leak(format!("TORTURE reboots={n} median="))),
         ];
-        let timeout = Duration::from_secs(60 + 2 * n);
+        // Opalite's cycles take about 0.1 s; skiboot's 1.5 s, with some near a minute.
+        let per_cycle = if o.firmware.is_some() { 30 } else { 2 };
+        let timeout = Duration::from_secs(60 + per_cycle * n);
         let log = s
             .logs
             .join(format!("torture-reboots-{}.log", o.machine.name()));
