@@ -652,6 +652,23 @@ const REBOOT_TORTURE_100: &[Step] = &[
     expect("TORTURE reboots=100 median=* ms slowest=* ms (cycle *)"),
 ];
 
+/// The 100-reboot torture on `machine`, 4 threads.
+const fn reboot_torture_100(name: &'static str, machine: Machine) -> Scenario {
+    Scenario {
+        name,
+        machine,
+        smp: "4,cores=2,threads=2",
+        memory: "2G",
+        kernel: Kernel::Conformance,
+        append: "conformance.reboot-loop=100",
+        steps: REBOOT_TORTURE_100,
+        forbidden: FORBIDDEN_PAYLOAD,
+        timeout: 240,
+        reboots: true,
+        image: Image::Release,
+    }
+}
+
 /// A fuzz seed that once failed, replayed with the calls and topology it failed with
 /// (`cargo xtask fuzz` prints how to add one): the payload must pass as any fuzz run.
 const fn fuzz_regression(
@@ -935,32 +952,8 @@ pub const SCENARIOS: &[Scenario] = &[
         reboots: true,
         image: Image::Release,
     },
-    Scenario {
-        name: "reboot-torture100-powernv9-smp4",
-        machine: Machine::Powernv9,
-        smp: "4,cores=2,threads=2",
-        memory: "2G",
-        kernel: Kernel::Conformance,
-        append: "conformance.reboot-loop=100",
-        steps: REBOOT_TORTURE_100,
-        forbidden: FORBIDDEN_PAYLOAD,
-        timeout: 240,
-        reboots: true,
-        image: Image::Release,
-    },
-    Scenario {
-        name: "reboot-torture100-powernv10-smp4",
-        machine: Machine::Powernv10,
-        smp: "4,cores=2,threads=2",
-        memory: "2G",
-        kernel: Kernel::Conformance,
-        append: "conformance.reboot-loop=100",
-        steps: REBOOT_TORTURE_100,
-        forbidden: FORBIDDEN_PAYLOAD,
-        timeout: 240,
-        reboots: true,
-        image: Image::Release,
-    },
+    reboot_torture_100("reboot-torture100-powernv9-smp4", Machine::Powernv9),
+    reboot_torture_100("reboot-torture100-powernv10-smp4", Machine::Powernv10),
     // Issue 13: the bounds check that wrapped (`set_len` wrote to 0xffff_ffff_ffff_fff8).
     fuzz_regression(
         "fuzz-seed-0x321e070-powernv10-smp4",

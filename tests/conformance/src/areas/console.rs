@@ -61,9 +61,9 @@ pub static AREA: Area = Area {
 /// Terminal numbers no console has (`int64_t term_number`).
 const BAD_TERMS: [u64; 3] = [u64::MAX, 0x1_0000_0000, 99];
 
-/// A 2-byte write (an empty line) and a 0-byte write: SUCCESS with `*length` = bytes
-/// taken (2, after BUSY_EVENT retries), and 0 for 0.
-fn write(cx: &mut Ctx) -> CaseResult {
+/// A 2-byte `CONSOLE_WRITE` of an empty line to terminal 0 (retried while BUSY_EVENT):
+/// the answer, and the length word it used.
+pub(super) fn write_empty_line(cx: &Ctx) -> CaseResult<(Ret, Out<8>)> {
     let text = *b"\r\n";
     let mut len = Out::<8>::new();
     let r = retry_busy(cx, || {
@@ -74,12 +74,20 @@ fn write(cx: &mut Ctx) -> CaseResult {
             &[0, len.addr(), text.as_ptr() as u64],
         )
     })?;
+    Ok((r, len))
+}
+
+/// A 2-byte write (an empty line) and a 0-byte write: SUCCESS with `*length` = bytes
+/// taken (2, after BUSY_EVENT retries), and 0 for 0.
+fn write(cx: &mut Ctx) -> CaseResult {
+    let (r, mut len) = write_empty_line(cx)?;
     expect(format_args!("CONSOLE_WRITE(0, 2 bytes)"), r, Ret::SUCCESS)?;
     expect_eq(
         format_args!("*length after writing 2 bytes"),
         len.get("length")?,
         2,
     )?;
+    let text = *b"\r\n";
     len.set(0);
     let r = call(
         cx,

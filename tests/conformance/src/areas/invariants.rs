@@ -242,16 +242,7 @@ fn not_busy(what: core::fmt::Arguments<'_>, r: Ret, want: Ret) -> CaseResult {
 
 fn locks(cx: &mut Ctx) -> CaseResult {
     // The console.
-    let text = *b"\r\n";
-    let mut len = Out::<8>::new();
-    let r = retry_busy(cx, || {
-        len.set(2);
-        call(
-            cx,
-            OPAL_CONSOLE_WRITE,
-            &[0, len.addr(), text.as_ptr() as u64],
-        )
-    })?;
+    let (r, _) = super::console::write_empty_line(cx)?;
     not_busy(format_args!("CONSOLE_WRITE(0, 2 bytes)"), r, Ret::SUCCESS)?;
     // The CPU table, and this thread's depth.
     if cx.opal.is_present(OPAL_QUERY_CPU_STATUS) {
