@@ -135,17 +135,25 @@ impl Scenario {
     }
 }
 
-const FORBIDDEN: &[&str] = &[
-    "panicked at",
-    "Unexpected exception",
-    "Kernel panic",
-    "Oops",
-    "Called with bad token",
-    // What Linux says when the firmware gives no message log or no async tokens.
-    "ibm,opal-memcons property not found",
-    "has no opal-msg-async-num",
-    "OPALITE-SYMMAP-FAILED",
-];
+/// What every Linux boot forbids, then the `extra` lines of a kind of scenario.
+macro_rules! forbidden_in_linux_boots {
+    ($($extra:literal),* $(,)?) => {
+        &[
+            "panicked at",
+            "Unexpected exception",
+            "Kernel panic",
+            "Oops",
+            "Called with bad token",
+            // What Linux says when the firmware gives no message log or no async tokens.
+            "ibm,opal-memcons property not found",
+            "has no opal-msg-async-num",
+            "OPALITE-SYMMAP-FAILED",
+            $($extra),*
+        ]
+    };
+}
+
+const FORBIDDEN: &[&str] = forbidden_in_linux_boots!();
 
 /// A firmware DEBUG line (level 7) belongs in the memory log only (skiboot prints them
 /// on the console until it has read its log levels).
@@ -628,20 +636,12 @@ const IPMI: &[Step] = &[
 
 /// What the IPMI scenarios forbid: [`FORBIDDEN`]'s lines, the script's failures, and the
 /// ipmi_powernv driver's complaints (a reply with no request, a failed probe).
-const FORBIDDEN_IPMI: &[&str] = &[
-    "panicked at",
-    "Unexpected exception",
-    "Kernel panic",
-    "Oops",
-    "Called with bad token",
-    "ibm,opal-memcons property not found",
-    "has no opal-msg-async-num",
-    "OPALITE-SYMMAP-FAILED",
+const FORBIDDEN_IPMI: &[&str] = forbidden_in_linux_boots!(
     "OPALITE-IPMI-FAILED",
     "OPALITE-IPMI-SEL-TIME differs",
     "no current message",
     "ipmi-powernv: probe of",
-];
+);
 
 /// 100 reboots through OPAL_CEC_REBOOT in one QEMU run (the payload's reboot loop; the
 /// 1,000-reboot run is `cargo xtask torture`): every cycle comes back, then the median
