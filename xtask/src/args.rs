@@ -569,6 +569,37 @@ mod tests {
     }
 
     #[test]
+    fn fuzz_and_torture_options() {
+        let Cmd::Fuzz(o) = parse(argv(
+            "fuzz --machine powernv10 --calls 0x10 --seed 0x321e070",
+        ))
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (o.machine, o.calls, o.seed, o.runs),
+            (Machine::Powernv10, 16, Some(0x321e070), 1)
+        );
+        let Cmd::Fuzz(d) = parse(argv("fuzz")).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (d.calls, d.seed, d.smp.to_qemu()),
+            (1_000_000, None, "4,cores=2,threads=2".into())
+        );
+        assert!(parse(argv("fuzz --seed 12x")).is_err());
+        assert!(parse(argv("fuzz --bogus")).is_err());
+        let Cmd::Torture(t) = parse(argv("torture --reboots 100 --boots 0")).unwrap() else {
+            panic!()
+        };
+        assert_eq!((t.reboots, t.boots, t.firmware), (100, 0, None));
+        let Cmd::Torture(t) = parse(argv("torture")).unwrap() else {
+            panic!()
+        };
+        assert_eq!((t.reboots, t.boots), (1000, 1000));
+    }
+
+    #[test]
     fn run_defaults() {
         let Cmd::Run(o) = parse(argv("run")).unwrap() else {
             panic!()
