@@ -16,6 +16,7 @@ extern crate alloc;
 extern crate std as alloc;
 
 pub mod config;
+pub mod ioda;
 #[cfg(any(test, feature = "model"))]
 pub mod model;
 
