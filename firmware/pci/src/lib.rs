@@ -19,6 +19,7 @@ pub mod config;
 pub mod ioda;
 #[cfg(any(test, feature = "model"))]
 pub mod model;
+pub mod msi;
 
 pub use config::{config_read, config_write, AccessSize, Bdfn, CfgError};
 
