@@ -20,6 +20,7 @@ pub mod ioda;
 #[cfg(any(test, feature = "model"))]
 pub mod model;
 pub mod msi;
+pub mod scan;
 
 pub use config::{config_read, config_write, AccessSize, Bdfn, CfgError};
 
