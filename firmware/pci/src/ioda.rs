@@ -200,7 +200,7 @@ pub const PE_MAX: u16 = 511;
 
 /// The two MBT words of an MMIO window of `size` bytes at CPU address `base`: a power of two
 /// at least 4 KiB, `base` aligned to it, both within the 52-bit field (skiboot
-/// `phb4_set_phb_mem_window` for M64, `phb4_init_ioda_cache` for MBT[0], M32).
+/// `phb4_set_phb_mem_window` for M64, `phb4_init_ioda_cache` for `MBT[0]`, M32).
 pub fn mbt_entry(
     base: u64,
     size: u64,

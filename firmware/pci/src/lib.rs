@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //! PCI host bridges (PHB4 on POWER9, PHB5 on POWER10): the parts of the driver that need
-//! no hardware, behind [`PhbRegs`], so they run in `cargo test` against [`model::PhbModel`].
+//! no hardware, behind [`PhbRegs`], so they run in `cargo test` against `model::PhbModel`.
+//!
+//! * [`config`]: config-space reads and writes with skiboot's checks ([`config_read`],
+//!   [`config_write`], [`Bdfn`]);
+//! * [`ioda`]: IODA3 table entries (TVT, MBT, RTT, PEST, PELT-V) as pure functions;
+//! * [`msi`]: MSI address/data for `OPAL_GET_MSI_64`/`_32`;
+//! * [`scan`]: bus numbering below the root port;
+//! * `model` (tests, feature `model`): a software PHB serving config space like QEMU's.
 //!
 //! Not yet used by the firmware binary (issue 12, first brick).
 //!
@@ -70,7 +77,7 @@ pub mod reg {
 }
 
 /// Access to one PHB's MMIO registers. The firmware will implement it with cache-inhibited
-/// loads and stores on the PHB register BAR; tests use [`model::PhbModel`].
+/// loads and stores on the PHB register BAR; tests use `model::PhbModel`.
 ///
 /// Offsets are from the start of the PHB register space. All accesses are big-endian, as the
 /// CPU's `ld`/`std`/`lwz`/`lhz`/`lbz` would make them; little-endian data (config space) is
