@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: Apache-2.0
+//! A software PHB for host tests: registers as plain storage, and config space the way
+//! QEMU's PHB4/PHB5 serves it (`hw/pci-host/pnv_phb4.c`, `pnv_phb4_config_read/write`,
+//! `pnv_phb4_rc_config_read/write`).
+//!
+//! * CONFIG_ADDRESS holds ENABLE, BDFN and REG; a load or store at CONFIG_DATA + lane
+//!   (lane 0-3, aligned to the size) reaches byte `REG + lane` of that function's config
+//!   space. Config space is little-endian and the register big-endian, so a 2 or 4-byte
+//!   load returns the bytes in address order, i.e. byte-swapped from the PCI value.
+//! * With ENABLE clear, for bus 0 (the root bus, reached only through the RC window) and
+//!   for a function that does not answer, loads return all-ones and stores are dropped.
+//! * The root port's config space sits at 0x1000-0x17ff and takes 4-byte accesses only.
+//! * Functions behind bridges answer only at the bus numbers the bridges above them were
+//!   programmed with (secondary/subordinate at 0x19/0x1a), as a real PCI tree routes
+//!   type-1 config cycles; [`PhbModel::add_endpoint`] also places a function at a fixed
+//!   bdfn for tests that do not care about routing.
+//! * [`PhbModel::set_fenced`]: every load returns all-ones, every store is dropped.
+//!
+//! An access the driver must never make (a narrow access elsewhere, a misaligned lane, an
+//! 8-byte access to CONFIG_DATA) panics: that is a driver bug the tests should see.
+
+use alloc::collections::BTreeMap;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::config::{AccessSize, Bdfn, CONFIG_SPACE_SIZE};
+use crate::{get_field, reg, PhbRegs};
+
+/// A function in the model's tree. [`NodeId::ROOT_PORT`] is the root port (bdfn 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeId(usize);
+
+impl NodeId {
+    pub const ROOT_PORT: NodeId = NodeId(0);
+}
+
+/// What kind of function to add.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A type-0 function (no PCIe capability port type beyond "endpoint").
+    Endpoint,
+    /// The upstream port of a PCIe switch (type-1 header, PCIe port type 5).
+    SwitchUpstream,
+    /// A downstream port of a PCIe switch (type-1 header, PCIe port type 6).
+    SwitchDownstream,
+    /// A PCI-to-PCI bridge without a PCIe capability (conventional PCI behind it).
+    PciBridge,
+}
+
+/// PCIe capability port types (PCIe base spec, PCI Express Capabilities register 7:4).
+pub const PCIE_TYPE_ENDPOINT: u8 = 0;
+pub const PCIE_TYPE_ROOT_PORT: u8 = 4;
+pub const PCIE_TYPE_UPSTREAM: u8 = 5;
+pub const PCIE_TYPE_DOWNSTREAM: u8 = 6;
+
+/// Where the model puts the PCIe capability.
+const PCIE_CAP: usize = 0x40;
+
+struct Function {
+    cfg: Vec<u8>,
+    /// For bridges: the functions on the secondary bus, by devfn.
+    children: BTreeMap<u8, usize>,
+}
+
+impl Function {
+    fn new(vendor: u16, device: u16, bridge: bool, pcie_type: Option<u8>) -> Function {
+        let mut cfg = vec![0u8; CONFIG_SPACE_SIZE as usize];
+        cfg[0..2].copy_from_slice(&vendor.to_le_bytes());
+        cfg[2..4].copy_from_slice(&device.to_le_bytes());
+        cfg[0x0e] = bridge as u8;
+        if let Some(port_type) = pcie_type {
+            cfg[0x06] = 0x10; // status: capabilities list
+            cfg[0x34] = PCIE_CAP as u8;
+            cfg[PCIE_CAP] = 0x10; // PCI Express capability id
+            cfg[PCIE_CAP + 1] = 0; // last capability
+            cfg[PCIE_CAP + 2] = 2 | (port_type << 4); // version 2, port type
+        }
+        Function {
+            cfg,
+            children: BTreeMap::new(),
+        }
+    }
+
+    fn is_bridge(&self) -> bool {
+        self.cfg[0x0e] & 0x7f == 1
+    }
+
+    fn secondary(&self) -> u8 {
+        self.cfg[0x19]
+    }
+
+    fn subordinate(&self) -> u8 {
+        self.cfg[0x1a]
+    }
+
+    /// Bytes software cannot change: ids, class/revision, header type, capability pointer
+    /// and the PCIe capability header.
+    fn read_only(offset: usize) -> bool {
+        matches!(offset, 0x00..=0x03 | 0x08..=0x0b | 0x0e | 0x34)
+            || (PCIE_CAP..PCIE_CAP + 4).contains(&offset)
+    }
+
+    fn load(&self, offset: usize, size: AccessSize) -> u32 {
+        self.cfg[offset..offset + size.bytes() as usize]
+            .iter()
+            .fold(0, |acc, &b| (acc << 8) | b as u32)
+    }
+
+    fn store(&mut self, offset: usize, size: AccessSize, value: u32) {
+        let n = size.bytes() as usize;
+        for i in 0..n {
+            let at = offset + i;
+            if !Function::read_only(at) {
+                self.cfg[at] = (value >> (8 * (n - 1 - i))) as u8;
+            }
+        }
+    }
+}
+
+/// The model. See the module documentation.
+pub struct PhbModel {
+    regs: BTreeMap<u32, u64>,
+    /// `nodes[0]` is the root port.
+    nodes: Vec<Function>,
+    /// Functions at a fixed bdfn, whatever the bridges say.
+    fixed: BTreeMap<Bdfn, usize>,
+    fenced: bool,
+    config_accesses: usize,
+}
+
+impl Default for PhbModel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PhbModel {
+    /// A PHB with its root port (IBM 0x1014, device 0x04c1 as QEMU's PHB4 root port) and
+    /// nothing behind it.
+    pub fn new() -> PhbModel {
+        PhbModel {
+            regs: BTreeMap::new(),
+            nodes: vec![Function::new(
+                0x1014,
+                0x04c1,
+                true,
+                Some(PCIE_TYPE_ROOT_PORT),
+            )],
+            fixed: BTreeMap::new(),
+            fenced: false,
+            config_accesses: 0,
+        }
+    }
+
+    /// Every load answers all-ones and every store is dropped while `fenced`.
+    pub fn set_fenced(&mut self, fenced: bool) {
+        self.fenced = fenced;
+    }
+
+    /// A type-0 function reachable at `bdfn` whatever the bridges are programmed with.
+    pub fn add_endpoint(&mut self, bdfn: Bdfn, vendor: u16, device: u16) {
+        assert!(bdfn.bus() != 0, "bus 0 holds only the root port");
+        self.nodes.push(Function::new(
+            vendor,
+            device,
+            false,
+            Some(PCIE_TYPE_ENDPOINT),
+        ));
+        self.fixed.insert(bdfn, self.nodes.len() - 1);
+    }
+
+    /// A function at `devfn` on the secondary bus of the bridge `parent`. Adding a function
+    /// other than 0 marks function 0 of the same device, if present, multi-function.
+    pub fn add_child(
+        &mut self,
+        parent: NodeId,
+        devfn: u8,
+        kind: Kind,
+        vendor: u16,
+        device: u16,
+    ) -> NodeId {
+        assert!(self.nodes[parent.0].is_bridge(), "parent must be a bridge");
+        let (bridge, pcie) = match kind {
+            Kind::Endpoint => (false, Some(PCIE_TYPE_ENDPOINT)),
+            Kind::SwitchUpstream => (true, Some(PCIE_TYPE_UPSTREAM)),
+            Kind::SwitchDownstream => (true, Some(PCIE_TYPE_DOWNSTREAM)),
+            Kind::PciBridge => (true, None),
+        };
+        self.nodes.push(Function::new(vendor, device, bridge, pcie));
+        let id = self.nodes.len() - 1;
+        let prev = self.nodes[parent.0].children.insert(devfn, id);
+        assert!(prev.is_none(), "devfn {devfn:#x} taken");
+        if devfn & 7 != 0 {
+            if let Some(&f0) = self.nodes[parent.0].children.get(&(devfn & !7)) {
+                self.nodes[f0].cfg[0x0e] |= 0x80;
+            }
+        }
+        NodeId(id)
+    }
+
+    /// A bridge's (primary, secondary, subordinate) bus numbers as programmed.
+    pub fn bus_numbers(&self, node: NodeId) -> (u8, u8, u8) {
+        let cfg = &self.nodes[node.0].cfg;
+        (cfg[0x18], cfg[0x19], cfg[0x1a])
+    }
+
+    /// Raw config bytes of the function at `bdfn` (as routed now).
+    pub fn config_bytes(&self, bdfn: Bdfn, offset: usize, len: usize) -> Vec<u8> {
+        let node = self.lookup(bdfn).expect("no function there");
+        self.nodes[node].cfg[offset..offset + len].to_vec()
+    }
+
+    /// Register contents, ignoring the fence.
+    pub fn read_reg(&self, offset: u32) -> u64 {
+        self.regs.get(&offset).copied().unwrap_or(0)
+    }
+
+    /// How many config-space loads and stores reached the model.
+    pub fn config_accesses(&self) -> usize {
+        self.config_accesses
+    }
+
+    fn lookup(&self, bdfn: Bdfn) -> Option<usize> {
+        if bdfn == Bdfn::ROOT {
+            return Some(0);
+        }
+        if let Some(&n) = self.fixed.get(&bdfn) {
+            return Some(n);
+        }
+        if bdfn.bus() == 0 {
+            return None;
+        }
+        self.route(0, bdfn.bus(), bdfn.devfn())
+    }
+
+    /// Type-1 routing: down through every bridge whose bus range holds `bus`.
+    fn route(&self, bridge: usize, bus: u8, devfn: u8) -> Option<usize> {
+        let b = &self.nodes[bridge];
+        if bus == b.secondary() {
+            return b.children.get(&devfn).copied();
+        }
+        if bus < b.secondary() || bus > b.subordinate() {
+            return None;
+        }
+        b.children.values().find_map(|&c| {
+            let child = &self.nodes[c];
+            (child.is_bridge()
+                && child.secondary() != 0
+                && (child.secondary()..=child.subordinate()).contains(&bus))
+            .then(|| self.route(c, bus, devfn))
+            .flatten()
+        })
+    }
+
+    /// The function and byte offset CONFIG_DATA + `lane` reaches now.
+    fn config_target(&self, lane: u32) -> Option<(usize, usize)> {
+        let ca = self.read_reg(reg::CONFIG_ADDRESS);
+        if ca & reg::ca::ENABLE == 0 {
+            return None;
+        }
+        let bdfn = Bdfn::from_raw(get_field(reg::ca::BDFN, ca))?;
+        if bdfn.bus() == 0 {
+            return None; // QEMU refuses the root bus on this path
+        }
+        let node = self.lookup(bdfn)?;
+        Some((node, (get_field(reg::ca::REG, ca) as u32 + lane) as usize))
+    }
+
+    /// Where a narrow access goes: CONFIG_DATA lane or RC window, checked.
+    fn narrow_target(&self, offset: u32, size: AccessSize) -> Option<(usize, usize)> {
+        if (reg::CONFIG_DATA..reg::CONFIG_DATA + 4).contains(&offset) {
+            let lane = offset - reg::CONFIG_DATA;
+            assert!(
+                lane.is_multiple_of(size.bytes()),
+                "misaligned CONFIG_DATA access: lane {lane}, {size:?}"
+            );
+            return self.config_target(lane);
+        }
+        if (reg::RC_CONFIG..reg::RC_CONFIG + 0x800).contains(&offset) {
+            assert!(
+                size == AccessSize::Word && offset.is_multiple_of(4),
+                "the root-complex window takes aligned 4-byte accesses only ({offset:#x}, {size:?})"
+            );
+            return Some((0, (offset - reg::RC_CONFIG) as usize));
+        }
+        panic!("narrow access outside CONFIG_DATA and the RC window: {offset:#x}");
+    }
+}
+
+impl PhbRegs for PhbModel {
+    fn read64(&mut self, offset: u32) -> u64 {
+        assert!(
+            offset.is_multiple_of(8),
+            "misaligned register load {offset:#x}"
+        );
+        assert!(
+            offset != reg::CONFIG_DATA,
+            "CONFIG_DATA takes 1/2/4-byte accesses"
+        );
+        if self.fenced {
+            return u64::MAX;
+        }
+        self.read_reg(offset)
+    }
+
+    fn write64(&mut self, offset: u32, value: u64) {
+        assert!(
+            offset.is_multiple_of(8),
+            "misaligned register store {offset:#x}"
+        );
+        assert!(
+            offset != reg::CONFIG_DATA,
+            "CONFIG_DATA takes 1/2/4-byte accesses"
+        );
+        if !self.fenced {
+            self.regs.insert(offset, value);
+        }
+    }
+
+    fn read_narrow(&mut self, offset: u32, size: AccessSize) -> u32 {
+        let target = self.narrow_target(offset, size);
+        self.config_accesses += 1;
+        if self.fenced {
+            return size.all_ones();
+        }
+        match target {
+            Some((node, at)) => self.nodes[node].load(at, size),
+            None => size.all_ones(),
+        }
+    }
+
+    fn write_narrow(&mut self, offset: u32, size: AccessSize, value: u32) {
+        let target = self.narrow_target(offset, size);
+        self.config_accesses += 1;
+        if self.fenced {
+            return;
+        }
+        if let Some((node, at)) = target {
+            self.nodes[node].store(at, size, value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_data_lanes_are_big_endian_loads_of_le_bytes() {
+        let mut m = PhbModel::new();
+        let ep = Bdfn::new(1, 0, 0).unwrap();
+        m.add_endpoint(ep, 0x1234, 0xabcd);
+        m.write64(reg::CONFIG_ADDRESS, reg::ca::ENABLE | (0x0100u64 << 44));
+        // Bytes 34 12 cd ab: a big-endian word load sees them in address order.
+        assert_eq!(
+            m.read_narrow(reg::CONFIG_DATA, AccessSize::Word),
+            0x3412_cdab
+        );
+        assert_eq!(
+            m.read_narrow(reg::CONFIG_DATA + 2, AccessSize::Half),
+            0xcdab
+        );
+        assert_eq!(m.read_narrow(reg::CONFIG_DATA + 1, AccessSize::Byte), 0x12);
+        m.write64(reg::CONFIG_ADDRESS, 0x0100u64 << 44);
+        assert_eq!(
+            m.read_narrow(reg::CONFIG_DATA, AccessSize::Word),
+            u32::MAX,
+            "ENABLE clear"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "misaligned CONFIG_DATA")]
+    fn misaligned_lane_is_a_driver_bug() {
+        PhbModel::new().read_narrow(reg::CONFIG_DATA + 1, AccessSize::Half);
+    }
+
+    #[test]
+    #[should_panic(expected = "4-byte accesses only")]
+    fn rc_window_refuses_bytes() {
+        PhbModel::new().read_narrow(reg::RC_CONFIG, AccessSize::Byte);
+    }
+
+    #[test]
+    fn read_only_ids() {
+        let mut m = PhbModel::new();
+        m.write_narrow(reg::RC_CONFIG, AccessSize::Word, 0);
+        assert_eq!(m.read_narrow(reg::RC_CONFIG, AccessSize::Word), 0x1410_c104);
+    }
+}
