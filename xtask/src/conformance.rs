@@ -9,7 +9,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::args::ConformanceOpts;
-use crate::bail;
 use crate::firmware;
 use crate::qemu::{Console, QemuConfig};
 use crate::toolchain;
@@ -19,17 +18,7 @@ use crate::util::{self, Context, Result};
 pub fn run(opts: &ConformanceOpts) -> Result<bool> {
     let root = util::repo_root();
     let qemu = toolchain::ensure_qemu()?;
-    let (firmware, payload) = match &opts.firmware {
-        Some(path) if path.is_file() => (
-            path.clone(),
-            firmware::build_payload(opts.debug, firmware::Output::Terminal)?,
-        ),
-        Some(path) => bail!("{} does not exist", path.display()),
-        None => {
-            let built = firmware::build(opts.debug, firmware::Output::Terminal)?;
-            (built.image, built.payload)
-        }
-    };
+    let (firmware, payload) = firmware::image_and_payload(&opts.firmware, opts.debug)?;
     let config = QemuConfig {
         machine: opts.machine,
         smp: opts.smp.clone(),

@@ -105,6 +105,19 @@ pub fn build(debug: bool, output: Output) -> Result<Built> {
     })
 }
 
+/// The firmware image and the conformance payload a payload run boots: `other` (checked
+/// to exist) with the payload built alone, or a fresh build of both.
+pub fn image_and_payload(other: &Option<PathBuf>, debug: bool) -> Result<(PathBuf, PathBuf)> {
+    match other {
+        Some(path) if path.is_file() => Ok((path.clone(), build_payload(debug, Output::Terminal)?)),
+        Some(path) => crate::bail!("{} does not exist", path.display()),
+        None => {
+            let built = build(debug, Output::Terminal)?;
+            Ok((built.image, built.payload))
+        }
+    }
+}
+
 /// Builds only the conformance payload (to run it on another firmware).
 pub fn build_payload(debug: bool, output: Output) -> Result<PathBuf> {
     let root = util::repo_root();

@@ -356,7 +356,7 @@ const CONFORMANCE: &[Step] = &[
 /// The payload's options: the XIVE area must be there (absent tokens are a failure).
 const CONFORMANCE_XIVE: &str = "conformance.require=xive";
 
-const FORBIDDEN_PAYLOAD: &[&str] = &[
+pub const FORBIDDEN_PAYLOAD: &[&str] = &[
     "payload panic",
     "Unexpected exception",
     "Called with bad token",
@@ -364,7 +364,7 @@ const FORBIDDEN_PAYLOAD: &[&str] = &[
 ];
 
 /// The fuzz run calls absent tokens on purpose, which Opalite logs as bad tokens.
-const FORBIDDEN_FUZZ: &[&str] = &[
+pub const FORBIDDEN_FUZZ: &[&str] = &[
     "payload panic",
     "Unexpected exception",
     "OPAL_CEC_POWER_DOWN did not power",
@@ -375,7 +375,7 @@ const FORBIDDEN_FUZZ: &[&str] = &[
 const CONFORMANCE_FUZZ: &str = "conformance.only=fuzz conformance.fuzz=100000";
 
 /// The fuzz run: 100,000 calls from every thread, then the payload's sanity re-run.
-const FUZZ: &[Step] = &[
+pub const FUZZ: &[Step] = &[
     expect("opal-conformance "),
     expect("fuzz: * calls, seed"),
     expect("conformance: 1 passed, 0 failed,"),

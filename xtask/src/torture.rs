@@ -16,12 +16,9 @@ use std::time::Duration;
 use crate::args::{FuzzOpts, Machine, Smp, TortureOpts};
 use crate::harness;
 use crate::qemu::{Console, QemuConfig};
-use crate::scenarios::{Only, Step};
+use crate::scenarios::{Only, Step, FORBIDDEN_FUZZ, FORBIDDEN_PAYLOAD, FUZZ};
 use crate::util::{self, Result};
-use crate::{bail, firmware, toolchain};
-
-/// What every fuzz and torture run forbids: a firmware or payload crash.
-const FORBIDDEN: &[&str] = &["panicked at", "Unexpected exception", "PANIC"];
+use crate::{firmware, toolchain};
 
 struct Setup {
     machine: Machine,
@@ -34,17 +31,7 @@ struct Setup {
 
 fn setup(machine: Machine, smp: &Smp, other: &Option<PathBuf>) -> Result<Setup> {
     let qemu = toolchain::ensure_qemu()?;
-    let (firmware, payload) = match other {
-        Some(path) if path.is_file() => (
-            path.clone(),
-            firmware::build_payload(false, firmware::Output::Terminal)?,
-        ),
-        Some(path) => bail!("{} does not exist", path.display()),
-        None => {
-            let built = firmware::build(false, firmware::Output::Terminal)?;
-            (built.image, built.payload)
-        }
-    };
+    let (firmware, payload) = firmware::image_and_payload(other, false)?;
     let logs = util::repo_root().join("target/test-logs");
     std::fs::create_dir_all(&logs)?;
     Ok(Setup {
@@ -66,6 +53,7 @@ fn boot(
     s: &Setup,
     append: String,
     steps: &[Step],
+    forbidden: &[&str],
     timeout: Duration,
     reboots: bool,
     log: &Path,
@@ -83,7 +71,7 @@ fn boot(
     };
     let mut cmd = Command::new(&s.qemu);
     cmd.args(config.args(Console::Captured));
-    let outcome = harness::run(cmd, steps, FORBIDDEN, timeout, log)?;
+    let outcome = harness::run(cmd, steps, forbidden, timeout, log)?;
     let text = String::from_utf8_lossy(&std::fs::read(log)?).replace('\r', "");
     Ok((outcome, text))
 }
@@ -125,16 +113,12 @@ pub fn fuzz(o: &FuzzOpts) -> Result<bool> {
             "conformance.require=xive conformance.only=fuzz conformance.fuzz={} conformance.seed={seed:#x}",
             o.calls
         );
-        let steps = [
-            Step::Expect(Only::Any, "fuzz: * calls, seed"),
-            Step::Expect(Only::Any, "conformance: 1 passed, 0 failed,"),
-        ];
         // 100,000 calls take about 8 s on 4 threads; leave room for slow hosts.
         let timeout = Duration::from_secs(120 + o.calls / 1000);
         let log = s
             .logs
             .join(format!("fuzz-{}-{seed:#x}.log", o.machine.name()));
-        let (outcome, text) = boot(&s, append, &steps, timeout, false, &log)?;
+        let (outcome, text) = boot(&s, append, FUZZ, FORBIDDEN_FUZZ, timeout, false, &log)?;
         let figures = fuzz_figures(&text);
         match (&outcome.failure, figures) {
             (None, Some((calls, secs))) => println!(
@@ -218,6 +202,7 @@ pub fn torture(o: &TortureOpts) -> Result<bool> {
             &s,
             format!("conformance.reboot-loop={n}"),
             &steps,
+            FORBIDDEN_PAYLOAD,
             timeout,
             true,
             &log,
@@ -252,6 +237,7 @@ pub fn torture(o: &TortureOpts) -> Result<bool> {
                 &s,
                 "conformance.only=none".to_string(),
                 &steps,
+                FORBIDDEN_PAYLOAD,
                 Duration::from_secs(60),
                 false,
                 &log,
