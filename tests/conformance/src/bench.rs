@@ -70,11 +70,7 @@ pub fn reboot_loop(
 ) {
     let cycles = cycles.clamp(1, LOOP_MAX_CYCLES);
     let record = Range::sized(REBOOT_MARKER_ADDR, (LOOP_HEADER_WORDS + cycles) * 8);
-    let in_ram = sys
-        .ram
-        .iter()
-        .any(|r| r.start <= record.start && record.end <= r.end);
-    if !in_ram || sys.reserved.iter().any(|r| r.overlaps(&record)) {
+    if !free_ram(sys, &record) {
         let _ = writeln!(
             con,
             "TORTURE error: {:#x}.. is not free RAM here",
@@ -141,17 +137,7 @@ pub fn reboot_loop(
     }
     let answer = opal.reboot();
     unsafe { arch::ram_store64(word(0), 0) };
-    match answer {
-        Ok(r) => {
-            let _ = writeln!(
-                con,
-                "TORTURE error: OPAL_CEC_REBOOT returned {r} and the machine did not reset"
-            );
-        }
-        Err(_) => {
-            let _ = writeln!(con, "TORTURE error: OPAL_CEC_REBOOT is absent");
-        }
-    }
+    report_no_reset(con, "TORTURE error:", answer);
 }
 
 /// Ticks as milliseconds with three decimals.
@@ -186,11 +172,7 @@ fn has_word(bootargs: &str, word: &str) -> bool {
 /// first if the reboot did not happen; the caller powers off either way.
 pub fn reboot(opal: &Opal, con: &mut Console<'_>, sys: &System<'_>, entry_tb: u64) {
     let marker = Range::sized(REBOOT_MARKER_ADDR, 16);
-    let in_ram = sys
-        .ram
-        .iter()
-        .any(|r| r.start <= marker.start && marker.end <= r.end);
-    if !in_ram || sys.reserved.iter().any(|r| r.overlaps(&marker)) {
+    if !free_ram(sys, &marker) {
         let _ = writeln!(
             con,
             "BENCH error reboot marker {REBOOT_MARKER_ADDR:#x} is not free RAM here"
@@ -223,15 +205,34 @@ pub fn reboot(opal: &Opal, con: &mut Console<'_>, sys: &System<'_>, entry_tb: u6
     // Still here: no reset. Clear the marker so a later boot does not take it for ours.
     // SAFETY: as above.
     unsafe { arch::ram_store64(REBOOT_MARKER_ADDR, 0) };
+    report_no_reset(con, "BENCH error", answer);
+}
+
+/// Whether `range` is RAM in /memory outside every firmware reservation: where the
+/// reboot modes keep what must survive a reset.
+fn free_ram(sys: &System<'_>, range: &Range) -> bool {
+    let in_ram = sys
+        .ram
+        .iter()
+        .any(|r| r.start <= range.start && range.end <= r.end);
+    in_ram && !sys.reserved.iter().any(|r| r.overlaps(range))
+}
+
+/// `OPAL_CEC_REBOOT` came back: the line saying so, after `prefix`.
+fn report_no_reset(
+    con: &mut Console<'_>,
+    prefix: &str,
+    answer: Result<crate::opal::Ret, crate::opal::Absent>,
+) {
     match answer {
         Ok(r) => {
             let _ = writeln!(
                 con,
-                "BENCH error OPAL_CEC_REBOOT returned {r} and the machine did not reset"
+                "{prefix} OPAL_CEC_REBOOT returned {r} and the machine did not reset"
             );
         }
         Err(_) => {
-            let _ = writeln!(con, "BENCH error OPAL_CEC_REBOOT is absent");
+            let _ = writeln!(con, "{prefix} OPAL_CEC_REBOOT is absent");
         }
     }
 }
