@@ -405,9 +405,9 @@ impl hal::Platform for FwPlatform {
         let mut guard = lock_bmc().ok_or(OpalError::Busy)?;
         let link = guard.as_mut().ok_or(OpalError::Hardware)?;
         // A reply may be on the wire already: take it now rather than after the interrupt.
-        let _ = service(link);
+        let done = if link.busy() { link.service() } else { None };
         let reply = link.os_take();
-        let _ = settle(link, None);
+        let _ = settle(link, done);
         let reply = reply.ok_or(OpalError::Empty)?;
         IpmiMsg::new(reply.netfn_lun(), reply.cmd(), reply.bytes()).ok_or(OpalError::Hardware)
     }

@@ -45,6 +45,7 @@ fn put(uart: &LpcIo, port: u16, c: u8) {
     uart.outb(port, c);
 }
 
+/// Not `main`'s `halt`: that one idles in `stop`, an ISA 3.0 instruction POWER8 lacks.
 fn halt_here() -> ! {
     loop {
         arch::relax();

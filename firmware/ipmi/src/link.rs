@@ -108,13 +108,6 @@ impl<P: IoPort, C: Clock> BmcLink<P, C> {
         self.os.take()
     }
 
-    /// Forgets the OS's request and reply (a new OS is starting: what the old one asked
-    /// is nobody's any more).
-    pub fn os_forget(&mut self) {
-        self.os.preempt(&mut self.bt);
-        self.os = OsChannel::new();
-    }
-
     /// Starts a housekeeping request if the BT is idle and the OS is not waiting for it;
     /// returns whether it started.
     pub fn start_background(&mut self, req: &Request, purpose: FwPurpose) -> bool {

@@ -188,23 +188,3 @@ fn thousand_os_requests_among_firmware_traffic_lose_nothing() {
     assert_eq!(link.os().dropped_replies(), 0);
     assert_eq!(link.bt().stale_responses(), 0);
 }
-
-#[test]
-fn os_forget_drops_the_old_os_request_and_frees_the_bt() {
-    let sim = sim();
-    sim.set_behaviour(Behaviour::AfterCtrlReads(20));
-    let clock = SimClock::new(1);
-    let mut link = BmcLink::new(Bt::new(&sim, &clock, BT_IO_BASE));
-    link.os_send(&get_device_id()).unwrap();
-    link.os_forget();
-    assert!(!link.busy() && link.os_take().is_none());
-    assert!(link.bt().in_flight().is_none());
-    link.os_send(&get_sel_time_request()).unwrap();
-    serviced(&mut link);
-    let r = link.os_take().unwrap();
-    assert_eq!(
-        (r.cmd(), r.bytes()[0]),
-        (0x48, 0),
-        "the new request's answer"
-    );
-}
