@@ -371,7 +371,10 @@ impl<T: Transport, F: FwSpace> Flash for Session<'_, T, F> {
             let mut seen = 0u64;
             while seen < n && erased {
                 let k = (n - seen).min(chunk.len() as u64) as usize;
-                self.map.fw.read(w.lpc_addr + (at + seen - w.flash_offset) as u32, &mut chunk[..k]);
+                self.map.fw.read(
+                    w.lpc_addr + (at + seen - w.flash_offset) as u32,
+                    &mut chunk[..k],
+                );
                 erased = chunk[..k].iter().all(|&b| b == 0xff);
                 seen += k as u64;
             }
@@ -556,7 +559,10 @@ mod tests {
             bmc.commands(),
             vec![command::ACK, command::CREATE_READ_WINDOW]
         );
-        assert_eq!(bmc.log()[0], Log::Cmd(command::ACK, vec![event::WINDOW_RESET]));
+        assert_eq!(
+            bmc.log()[0],
+            Log::Cmd(command::ACK, vec![event::WINDOW_RESET])
+        );
         bmc.clear_log();
         map.note_events(event::DAEMON_READY | event::PROTOCOL_RESET);
         map.session(&mut bmc).read(0, &mut b).unwrap();
@@ -577,9 +583,15 @@ mod tests {
         let mut map = Hiomap::new(bmc.fw());
         let mut b = [0u8; 4];
         map.note_events(event::FLASH_LOST);
-        assert_eq!(map.session(&mut bmc).read(0, &mut b), Err(Error::Unavailable));
+        assert_eq!(
+            map.session(&mut bmc).read(0, &mut b),
+            Err(Error::Unavailable)
+        );
         map.note_events(0);
-        assert_eq!(map.session(&mut bmc).read(0, &mut b), Err(Error::Unavailable));
+        assert_eq!(
+            map.session(&mut bmc).read(0, &mut b),
+            Err(Error::Unavailable)
+        );
         assert!(bmc.commands().is_empty());
         map.note_events(event::DAEMON_READY);
         map.session(&mut bmc).read(0, &mut b).unwrap();

@@ -68,7 +68,10 @@ impl core::fmt::Display for Error {
             Error::Toc(e) => write!(f, "{e}"),
             Error::NoPartition => f.write_str("no such partition"),
             Error::Ecc { flash_offset } => {
-                write!(f, "uncorrectable ECC error at flash offset {flash_offset:#x}")
+                write!(
+                    f,
+                    "uncorrectable ECC error at flash offset {flash_offset:#x}"
+                )
             }
         }
     }

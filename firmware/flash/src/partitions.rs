@@ -27,7 +27,11 @@ pub struct Partition {
 
 impl Partition {
     pub fn name(&self) -> &str {
-        let n = self.name.iter().position(|&c| c == 0).unwrap_or(ffs::NAME_MAX);
+        let n = self
+            .name
+            .iter()
+            .position(|&c| c == 0)
+            .unwrap_or(ffs::NAME_MAX);
         core::str::from_utf8(&self.name[..n]).unwrap_or("?")
     }
 
@@ -61,7 +65,7 @@ pub struct PartitionTable {
 impl PartitionTable {
     /// Reads the table at flash offset 0 into `scratch` (at least [`MAX_TABLE`] bytes)
     /// and checks it as skiboot's `ffs_init` does.
-    pub fn read(flash: &mut impl Flash, scratch: &mut [u8]) -> Result<Self, Error> {
+    pub fn read<F: Flash + ?Sized>(flash: &mut F, scratch: &mut [u8]) -> Result<Self, Error> {
         let header_len = ffs::HEADER_LEN;
         flash.read(0, &mut scratch[..header_len])?;
         let header = ffs::Header::parse(&scratch[..header_len]).map_err(Error::Toc)?;
@@ -113,8 +117,8 @@ pub struct ReadReport {
 
 /// Reads `buf.len()` data bytes from `offset` in the partition's data. ECC partitions
 /// need an 8-byte aligned offset.
-pub fn read(
-    flash: &mut impl Flash,
+pub fn read<F: Flash + ?Sized>(
+    flash: &mut F,
     part: &Partition,
     offset: u64,
     buf: &mut [u8],
@@ -154,8 +158,8 @@ pub fn read(
 
 /// Writes `data` at `offset` in the partition's data. ECC partitions need the offset and
 /// length 8-byte aligned (each group's check byte covers exactly its 8 bytes).
-pub fn write(
-    flash: &mut impl Flash,
+pub fn write<F: Flash + ?Sized>(
+    flash: &mut F,
     part: &Partition,
     offset: u64,
     data: &[u8],
@@ -232,7 +236,10 @@ mod tests {
         let names: Vec<&str> = t.iter().map(|p| p.name()).collect();
         assert_eq!(names, ["part", "PLAIN", "ECCD", "RO"]);
         let e = t.find("ECCD").unwrap();
-        assert_eq!((e.offset, e.len, e.data_len(), e.ecc), (0x4000, 0x9000, 0x8000, true));
+        assert_eq!(
+            (e.offset, e.len, e.data_len(), e.ecc),
+            (0x4000, 0x9000, 0x8000, true)
+        );
         assert!(t.find("RO").unwrap().readonly);
         assert_eq!(t.find("NVRAM"), None);
     }
@@ -285,7 +292,9 @@ mod tests {
         let mut buf = vec![0u8; 0x2000];
         assert_eq!(
             read(&mut f, &e, 0, &mut buf),
-            Err(Error::Ecc { flash_offset: 0x4000 + 900 })
+            Err(Error::Ecc {
+                flash_offset: 0x4000 + 900
+            })
         );
     }
 
@@ -294,7 +303,11 @@ mod tests {
         let mut f = flash(image());
         let mut scratch = vec![0u8; MAX_TABLE];
         let t = PartitionTable::read(&mut f, &mut scratch).unwrap();
-        let (p, e, ro) = (t.find("PLAIN").unwrap(), t.find("ECCD").unwrap(), t.find("RO").unwrap());
+        let (p, e, ro) = (
+            t.find("PLAIN").unwrap(),
+            t.find("ECCD").unwrap(),
+            t.find("RO").unwrap(),
+        );
         write(&mut f, &p, 0x1ffc, b"abcd").unwrap();
         let data: Vec<u8> = (0..0x300u32).map(|i| (i ^ 0x5a) as u8).collect();
         write(&mut f, &e, 0x7000, &data).unwrap();
@@ -306,7 +319,13 @@ mod tests {
         assert_eq!(&four, b"abcd");
         assert_eq!(write(&mut f, &ro, 0, b"x"), Err(Error::ReadOnly));
         assert_eq!(write(&mut f, &p, 0x1ffd, b"abcd"), Err(Error::OutOfRange));
-        assert_eq!(write(&mut f, &e, 0x7004, &data[..8]), Err(Error::OutOfRange));
-        assert_eq!(write(&mut f, &e, 0x7ff8, &data[..16]), Err(Error::OutOfRange));
+        assert_eq!(
+            write(&mut f, &e, 0x7004, &data[..8]),
+            Err(Error::OutOfRange)
+        );
+        assert_eq!(
+            write(&mut f, &e, 0x7ff8, &data[..16]),
+            Err(Error::OutOfRange)
+        );
     }
 }

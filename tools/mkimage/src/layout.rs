@@ -26,7 +26,10 @@
 //!   end, or, with `ecc`, zeros, all ECC-encoded;
 //! - `zero`: zeros (ECC-encoded with `ecc`: an erased ECC partition does not check);
 //! - `erased`: 0xFF (not allowed with `ecc`);
-//! - `nvram`: an empty NVRAM as skiboot formats one (`ibm,skiboot`, `common`, free space);
+//! - `nvram [KEY=VALUE]`: an empty NVRAM as skiboot formats one (`ibm,skiboot`, `common`,
+//!   free space), with one optional firmware setting (the rest of the line, e.g.
+//!   `bootargs=console=hvc0 quiet`) in the `ibm,skiboot` partition, where skiboot and
+//!   Opalite look for `bootargs`;
 //! - `version TEXT`: the VERSION text skiboot reads (the rest of the line; `\n` separates
 //!   lines, each under 80 characters), NUL-padded.
 //!
@@ -87,7 +90,8 @@ pub enum Content {
     File(PathBuf),
     Zero,
     Erased,
-    Nvram,
+    /// An empty NVRAM, with an optional `key=value` firmware setting.
+    Nvram(Option<String>),
     /// The text, with `\n` escapes turned into newlines.
     Version(String),
 }
@@ -347,7 +351,11 @@ fn parse_content(line: usize, rest: &str) -> Result<Content, LayoutError> {
         }
         "zero" => no_arg(Content::Zero),
         "erased" => no_arg(Content::Erased),
-        "nvram" => no_arg(Content::Nvram),
+        "nvram" if arg.is_empty() => Ok(Content::Nvram(None)),
+        "nvram" if !arg.contains('=') => {
+            Err(err(line, Problem::MissingArgument("nvram KEY=VALUE")))
+        }
+        "nvram" => Ok(Content::Nvram(Some(arg.to_string()))),
         other => Err(err(line, Problem::UnknownContent(other.to_string()))),
     }
 }
@@ -588,7 +596,7 @@ partition PAYLOAD 0x40000 256K - file payload dir/opalite.lid
                 misc: ffs::MISC_PRESERVED
             }
         );
-        assert_eq!(l.partitions[2].content, Content::Nvram);
+        assert_eq!(l.partitions[2].content, Content::Nvram(None));
         assert_eq!(
             l.partitions[3].content,
             Content::File("payload dir/opalite.lid".into())

@@ -75,7 +75,8 @@ of the block size, after the table, inside the flash, not overlapping.
 FLAGS: - or a comma-separated list of ecc, preserved, readonly, backup, reprovision,
 volatile, clearecc, golden.
 CONTENT: file PATH (relative to the layout's directory), zero, erased (0xff, not with
-ecc), nvram (an empty NVRAM as skiboot formats it), version TEXT (\\n between lines).";
+ecc), nvram [KEY=VALUE] (an empty NVRAM as skiboot formats it, with one optional firmware
+setting such as bootargs=...), version TEXT (\\n between lines).";
 
 const LIST_HELP: &str = "\
 usage: mkimage pnor list IMAGE

@@ -121,13 +121,24 @@ fn generated(content: &Content, name: &str, cap: usize) -> Result<Option<Vec<u8>
         Content::File(_) => return Ok(None),
         Content::Zero => vec![0; cap],
         Content::Erased => vec![0xff; cap],
-        Content::Nvram => {
+        Content::Nvram(setting) => {
             // A whole number of 16-byte units, as the CHRP lengths count.
             let mut nv = vec![0u8; cap & !15];
             nvram::format(&mut nv).map_err(|error| PnorError::Nvram {
                 name: name.to_string(),
                 error,
             })?;
+            if let Some(kv) = setting {
+                // `key=value` NUL-terminated at the start of the ibm,skiboot data.
+                let room = nvram::SIZE_FW_PRIV - nvram::HEADER_LEN - 1;
+                if kv.len() > room {
+                    return Err(PnorError::Nvram {
+                        name: name.to_string(),
+                        error: nvram::Error::BadSize(kv.len()),
+                    });
+                }
+                nv[nvram::HEADER_LEN..nvram::HEADER_LEN + kv.len()].copy_from_slice(kv.as_bytes());
+            }
             nv.resize(cap, 0);
             nv
         }
