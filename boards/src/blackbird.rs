@@ -8,8 +8,8 @@
 //! reasons listed for the Talos II, and has no operator-panel call.
 
 use crate::{
-    Bmc, Board, Console, FlashAccess, Identity, PowerControl, Processor, Support, IPMI_BT_IO_PORT,
-    LPC_UART_IO_PORT,
+    Bmc, Board, Console, FlashAccess, Identity, Machine, PowerControl, Processor, Support,
+    IPMI_BT_IO_PORT, LPC_UART_IO_PORT,
 };
 
 pub static BLACKBIRD: Board = Board {
@@ -26,7 +26,9 @@ pub static BLACKBIRD: Board = Board {
     power_off: PowerControl::IpmiChassisControl,
     reboot: PowerControl::IpmiChassisControl,
     support: Support::NotSupported,
-    missing: missing_on_hostboot_p9![
-        "the IPL observer: no OPAL_WRITE_OPPANEL_ASYNC, no /ibm,opal/oppanel node"
-    ],
+    machine: Machine::Blackbird,
 };
+
+pub(crate) const MISSING_BLACKBIRD: &[&str] = missing_on_hostboot_p9![
+    "the IPL observer: no OPAL_WRITE_OPPANEL_ASYNC, no /ibm,opal/oppanel node"
+];

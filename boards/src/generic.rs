@@ -4,7 +4,7 @@
 //! The ports below are the AST BMC convention such a machine most likely follows.
 
 use crate::{
-    Bmc, Board, Console, Identity, PowerControl, Processor, Support, IPMI_BT_IO_PORT,
+    Bmc, Board, Console, Identity, Machine, PowerControl, Processor, Support, IPMI_BT_IO_PORT,
     LPC_UART_IO_PORT,
 };
 
@@ -22,9 +22,11 @@ pub static GENERIC: Board = Board {
     power_off: PowerControl::IpmiChassisControl,
     reboot: PowerControl::IpmiChassisControl,
     support: Support::Untested,
-    missing: &[
-        "no board-specific knowledge: console, BMC and power control work only if the \
-         device tree describes an LPC UART and an IPMI BT interface",
-        "no flash access",
-    ],
+    machine: Machine::Generic,
 };
+
+pub(crate) const MISSING_GENERIC: &[&str] = &[
+    "no board-specific knowledge: console, BMC and power control work only if the \
+         device tree describes an LPC UART and an IPMI BT interface",
+    "no flash access",
+];

@@ -132,11 +132,45 @@ pub struct Board {
     pub power_off: PowerControl,
     pub reboot: PowerControl,
     pub support: Support,
+    /// Which machine this is; [`Board::missing`] goes through it.
+    pub machine: Machine,
+}
+
+/// The machines, one per board. The prose about each ([`Machine::missing`]) lives
+/// outside the `Board` statics, so the firmware image carries it only if it prints it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Machine {
+    QemuPowernv8,
+    QemuPowernv9,
+    QemuPowernv10,
+    Mambo,
+    TalosII,
+    Blackbird,
+    Rainier,
+    Generic,
+}
+
+impl Machine {
     /// What Opalite lacks for this machine, in plain words.
-    pub missing: &'static [&'static str],
+    pub fn missing(self) -> &'static [&'static str] {
+        match self {
+            Machine::QemuPowernv8 => qemu::MISSING_QEMU_POWERNV8,
+            Machine::QemuPowernv9 | Machine::QemuPowernv10 => qemu::MISSING_ON_QEMU,
+            Machine::Mambo => self::mambo::MISSING_MAMBO,
+            Machine::TalosII => talos::MISSING_TALOS_II,
+            Machine::Blackbird => blackbird::MISSING_BLACKBIRD,
+            Machine::Rainier => rainier::MISSING_RAINIER,
+            Machine::Generic => generic::MISSING_GENERIC,
+        }
+    }
 }
 
 impl Board {
+    /// What Opalite lacks for this machine, in plain words.
+    pub fn missing(&self) -> &'static [&'static str] {
+        self.machine.missing()
+    }
+
     /// Whether the device tree's root describes this board. `root_compatible` is the root
     /// node's `compatible` strings, `root_children` its child node names.
     pub fn matches(
@@ -319,10 +353,10 @@ mod tests {
     fn what_is_not_tested_says_what_is_missing() {
         for board in all_boards() {
             if board.support != Support::Tested {
-                assert!(!board.missing.is_empty(), "{}", board.name);
+                assert!(!board.missing().is_empty(), "{}", board.name);
             }
             assert!(
-                board.missing.iter().all(|m| !m.trim().is_empty()),
+                board.missing().iter().all(|m| !m.trim().is_empty()),
                 "{}",
                 board.name
             );
@@ -330,10 +364,17 @@ mod tests {
     }
 
     #[test]
-    fn names_are_unique() {
-        let names: Vec<&str> = all_boards().map(|b| b.name).collect();
-        for (i, name) in names.iter().enumerate() {
-            assert!(!names[i + 1..].contains(name), "{name} twice");
+    fn names_and_machines_are_unique() {
+        let boards: Vec<&Board> = all_boards().collect();
+        for (i, board) in boards.iter().enumerate() {
+            for later in &boards[i + 1..] {
+                assert_ne!(board.name, later.name);
+                assert_ne!(
+                    board.machine, later.machine,
+                    "{} and {}",
+                    board.name, later.name
+                );
+            }
         }
     }
 }

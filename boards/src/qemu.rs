@@ -7,12 +7,12 @@
 //! HIOMAP (`images-boards-mambo.md` §2.5).
 
 use crate::{
-    Bmc, Board, Console, FlashAccess, Identity, PowerControl, Processor, Support, IPMI_BT_IO_PORT,
-    LPC_UART_IO_PORT,
+    Bmc, Board, Console, FlashAccess, Identity, Machine, PowerControl, Processor, Support,
+    IPMI_BT_IO_PORT, LPC_UART_IO_PORT,
 };
 
 /// What powernv9 and powernv10 both lack in Opalite.
-const MISSING_ON_QEMU: &[&str] = &[
+pub(crate) const MISSING_ON_QEMU: &[&str] = &[
     "flash: neither HIOMAP nor the direct LPC firmware-space read is written \
      (firmware/pnor has the partition table and ECC code, nothing reads the flash)",
     "PCI: no PHB initialisation, no pciex@ nodes, no OPAL_PCI_* calls",
@@ -37,10 +37,7 @@ pub static QEMU_POWERNV8: Board = Board {
     power_off: PowerControl::IpmiChassisControl,
     reboot: PowerControl::IpmiChassisControl,
     support: Support::NotSupported,
-    missing: &[
-        "POWER8: the firmware says it is not supported and powers off through IPMI \
-         (LPC reached through XSCOM's ECCB); no XICS, no POWER8 idle or CPU setup",
-    ],
+    machine: Machine::QemuPowernv8,
 };
 
 pub static QEMU_POWERNV9: Board = Board {
@@ -57,7 +54,7 @@ pub static QEMU_POWERNV9: Board = Board {
     power_off: PowerControl::IpmiChassisControl,
     reboot: PowerControl::IpmiChassisControl,
     support: Support::Tested,
-    missing: MISSING_ON_QEMU,
+    machine: Machine::QemuPowernv9,
 };
 
 pub static QEMU_POWERNV10: Board = Board {
@@ -74,5 +71,10 @@ pub static QEMU_POWERNV10: Board = Board {
     power_off: PowerControl::IpmiChassisControl,
     reboot: PowerControl::IpmiChassisControl,
     support: Support::Tested,
-    missing: MISSING_ON_QEMU,
+    machine: Machine::QemuPowernv10,
 };
+
+pub(crate) const MISSING_QEMU_POWERNV8: &[&str] = &[
+    "POWER8: the firmware says it is not supported and powers off through IPMI \
+         (LPC reached through XSCOM's ECCB); no XICS, no POWER8 idle or CPU setup",
+];

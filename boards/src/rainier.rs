@@ -6,7 +6,9 @@
 //!
 //! **Not supported.** Described so the machine is recognised and reported by name.
 
-use crate::{Bmc, Board, Console, Identity, PowerControl, Processor, Support, LPC_UART_IO_PORT};
+use crate::{
+    Bmc, Board, Console, Identity, Machine, PowerControl, Processor, Support, LPC_UART_IO_PORT,
+};
 
 pub static RAINIER: Board = Board {
     name: "IBM Rainier (POWER10)",
@@ -27,12 +29,14 @@ pub static RAINIER: Board = Board {
     power_off: PowerControl::Unsupported,
     reboot: PowerControl::Unsupported,
     support: Support::NotSupported,
-    missing: &[
-        "PLDM and MCTP: no way to talk to the eBMC, so no flash files, no power-off, \
-         no reboot",
-        "HDAT parsing: hostboot hands over HDAT (SPIRA) structures, not a flattened \
-         device tree",
-        "PCIe slot power (SMBus power controller on I2C), PAU/OpenCAPI, PCIe in general",
-        "OCC and power management, sensors, error logs",
-    ],
+    machine: Machine::Rainier,
 };
+
+pub(crate) const MISSING_RAINIER: &[&str] = &[
+    "PLDM and MCTP: no way to talk to the eBMC, so no flash files, no power-off, \
+         no reboot",
+    "HDAT parsing: hostboot hands over HDAT (SPIRA) structures, not a flattened \
+         device tree",
+    "PCIe slot power (SMBus power controller on I2C), PAU/OpenCAPI, PCIe in general",
+    "OCC and power management, sensors, error logs",
+];

@@ -7,8 +7,8 @@
 //! Described so the machine is recognised and reported; Opalite cannot boot it.
 
 use crate::{
-    Bmc, Board, Console, FlashAccess, Identity, PowerControl, Processor, Support, IPMI_BT_IO_PORT,
-    LPC_UART_IO_PORT,
+    Bmc, Board, Console, FlashAccess, Identity, Machine, PowerControl, Processor, Support,
+    IPMI_BT_IO_PORT, LPC_UART_IO_PORT,
 };
 
 pub static TALOS_II: Board = Board {
@@ -25,5 +25,7 @@ pub static TALOS_II: Board = Board {
     power_off: PowerControl::IpmiChassisControl,
     reboot: PowerControl::IpmiChassisControl,
     support: Support::NotSupported,
-    missing: missing_on_hostboot_p9![],
+    machine: Machine::TalosII,
 };
+
+pub(crate) const MISSING_TALOS_II: &[&str] = missing_on_hostboot_p9![];
