@@ -86,7 +86,8 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
         unsafe { console::attach_uart(base + u64::from(*port)) };
     }
 
-    let board = boards::probe(&inv.compatible);
+    let root_children: Vec<&str> = tree.root().children().map(|n| n.name()).collect();
+    let board = boards::probe(&inv.compatible, &root_children);
     log::info!(
         "Opalite {} starting on {} ({})",
         VERSION,

@@ -24,9 +24,10 @@ Commands:
         --gdb              wait for gdb on 127.0.0.1:1234
         --debug            build the firmware without --release
   test [options]
-      Host unit tests, firmware build, then the QEMU boot scenarios.
-        --host-only        only the host unit tests
-        --qemu-only        skip the host unit tests
+      Host unit tests, the PNOR cross-check, the Mambo boots (tests/mambo; SKIPPED when
+      systemsim is not installed), firmware build, then the QEMU boot scenarios.
+        --host-only        only the host steps (unit tests, PNOR cross-check, Mambo)
+        --qemu-only        skip the host steps
         --filter SUBSTR    only the tests whose name contains SUBSTR (repeatable)
         --firmware PATH    run the QEMU scenarios against this image (no build)
         --repeat N         run each selected scenario N times, report passes and failures

@@ -1,5 +1,6 @@
-//! `cargo xtask test`: host unit tests, firmware build, QEMU scenarios, in that order.
-//! Each prints `test <name> ... ok|FAILED (<reason>)`; the last line is `N passed, N failed`.
+//! `cargo xtask test`: host unit tests, the Mambo boots, firmware build, QEMU scenarios,
+//! in that order. Each prints `test <name> ... ok|FAILED (<reason>)|SKIPPED: <reason>`;
+//! the last line is `N passed, N failed, N skipped`. A skip is never a pass.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,6 +24,7 @@ const TAIL_LINES: usize = 40;
 struct Tally {
     passed: usize,
     failed: usize,
+    skipped: usize,
 }
 
 impl Tally {
@@ -32,6 +34,12 @@ impl Tally {
         } else {
             self.failed += 1;
         }
+    }
+
+    /// A test that could not run here (its tool is absent): neither passed nor failed.
+    fn record_skipped(&mut self, name: &str, reason: &str) {
+        self.skipped += 1;
+        println!("test {name} ... SKIPPED: {reason}");
     }
 
     fn record(&mut self, name: &str, result: std::result::Result<(), String>) {
@@ -83,6 +91,9 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
         );
         let result = pnor_check::run(&root, &logs.join("pnor-crosscheck.log"));
         tally.record("pnor-crosscheck", result);
+    }
+    if !opts.qemu_only {
+        mambo_boots(opts, &logs, &mut tally);
     }
 
     let scenarios: Vec<&Scenario> = if opts.host_only {
@@ -230,7 +241,10 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
         }
     }
 
-    println!("{} passed, {} failed", tally.passed, tally.failed);
+    println!(
+        "{} passed, {} failed, {} skipped",
+        tally.passed, tally.failed, tally.skipped
+    );
     Ok(tally.failed == 0)
 }
 
@@ -259,6 +273,61 @@ fn host_unit_tests(root: &Path, log: &Path) -> std::result::Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The `mambo-*` steps: one per `tests/mambo/cases/*.env`. A case whose simulator is not
+/// installed is skipped (the usual outcome: systemsim is not packaged for Debian). The
+/// firmware is built only when some case can run.
+fn mambo_boots(opts: &TestOpts, logs: &Path, tally: &mut Tally) {
+    let cases = match mambo_boot::cases(&mambo_boot::dir()) {
+        Ok(cases) => cases,
+        Err(e) => return tally.record("mambo-cases", Err(e)),
+    };
+    let mut images: Option<std::result::Result<(PathBuf, PathBuf), String>> = None;
+    for case in cases {
+        let name = format!("mambo-{}", case.name);
+        if !opts.selects(&name) {
+            continue;
+        }
+        let (systemsim, tried) = mambo_boot::locate_here(case.model);
+        let Some(systemsim) = systemsim else {
+            let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+            tally.record_skipped(
+                &name,
+                &format!("systemsim not found (looked for {})", tried.join(", ")),
+            );
+            continue;
+        };
+        let images = images.get_or_insert_with(|| mambo_images(opts, logs));
+        let result = images.clone().and_then(|(firmware, payload)| {
+            let log = logs.join(format!("{name}.log"));
+            eprintln!(
+                "xtask: {name} on {} (log {})",
+                systemsim.display(),
+                rel(&log)
+            );
+            mambo_boot::run_case(
+                &case,
+                &mambo_boot::Inputs {
+                    systemsim: &systemsim,
+                    firmware: &firmware,
+                    payload: &payload,
+                    log: &log,
+                },
+            )
+            .inspect_err(|_| print_log_tail(&log))
+        });
+        tally.record(&name, result);
+    }
+}
+
+/// The firmware image and the conformance payload the Mambo cases boot.
+fn mambo_images(opts: &TestOpts, logs: &Path) -> std::result::Result<(PathBuf, PathBuf), String> {
+    let log = logs.join("mambo-firmware-build.log");
+    match &opts.firmware {
+        Some(image) => Ok((image.clone(), payload_logged(opts.debug, &log)?)),
+        None => build_logged(opts.debug, &log).map(|b| (b.image, b.payload)),
+    }
 }
 
 fn build_logged(debug: bool, log: &Path) -> std::result::Result<firmware::Built, String> {
