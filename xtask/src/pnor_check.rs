@@ -240,7 +240,7 @@ impl Run<'_> {
     }
 }
 
-fn mkimage(args: &[&std::ffi::OsStr]) -> Command {
+pub fn mkimage(args: &[&std::ffi::OsStr]) -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut c = Command::new(cargo);
     c.args(["run", "--quiet", "-p", "mkimage", "--release", "--", "pnor"])
