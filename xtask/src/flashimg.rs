@@ -12,7 +12,8 @@ pub const DIR: &str = "target/flash";
 /// Which image a flash scenario boots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlashImage {
-    /// 128 MiB: BOOTKERNEL = Debian's kernel, ROOTFS = the flash initramfs, NVRAM with
+    /// 128 MiB: BOOTKERNEL = Debian's kernel, ROOTFS = the flash initramfs (in an unsigned
+    /// container, which skiboot needs for a non-ELF partition), NVRAM with
     /// the scenario's bootargs, a SCRATCH partition for the guest's writes.
     Boot,
     /// The 32 MiB corrupt-image base with its table header's checksum broken.
@@ -50,7 +51,7 @@ partition VERSION    0x8000     4K    readonly   version opalite-flash-test
 partition NVRAM      0x10000    576K  preserved  nvram bootargs=console=hvc0 opalite.test=flash
 partition SCRATCH    0xa0000    64K   -          erased
 partition BOOTKERNEL 0x100000   64M   -          file {kernel}
-partition ROOTFS     0x4100000  32M   -          file {initrd}
+partition ROOTFS     0x4100000  32M   -          container {initrd}
 ";
 
 const CORRUPT_LAYOUT: &str = "\
@@ -79,7 +80,11 @@ fn build_one(dir: &Path, name: &str, layout: &str, log: &mut String) -> Result<V
     log.push_str(&String::from_utf8_lossy(&out.stdout));
     log.push_str(&String::from_utf8_lossy(&out.stderr));
     if !out.status.success() {
-        bail!("mkimage pnor build {}: {}", layout_path.display(), log.trim());
+        bail!(
+            "mkimage pnor build {}: {}",
+            layout_path.display(),
+            log.trim()
+        );
     }
     let bytes = std::fs::read(&image)?;
     std::fs::remove_file(&image)?;
@@ -118,7 +123,8 @@ pub fn copy_for_run(dir: &Path, image: FlashImage, run_image: &Path) -> Result<P
 
 /// What the guest's writes must have left in the run's copy of the boot image.
 pub fn check_after_boot_run(run_image: &Path) -> std::result::Result<(), String> {
-    let img = std::fs::read(run_image).map_err(|e| format!("cannot read {}: {e}", run_image.display()))?;
+    let img = std::fs::read(run_image)
+        .map_err(|e| format!("cannot read {}: {e}", run_image.display()))?;
     let at = |off: usize, len: usize| img.get(off..off + len).unwrap_or(&[]);
     if at(NVRAM_TOKEN_AT, NVRAM_TOKEN.len()) != NVRAM_TOKEN {
         return Err(format!(

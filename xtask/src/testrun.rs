@@ -119,10 +119,11 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
         kexec: needs(Kernel::LinuxKexec),
         kvm: needs(Kernel::LinuxKvm),
         ipmi: needs(Kernel::LinuxIpmi),
-        flash: scenarios.iter().any(|s| matches!(s.kernel, Kernel::Flash(_))),
+        flash: scenarios
+            .iter()
+            .any(|s| matches!(s.kernel, Kernel::Flash(_))),
     };
-    let needs_linux =
-        extra.kexec || extra.kvm || extra.ipmi || extra.flash || needs(Kernel::Linux);
+    let needs_linux = extra.kexec || extra.kvm || extra.ipmi || extra.flash || needs(Kernel::Linux);
     // `firmware::build` makes the payload too; with `--firmware` it is built on its own.
     let mut payload: std::result::Result<PathBuf, String> = Err("not built".to_string());
     let firmware: std::result::Result<PathBuf, String> = match &opts.firmware {
@@ -546,7 +547,10 @@ fn run_scenario_once(
     let flash = match s.kernel {
         Kernel::Flash(img) => {
             let copy = logs.join(format!("{}{tag}.pnor", s.name));
-            Some(crate::flashimg::copy_for_run(&bench.flash_images.clone()?, img, &copy).map_err(|e| e.to_string())?)
+            Some(
+                crate::flashimg::copy_for_run(&bench.flash_images.clone()?, img, &copy)
+                    .map_err(|e| e.to_string())?,
+            )
         }
         _ => None,
     };

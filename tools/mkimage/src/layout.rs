@@ -24,6 +24,10 @@
 //! - `file PATH`: the file's bytes (a path relative to the layout file's directory; the
 //!   rest of the line, so it may contain spaces), then erased flash (0xFF) up to the
 //!   end, or, with `ecc`, zeros, all ECC-encoded;
+//! - `container PATH`: the file behind an unsigned secure-boot container header
+//!   ([`crate::container`]), as op-build stores BOOTKERNEL and ROOTFS (skiboot reads a
+//!   non-ELF partition such as an initramfs only from a container, whose header gives its
+//!   size);
 //! - `zero`: zeros (ECC-encoded with `ecc`: an erased ECC partition does not check);
 //! - `erased`: 0xFF (not allowed with `ecc`);
 //! - `nvram [KEY=VALUE]`: an empty NVRAM as skiboot formats one (`ibm,skiboot`, `common`,
@@ -92,6 +96,8 @@ pub enum Content {
     Erased,
     /// An empty NVRAM, with an optional `key=value` firmware setting.
     Nvram(Option<String>),
+    /// A file behind an unsigned secure-boot header.
+    Container(PathBuf),
     /// The text, with `\n` escapes turned into newlines.
     Version(String),
 }
@@ -341,6 +347,8 @@ fn parse_content(line: usize, rest: &str) -> Result<Content, LayoutError> {
     match kind {
         "file" if arg.is_empty() => Err(err(line, Problem::MissingArgument("file"))),
         "file" => Ok(Content::File(PathBuf::from(arg))),
+        "container" if arg.is_empty() => Err(err(line, Problem::MissingArgument("container"))),
+        "container" => Ok(Content::Container(PathBuf::from(arg))),
         "version" if arg.is_empty() => Err(err(line, Problem::MissingArgument("version"))),
         "version" => {
             let text = arg.replace("\\n", "\n");
