@@ -27,6 +27,7 @@ pub mod ioda;
 #[cfg(any(test, feature = "model"))]
 pub mod model;
 pub mod msi;
+pub mod reg;
 pub mod scan;
 
 pub use config::{config_read, config_write, AccessSize, Bdfn, CfgError};
@@ -50,30 +51,6 @@ pub const fn set_field(mask: u64, value: u64) -> u64 {
 /// The field `mask` of `word` (skiboot `GETFIELD`).
 pub const fn get_field(mask: u64, word: u64) -> u64 {
     (word & mask) >> mask.trailing_zeros()
-}
-
-/// PHB MMIO register offsets (from the PHB register BAR), skiboot `include/phb4-regs.h`.
-pub mod reg {
-    /// `PHB_CONFIG_DATA`: the config-space data window, 1/2/4-byte little-endian lanes.
-    pub const CONFIG_DATA: u32 = 0x130;
-    /// `PHB_CONFIG_ADDRESS`.
-    pub const CONFIG_ADDRESS: u32 = 0x140;
-    /// Root-complex (bdfn 0) config space, memory-mapped at `RC_CONFIG + offset`, 4-byte
-    /// little-endian accesses only (skiboot `phb4_rc_read`, QEMU `pnv_phb4_rc_config_read`).
-    pub const RC_CONFIG: u32 = 0x1000;
-
-    /// Fields of CONFIG_ADDRESS (`PHB_CA_*`).
-    pub mod ca {
-        use crate::{ppc_bit, ppc_bitmask};
-        /// `PHB_CA_ENABLE`
-        pub const ENABLE: u64 = ppc_bit(0);
-        /// `PHB_CA_BDFN` (bus bits 4-11, device 12-16, function 17-19)
-        pub const BDFN: u64 = ppc_bitmask(4, 19);
-        /// `PHB_CA_REG`: the dword-aligned register offset
-        pub const REG: u64 = ppc_bitmask(20, 31);
-        /// `PHB_CA_PE`
-        pub const PE: u64 = ppc_bitmask(39, 47);
-    }
 }
 
 /// Access to one PHB's MMIO registers. The firmware will implement it with cache-inhibited
@@ -112,12 +89,5 @@ mod tests {
         );
         assert_eq!(get_field(ppc_bitmask(4, 11), 0x0ab0_0000_0000_0000), 0xab);
         assert_ne!(ppc_bit(1), 1 << 1, "bit 1 is IBM numbering, not LSB-first");
-    }
-
-    #[test]
-    fn config_address_fields() {
-        assert_eq!(reg::ca::ENABLE, 1 << 63);
-        assert_eq!(reg::ca::REG, 0xfff << 32);
-        assert_eq!(reg::ca::PE, 0x1ff << 16);
     }
 }
