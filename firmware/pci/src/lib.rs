@@ -24,6 +24,7 @@ extern crate std as alloc;
 
 pub mod config;
 pub mod ioda;
+pub mod layout;
 #[cfg(any(test, feature = "model"))]
 pub mod model;
 pub mod msi;

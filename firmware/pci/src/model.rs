@@ -388,3 +388,58 @@ mod tests {
         assert_eq!(m.read_narrow(reg::RC_CONFIG, AccessSize::Word), 0x1410_c104);
     }
 }
+
+/// XSCOM as plain storage, for the BAR programming and reset sequences: every write is
+/// logged in order, and chosen addresses can be made to fail as a garded unit does.
+#[derive(Default)]
+pub struct ScomModel {
+    values: BTreeMap<(u32, u64), u64>,
+    log: Vec<(u32, u64, u64)>,
+    failing: Vec<u64>,
+}
+
+impl ScomModel {
+    /// Preset a register without logging a write.
+    pub fn set(&mut self, chip: u32, addr: u64, value: u64) {
+        self.values.insert((chip, addr), value);
+    }
+
+    pub fn get(&self, chip: u32, addr: u64) -> u64 {
+        self.values.get(&(chip, addr)).copied().unwrap_or(0)
+    }
+
+    /// Every access to `addr` fails with an address error from now on.
+    pub fn fail_address(&mut self, addr: u64) {
+        self.failing.push(addr);
+    }
+
+    /// The writes made, in order: (chip, address, value).
+    pub fn writes(&self) -> &[(u32, u64, u64)] {
+        &self.log
+    }
+
+    /// Position in [`Self::writes`] of the last write to `addr`.
+    pub fn write_index(&self, chip: u32, addr: u64) -> Option<usize> {
+        self.log
+            .iter()
+            .rposition(|&(c, a, _)| c == chip && a == addr)
+    }
+}
+
+impl hal::Scom for ScomModel {
+    fn read(&mut self, chip: u32, pcba: u64) -> Result<u64, hal::ScomError> {
+        if self.failing.contains(&pcba) {
+            return Err(hal::ScomError::Address);
+        }
+        Ok(self.get(chip, pcba))
+    }
+
+    fn write(&mut self, chip: u32, pcba: u64, value: u64) -> Result<(), hal::ScomError> {
+        if self.failing.contains(&pcba) {
+            return Err(hal::ScomError::Address);
+        }
+        self.values.insert((chip, pcba), value);
+        self.log.push((chip, pcba, value));
+        Ok(())
+    }
+}
