@@ -28,6 +28,7 @@ pub mod layout;
 #[cfg(any(test, feature = "model"))]
 pub mod model;
 pub mod msi;
+pub mod phb;
 pub mod reg;
 pub mod scan;
 

@@ -128,6 +128,22 @@ pub const DLP_DL_PGRESET: u64 = ppc_bit(22);
 /// `PHB_PCIE_DLP_TL_LINKACT`
 pub const DLP_TL_LINKACT: u64 = ppc_bit(23);
 
+/// `PHB_PCIE_DLP_CTL`
+pub const PCIE_DLP_CTL: u32 = 0x1a78;
+/// `PHB_PCIE_DLP_CTL_SFC_DISABLE` (PHB5: scaled flow control off, skiboot SW527785)
+pub const DLP_CTL_SFC_DISABLE: u64 = ppc_bit(60);
+/// `PHB_PCIE_DLP_ERRLOG1`, `_ERRLOG2`, `_ERR_STATUS`, `_ERR_COUNTERS`: cleared at init.
+pub const PCIE_DLP_ERRLOG1: u32 = 0x1aa0;
+pub const PCIE_DLP_ERRLOG2: u32 = 0x1aa8;
+pub const PCIE_DLP_ERR_STATUS: u32 = 0x1ab0;
+pub const PCIE_DLP_ERR_COUNTERS: u32 = 0x1ab8;
+/// `PHB_PCIE_PDL_PHY_EQ_CNTL` (PHB5)
+pub const PCIE_PDL_PHY_EQ_CNTL: u32 = 0x1b38;
+/// `PHB_PAPR_ERR_INJ_CTL`, `_ADDR`, `_MASK`: cleared by the PHB-error reset.
+pub const PAPR_ERR_INJ_CTL: u32 = 0x2b0;
+pub const PAPR_ERR_INJ_ADDR: u32 = 0x2b8;
+pub const PAPR_ERR_INJ_MASK: u32 = 0x2c0;
+
 /// Fields of CONFIG_ADDRESS (`PHB_CA_*`).
 pub mod ca {
     use crate::{ppc_bit, ppc_bitmask};
