@@ -2,27 +2,37 @@
 //! PCI host bridges (PHB4 on POWER9, PHB5 on POWER10): the parts of the driver that need
 //! no hardware, behind [`PhbRegs`], so they run in `cargo test` against `model::PhbModel`.
 //!
+//! * [`layout`]: a PHB's XSCOM registers, OPAL id and physical windows from the facts of
+//!   its `stack@` node, and the XSCOM BAR mapping;
+//! * [`phb`]: the PHB object: capabilities, IODA tables and caches, bring-up, and the
+//!   `OPAL_PCI_*` calls ([`phb::Phb`]; [`phb::calls`] lists them with their errors);
+//! * [`dt`]: the `pciex@` node, per-function nodes and `interrupt-map`, as plain data;
+//! * [`reg`]: the register map;
 //! * [`config`]: config-space reads and writes with skiboot's checks ([`config_read`],
 //!   [`config_write`], [`Bdfn`]);
 //! * [`ioda`]: IODA3 table entries (TVT, MBT, RTT, PEST, PELT-V) as pure functions;
 //! * [`msi`]: MSI address/data for `OPAL_GET_MSI_64`/`_32`;
 //! * [`scan`]: bus numbering below the root port;
-//! * `model` (tests, feature `model`): a software PHB serving config space like QEMU's.
+//! * `model` (tests, feature `model`): a software PHB serving config space and IODA tables
+//!   like QEMU's, and an XSCOM model.
 //!
-//! Not yet used by the firmware binary (issue 12, first brick).
+//! Not yet used by the firmware binary (issue 12: the wiring is a later step).
 //!
 //! Register facts are from skiboot `include/phb4-regs.h` and `hw/phb4.c`, and from QEMU
 //! `hw/pci-host/pnv_phb4.c`. IBM bit numbering: bit 0 is the most significant bit of a
 //! 64-bit register, so IBM bit `b` is `1 << (63 - b)` ([`ppc_bit`]).
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
+// OPAL calls reach this crate: bad input is an error, never a panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-#[cfg(all(feature = "model", not(test)))]
+#[cfg(not(test))]
 extern crate alloc;
 #[cfg(test)]
 extern crate std as alloc;
 
 pub mod config;
+pub mod dt;
 pub mod ioda;
 pub mod layout;
 #[cfg(any(test, feature = "model"))]

@@ -26,6 +26,9 @@
 //! An access the driver must never make (a narrow access elsewhere, a misaligned lane, an
 //! 8-byte access to CONFIG_DATA, an IODA index past the table) panics: that is a driver bug the tests should see.
 
+// A driver bug found by the model is a panic by design.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use alloc::collections::BTreeMap;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -265,6 +268,11 @@ impl PhbModel {
             }
         }
         NodeId(id)
+    }
+
+    /// Set config bytes of `node` directly, read-only ones included (class code, ...).
+    pub fn poke(&mut self, node: NodeId, offset: usize, bytes: &[u8]) {
+        self.nodes[node.0].cfg[offset..offset + bytes.len()].copy_from_slice(bytes);
     }
 
     /// A bridge's (primary, secondary, subordinate) bus numbers as programmed.

@@ -118,9 +118,22 @@ fn is_pcie_port_above_a_link<C: ConfigSpace + ?Sized>(
     cfg: &mut C,
     bdfn: Bdfn,
 ) -> Result<bool, ScanError> {
+    Ok(matches!(
+        pcie_port_type(cfg, bdfn)?,
+        Some(cfg::PCIE_TYPE_ROOT_PORT | cfg::PCIE_TYPE_DOWNSTREAM)
+    ))
+}
+
+/// The device/port type of `bdfn`'s PCI Express capability (PCIe base spec: 0 endpoint,
+/// 4 root port, 5 switch upstream, 6 switch downstream, ...), `None` for a conventional
+/// PCI function.
+pub fn pcie_port_type<C: ConfigSpace + ?Sized>(
+    cfg: &mut C,
+    bdfn: Bdfn,
+) -> Result<Option<u32>, CfgError> {
     let status = cfg.read(bdfn, cfg::STATUS, 2)?;
     if status == 0xffff || status & cfg::STATUS_CAP_LIST == 0 {
-        return Ok(false);
+        return Ok(None);
     }
     let mut at = cfg.read(bdfn, cfg::CAP_PTR, 1)? & 0xfc;
     // A capability list is at most 48 entries long (0x40-0xff, 4 bytes each); a loop in a
@@ -131,15 +144,11 @@ fn is_pcie_port_above_a_link<C: ConfigSpace + ?Sized>(
         }
         let header = cfg.read(bdfn, at, 2)?;
         if header & 0xff == cfg::CAP_ID_PCIE {
-            let port_type = (cfg.read(bdfn, at + cfg::PCIE_FLAGS, 2)? >> 4) & 0xf;
-            return Ok(matches!(
-                port_type,
-                cfg::PCIE_TYPE_ROOT_PORT | cfg::PCIE_TYPE_DOWNSTREAM
-            ));
+            return Ok(Some((cfg.read(bdfn, at + cfg::PCIE_FLAGS, 2)? >> 4) & 0xf));
         }
         at = (header >> 8) & 0xfc;
     }
-    Ok(false)
+    Ok(None)
 }
 
 /// Probe `bus`, number the bridges on it, and return the last bus number used below it.

@@ -639,6 +639,18 @@ impl<'t, R: PhbRegs> Phb<'t, R> {
         }
     }
 
+    /// What the `pciex@` node says about this PHB ([`crate::dt::pciex_properties`]).
+    pub fn dt_facts(&self) -> crate::dt::PhbDtFacts {
+        crate::dt::PhbDtFacts {
+            layout: self.layout,
+            caps: self.caps,
+            base_msi: self.irq.base_msi,
+            rtt: (self.tables.rtt_addr, self.tables.rtt.len()),
+            peltv: (self.tables.peltv_addr, self.tables.peltv.len()),
+            pest: (self.tables.pest_addr, self.tables.pest.len()),
+        }
+    }
+
     /// The M32 window as the OS sees it: PCI `M32_PCI_START..`, minus the top 64 KiB that
     /// the 32-bit MSI window takes (Linux adds it back, pci-phb.md §2.5).
     pub fn m32_pci_size(&self) -> u64 {
