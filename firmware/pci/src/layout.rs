@@ -9,6 +9,8 @@
 //! ones at 0x6_00c0_0000_0000, ESBs at 0x6_00c3_0000_0000 and registers at
 //! 0x6_00c3_c000_0000; other chips are offset by `chip << 42` (P9) or `topology << 44` (P10).
 
+use alloc::vec::Vec;
+
 use hal::{Scom, ScomError};
 
 use crate::reg::xscom as x;
@@ -306,10 +308,184 @@ impl PhbLayout {
     }
 }
 
+/// Why a `stack@` node's facts could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FactsError<'a> {
+    /// `node` lacks `property`, or it is not the size it should be.
+    Property {
+        node: &'a str,
+        property: &'static str,
+    },
+}
+
+fn cell<'a>(
+    node: fdt::node::FdtNode<'_, 'a>,
+    property: &'static str,
+    index: usize,
+) -> Result<u32, FactsError<'a>> {
+    node.property(property)
+        .and_then(|p| p.value.get(4 * index..4 * index + 4))
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_be_bytes)
+        .ok_or(FactsError::Property {
+            node: node.name,
+            property,
+        })
+}
+
+/// The facts of every enabled `stack@` node of every PEC in QEMU's (or Hostboot's) device
+/// tree, in tree order, as skiboot's `phb4_probe_pbcq` walks them: `xscom@` nodes at the
+/// root give the chip (`ibm,chip-id`; on P10 also `ibm,primary-topology-index`, which
+/// picks the chip's slot in the physical map), their `ibm,power9-pbcq` /
+/// `ibm,power10-pbcq` children the PEC (`ibm,pec-index`, `reg` = <nest 0x100 pci 0x200>),
+/// and theirs the stacks (`reg`, `ibm,phb-index`). A node that lacks something gives an
+/// error in its place, and the walk goes on.
+pub fn stacks_from_fdt<'a>(tree: &fdt::Fdt<'a>) -> Vec<Result<StackFacts, FactsError<'a>>> {
+    let mut out = Vec::new();
+    for xscom in tree
+        .find_node("/")
+        .into_iter()
+        .flat_map(|root| root.children())
+        .filter(|n| n.name.starts_with("xscom@"))
+    {
+        for pbcq in xscom.children() {
+            let Some(compatible) = pbcq.compatible() else {
+                continue;
+            };
+            let gen = if compatible
+                .all()
+                .any(|c| c == PhbGen::Phb4.pbcq_compatible())
+            {
+                PhbGen::Phb4
+            } else if compatible
+                .all()
+                .any(|c| c == PhbGen::Phb5.pbcq_compatible())
+            {
+                PhbGen::Phb5
+            } else {
+                continue;
+            };
+            for stack in pbcq.children().filter(|n| n.name.starts_with("stack@")) {
+                let disabled = stack
+                    .property("status")
+                    .and_then(|s| s.as_str())
+                    .is_some_and(|s| s == "disabled");
+                if !disabled {
+                    out.push(stack_facts(gen, xscom, pbcq, stack));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn stack_facts<'a>(
+    gen: PhbGen,
+    xscom: fdt::node::FdtNode<'_, 'a>,
+    pbcq: fdt::node::FdtNode<'_, 'a>,
+    stack: fdt::node::FdtNode<'_, 'a>,
+) -> Result<StackFacts, FactsError<'a>> {
+    let chip_id = cell(xscom, "ibm,chip-id", 0)?;
+    let topology_index = match gen {
+        // skiboot's P9 map is indexed by chip id.
+        PhbGen::Phb4 => chip_id,
+        PhbGen::Phb5 => cell(xscom, "ibm,primary-topology-index", 0)?,
+    };
+    Ok(StackFacts {
+        gen,
+        chip_id,
+        topology_index,
+        pec_index: cell(pbcq, "ibm,pec-index", 0)?,
+        pec_nest_base: cell(pbcq, "reg", 0)? as u64,
+        pec_pci_base: cell(pbcq, "reg", 2)? as u64,
+        stack_index: cell(stack, "reg", 0)?,
+        phb_index: cell(stack, "ibm,phb-index", 0)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::ScomModel;
+
+    /// A device tree shaped like QEMU 10's (pci-phb.md §1.1): one chip, its PECs and stacks.
+    fn qemu_tree(gen: PhbGen, chip: u32, with_topology: bool) -> std::vec::Vec<u8> {
+        let mut t = devtree::Tree::new();
+        let xscom = std::format!("/xscom@{:x}", 0x603f_c000_0000_0u64 + ((chip as u64) << 42));
+        t.add_node(&xscom).unwrap();
+        t.set_property_u32(&xscom, "ibm,chip-id", chip).unwrap();
+        if with_topology {
+            t.set_property_u32(&xscom, "ibm,primary-topology-index", chip)
+                .unwrap();
+        }
+        for (pec, &stacks) in gen.stacks_per_pec().iter().enumerate() {
+            let (nest, pci) = gen.pec_xscom_bases(pec as u32).unwrap();
+            let pbcq = std::format!("{xscom}/pbcq@{nest:x}");
+            t.add_node(&pbcq).unwrap();
+            t.set_property_strings(&pbcq, "compatible", &[gen.pbcq_compatible()])
+                .unwrap();
+            t.set_property_cells(&pbcq, "reg", &[nest as u32, 0x100, pci as u32, 0x200])
+                .unwrap();
+            t.set_property_u32(&pbcq, "ibm,pec-index", pec as u32)
+                .unwrap();
+            for s in 0..stacks {
+                let stack = std::format!("{pbcq}/stack@{s}");
+                t.add_node(&stack).unwrap();
+                t.set_property_u32(&stack, "reg", s).unwrap();
+                let index = gen.phb_index(pec as u32, s).unwrap();
+                t.set_property_u32(&stack, "ibm,phb-index", index).unwrap();
+                if gen == PhbGen::Phb4 && pec == 2 && s == 2 {
+                    t.set_property_string(&stack, "status", "disabled").unwrap();
+                }
+            }
+        }
+        t.to_dtb().unwrap()
+    }
+
+    #[test]
+    fn stacks_of_a_qemu_p9_tree() {
+        let blob = qemu_tree(PhbGen::Phb4, 0, false);
+        let tree = fdt::Fdt::new(&blob).unwrap();
+        let stacks: std::vec::Vec<_> = stacks_from_fdt(&tree)
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        let ids: std::vec::Vec<_> = stacks
+            .iter()
+            .map(|s| (s.pec_index, s.stack_index, s.phb_index))
+            .collect();
+        assert_eq!(
+            ids,
+            [(0, 0, 0), (1, 0, 1), (1, 1, 2), (2, 0, 3), (2, 1, 4)],
+            "stack 2.2 disabled"
+        );
+        let l = PhbLayout::from_stack(&stacks[2]).unwrap();
+        assert_eq!((l.xscom.nest, l.xscom.etu), (0x401_1080, 0xe01_0940));
+    }
+
+    #[test]
+    fn stacks_of_a_qemu_p10_tree() {
+        let blob = qemu_tree(PhbGen::Phb5, 1, true);
+        let tree = fdt::Fdt::new(&blob).unwrap();
+        let stacks = stacks_from_fdt(&tree);
+        assert_eq!(stacks.len(), 6);
+        let s = stacks[4].unwrap();
+        assert_eq!(
+            (s.gen, s.chip_id, s.topology_index, s.phb_index),
+            (PhbGen::Phb5, 1, 1, 4)
+        );
+        assert_eq!(s.pec_nest_base, 0x201_1800);
+        assert!(PhbLayout::from_stack(&s).is_ok());
+        let blob = qemu_tree(PhbGen::Phb5, 0, false);
+        let tree = fdt::Fdt::new(&blob).unwrap();
+        assert_eq!(
+            stacks_from_fdt(&tree)[0],
+            Err(FactsError::Property {
+                node: "xscom@603fc00000000",
+                property: "ibm,primary-topology-index"
+            })
+        );
+    }
 
     fn p9_stack(pec: u32, stack: u32, phb: u32) -> StackFacts {
         let (nest, pci) = PhbGen::Phb4.pec_xscom_bases(pec).unwrap();
