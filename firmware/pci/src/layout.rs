@@ -411,7 +411,10 @@ mod tests {
     /// A device tree shaped like QEMU 10's (pci-phb.md §1.1): one chip, its PECs and stacks.
     fn qemu_tree(gen: PhbGen, chip: u32, with_topology: bool) -> std::vec::Vec<u8> {
         let mut t = devtree::Tree::new();
-        let xscom = std::format!("/xscom@{:x}", 0x0006_03fc_0000_0000_u64 + ((chip as u64) << 42));
+        let xscom = std::format!(
+            "/xscom@{:x}",
+            0x0006_03fc_0000_0000_u64 + ((chip as u64) << 42)
+        );
         t.add_node(&xscom).unwrap();
         t.set_property_u32(&xscom, "ibm,chip-id", chip).unwrap();
         if with_topology {

@@ -154,6 +154,7 @@ pub struct PhbModel {
     /// Reads of TCE_KILL that still report the previous kill as queued.
     tce_kill_busy_reads: usize,
     link_trained: bool,
+    violations: Vec<&'static str>,
 }
 
 /// Table sizes in 64-bit words (QEMU `pnv_phb4_ioda_access`), by TSEL, for a big (512 PE,
@@ -212,6 +213,7 @@ impl PhbModel {
             tce_kills: Vec::new(),
             tce_kill_busy_reads: 0,
             link_trained: true,
+            violations: Vec::new(),
             nodes: vec![Function::new(
                 0x1014,
                 root_device,
@@ -342,6 +344,12 @@ impl PhbModel {
         }
     }
 
+    /// Orderings QEMU (or the hardware) would punish that the driver got wrong, in the
+    /// order they happened; a correct driver leaves this empty.
+    pub fn violations(&self) -> &[&'static str] {
+        &self.violations
+    }
+
     /// RTC_INVALIDATE stores so far.
     pub fn rtc_invalidations(&self) -> usize {
         self.rtc_invalidations
@@ -360,6 +368,22 @@ impl PhbModel {
     /// Whether DLP_TRAIN_CTL reports the link trained (QEMU: always).
     pub fn set_link_trained(&mut self, trained: bool) {
         self.link_trained = trained;
+    }
+
+    fn check_order(&mut self, offset: u32, value: u64) {
+        let msi_enables = reg::PHB4C_32BIT_MSI_EN | reg::PHB4C_64BIT_MSI_EN;
+        if offset == reg::PHB4_CONFIG
+            && value & msi_enables != 0
+            && self.read_reg(reg::RTT_BAR) & reg::BAR_ENABLE == 0
+        {
+            // QEMU resolves every MSI through the RTT: "DMA with RTT BAR disabled".
+            self.violations
+                .push("MSI windows enabled before the RTT BAR");
+        }
+        if offset == reg::TCE_KILL && self.tce_kill_busy_reads > 0 {
+            self.violations
+                .push("TCE kill queued while the previous one is pending");
+        }
     }
 
     /// The IODA table entry IODA_ADDR points at now, advancing it if AUTOINC is set.
@@ -502,6 +526,7 @@ impl PhbRegs for PhbModel {
             return;
         }
         self.reg_log.push((offset, value));
+        self.check_order(offset, value);
         match offset {
             reg::IODA_DATA0 => {
                 let pwv = get_field(reg::ioda::MIST_PWV, self.read_reg(reg::IODA_ADDR));
@@ -596,6 +621,59 @@ mod tests {
     #[should_panic(expected = "4-byte accesses only")]
     fn rc_window_refuses_bytes() {
         PhbModel::new().read_narrow(reg::RC_CONFIG, AccessSize::Byte);
+    }
+
+    #[test]
+    fn order_violations_are_recorded() {
+        let mut m = PhbModel::new();
+        m.write64(reg::PHB4_CONFIG, reg::PHB4C_64BIT_MSI_EN);
+        m.stall_tce_kill(1);
+        m.write64(reg::TCE_KILL, reg::TCE_KILL_ALL);
+        assert_eq!(
+            m.violations(),
+            [
+                "MSI windows enabled before the RTT BAR",
+                "TCE kill queued while the previous one is pending"
+            ]
+        );
+        let mut m = PhbModel::new();
+        m.write64(reg::RTT_BAR, 0x1000_0000 | reg::BAR_ENABLE);
+        m.write64(reg::PHB4_CONFIG, reg::PHB4C_64BIT_MSI_EN);
+        assert!(m.violations().is_empty());
+    }
+
+    #[test]
+    fn ioda_tables_autoincrement_and_mist_partial_writes() {
+        use crate::reg::ioda::*;
+        let mut m = PhbModel::with_caps(PhbKind::Phb4, false);
+        m.write64(reg::IODA_ADDR, AUTOINC | (TBL_TVT << 48) | 510);
+        for v in [1, 2, 3] {
+            m.write64(reg::IODA_DATA0, v);
+        }
+        let tvt = m.ioda_table(TBL_TVT);
+        assert_eq!(
+            (tvt.len(), tvt[510], tvt[511], tvt[0]),
+            (512, 1, 2, 3),
+            "wraps"
+        );
+        m.write64(reg::IODA_ADDR, (TBL_MIST << 48) | 7);
+        m.write64(reg::IODA_DATA0, 0x1111_2222_3333_4444);
+        m.write64(reg::IODA_ADDR, (TBL_MIST << 48) | (0b0100 << 32) | 7);
+        m.write64(reg::IODA_DATA0, 0xaaaa_bbbb_cccc_dddd);
+        assert_eq!(
+            m.ioda_table(TBL_MIST)[7],
+            0x1111_bbbb_3333_4444,
+            "PWV 0100: second quarter"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "past table")]
+    fn ioda_index_past_the_table_is_a_driver_bug() {
+        use crate::reg::ioda::*;
+        let mut m = PhbModel::with_caps(PhbKind::Phb4, false);
+        m.write64(reg::IODA_ADDR, (TBL_PEEV << 48) | 4);
+        m.read64(reg::IODA_DATA0);
     }
 
     #[test]

@@ -129,10 +129,15 @@ impl<R: PhbRegs> Phb<'_, R> {
         }
     }
 
-    fn cfg_target(&self, bdfn: u64, offset: u64) -> OpalResult<(Bdfn, u32, u16)> {
+    /// skiboot's `phb4_pcicfg_check`, in its order: argument errors first, then the
+    /// missing bus-0 devices, then the PHB's state.
+    fn cfg_target(&self, bdfn: u64, offset: u64, size: AccessSize) -> OpalResult<(Bdfn, u32, u16)> {
         let bdfn = Bdfn::from_raw(bdfn).ok_or(OpalError::Parameter)?;
-        if offset >= CONFIG_SPACE_SIZE as u64 {
+        if offset >= CONFIG_SPACE_SIZE as u64 || !offset.is_multiple_of(size.bytes() as u64) {
             return Err(OpalError::Parameter);
+        }
+        if bdfn.bus() == 0 && bdfn.devfn() != 0 {
+            return Err(CfgError::NoDevice.into());
         }
         self.reachable()?;
         Ok((bdfn, offset as u32, self.rtt_pe(bdfn)))
@@ -154,7 +159,7 @@ impl<R: PhbRegs> Phb<'_, R> {
             data: size.all_ones(),
             result: Err(e),
         };
-        let (bdfn, offset, pe) = match self.cfg_target(bdfn, offset) {
+        let (bdfn, offset, pe) = match self.cfg_target(bdfn, offset, size) {
             Ok(t) => t,
             Err(e) => return failed(e),
         };
@@ -177,7 +182,7 @@ impl<R: PhbRegs> Phb<'_, R> {
         size: AccessSize,
         value: u32,
     ) -> OpalResult<()> {
-        let (bdfn, offset, pe) = self.cfg_target(bdfn, offset)?;
+        let (bdfn, offset, pe) = self.cfg_target(bdfn, offset, size)?;
         config_write_pe(&mut self.regs, bdfn, pe, offset, size.bytes(), value)?;
         Ok(())
     }

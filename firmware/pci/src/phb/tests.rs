@@ -338,6 +338,11 @@ fn p9_bring_up_programs_what_skiboot_does() {
     assert_eq!(rc(&mut p, 0x04) & 0xffff, 0x0006);
     assert_eq!(rc(&mut p, 0x78), 0x07fe_0004);
     assert!(!p.is_broken());
+    assert!(
+        p.regs().violations().is_empty(),
+        "{:?}",
+        p.regs().violations()
+    );
 }
 
 #[test]
@@ -984,6 +989,7 @@ fn complete_reset_runs_and_restores_the_phb() {
         "the TVT is restored from the cache"
     );
     assert_eq!(p.config_read(0, 0, AccessSize::Word).result, Ok(()));
+    assert!(p.regs().violations().is_empty(), "{:?}", p.regs().violations());
     assert_eq!(p.pci_poll(&mut scom), Ok(0), "polling an idle PHB");
     assert_eq!(p.pci_reset(&mut scom, 1, 0), Ok(0), "deassert does nothing");
 }
