@@ -5,6 +5,17 @@
 //! (skiboot `phb4_init_hw`, `phb4_init_ioda3`, `phb4_ioda_reset`), and in [`calls`] and
 //! `reset` the `OPAL_PCI_*` calls.
 //!
+//! Bring-up, per `stack@` node, in order:
+//! 1. [`crate::layout::stacks_from_fdt`] and [`PhbLayout::from_stack`]: where it lives;
+//! 2. [`PhbLayout::map_bars`] over XSCOM, then 1 ms for the ETU to come out of reset;
+//! 3. [`Caps::read`] through the now-mapped registers;
+//! 4. the XIVE code reserves `caps.num_irqs` girqs aligned to `num_irqs` and decides the
+//!    [`IrqWiring`]; the firmware gives [`IodaTables`] from reserved memory;
+//! 5. [`Phb::new`], then [`Phb::init_hw`];
+//! 6. [`Phb::irq_sources`] to register the MSI and LSI ranges with XIVE;
+//! 7. the scan ([`crate::scan::assign_buses`] over the PHB's registers), then
+//!    [`crate::dt`] for the `pciex@` node and the function nodes.
+//!
 //! A [`Phb`] owns its register access `R`; the firmware wraps each one in a lock. No method
 //! allocates, and the hot ones (config access, EEH freeze status) touch a handful of
 //! registers only. Polls of hardware completion bits are bounded by a number of reads, so

@@ -989,7 +989,11 @@ fn complete_reset_runs_and_restores_the_phb() {
         "the TVT is restored from the cache"
     );
     assert_eq!(p.config_read(0, 0, AccessSize::Word).result, Ok(()));
-    assert!(p.regs().violations().is_empty(), "{:?}", p.regs().violations());
+    assert!(
+        p.regs().violations().is_empty(),
+        "{:?}",
+        p.regs().violations()
+    );
     assert_eq!(p.pci_poll(&mut scom), Ok(0), "polling an idle PHB");
     assert_eq!(p.pci_reset(&mut scom, 1, 0), Ok(0), "deassert does nothing");
 }
