@@ -7,6 +7,7 @@
 //! * [`phb`]: the PHB object: capabilities, IODA tables and caches, bring-up, and the
 //!   `OPAL_PCI_*` calls ([`phb::Phb`]; [`phb::calls`] lists them with their errors);
 //! * [`dt`]: the `pciex@` node, per-function nodes and `interrupt-map`, as plain data;
+//! * [`registry`]: PHBs by OPAL id (bad ids are OPAL_PARAMETER);
 //! * [`reg`]: the register map;
 //! * [`config`]: config-space reads and writes with skiboot's checks ([`config_read`],
 //!   [`config_write`], [`Bdfn`]);
@@ -40,6 +41,7 @@ pub mod model;
 pub mod msi;
 pub mod phb;
 pub mod reg;
+pub mod registry;
 pub mod scan;
 
 pub use config::{config_read, config_write, AccessSize, Bdfn, CfgError};
