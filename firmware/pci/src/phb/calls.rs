@@ -344,17 +344,14 @@ impl<R: PhbRegs> Phb<'_, R> {
                 // Split windows may not overlap each other, nor single-PE windows each
                 // other; a single-PE window inside the split one is how Linux carves out
                 // SR-IOV BARs, and the hardware gives it priority.
-                let (b, s) = Self::mbt_range([w0, w1]);
-                let me = crate::layout::Window { base: b, size: s };
+                let me = Self::mbt_range([w0, w1]);
                 for other in 1..self.caps.mbt_windows() {
                     let o = self.mbt[other];
                     if other == w || o[0] & mbt::W0_ENABLE == 0 {
                         continue;
                     }
                     let o_single = get_field(mbt::W0_MODE, o[0]) == mbt::MODE_SINGLE_PE;
-                    let (ob, os) = Self::mbt_range(o);
-                    let them = crate::layout::Window { base: ob, size: os };
-                    if o_single == single && me.overlaps(&them) {
+                    if o_single == single && me.overlaps(&Self::mbt_range(o)) {
                         return Err(OpalError::Parameter);
                     }
                 }

@@ -30,7 +30,7 @@ use hal::Clock;
 
 use crate::config::{config_write, CfgError};
 use crate::ioda::{self, mbt, PELTV_TABLE_SIZE, PEST_ENTRY_SIZE, RTT_TABLE_SIZE};
-use crate::layout::{PhbGen, PhbLayout, M32_PCI_START, M32_SIZE};
+use crate::layout::{PhbGen, PhbLayout, Window, M32_PCI_START, M32_SIZE};
 use crate::reg::{self, ctrlr, ioda as ia};
 use crate::{get_field, set_field, Bdfn, PhbRegs};
 
@@ -662,18 +662,12 @@ impl<'t, R: PhbRegs> Phb<'t, R> {
         }
     }
 
-    /// The M32 window as the OS sees it: PCI `M32_PCI_START..`, minus the top 64 KiB that
-    /// the 32-bit MSI window takes (Linux adds it back, pci-phb.md §2.5).
-    pub fn m32_pci_size(&self) -> u64 {
-        M32_SIZE - 0x1_0000
-    }
-
     /// The CPU range an MBT window decodes (QEMU's size rule), for overlap checks.
-    fn mbt_range(words: [u64; 2]) -> (u64, u64) {
+    fn mbt_range(words: [u64; 2]) -> Window {
         let base = get_field(mbt::W0_BASE_ADDR, words[0]) << 12;
         let mask = get_field(mbt::W1_MASK, words[1]) << 12;
         let size = (!(mask | 0xff00_0000_0000_0000)).wrapping_add(1);
-        (base, size)
+        Window { base, size }
     }
 }
 

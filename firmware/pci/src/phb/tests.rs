@@ -586,7 +586,7 @@ fn linux_m64_window_setup() {
         3,
         "the default mode of the last window is kept"
     );
-    assert_eq!(Phb::<PhbModel>::mbt_range([w0, w1]), (m64.base, m64.size));
+    assert_eq!(Phb::<PhbModel>::mbt_range([w0, w1]), m64);
     assert_eq!(p.mbt_window(31), Some([w0, w1]), "cache and hardware agree");
     // Disabling puts the default back.
     p.phb_mmio_enable(M64, 31, 0).unwrap();
