@@ -149,6 +149,16 @@ impl Caps {
     pub const fn pest_size(&self) -> usize {
         self.num_pes as usize * PEST_ENTRY_SIZE
     }
+
+    /// What to allocate for [`IodaTables`]: each table's size, which is also its
+    /// alignment (skiboot `phb4_allocate_tables` aligns each to its size).
+    pub const fn table_sizes(&self) -> [(Table, usize); 3] {
+        [
+            (Table::Rtt, RTT_TABLE_SIZE),
+            (Table::Peltv, PELTV_TABLE_SIZE),
+            (Table::Pest, self.pest_size()),
+        ]
+    }
 }
 
 /// Firmware memory for the in-memory tables. The PHB reads them by physical address, so
