@@ -11,10 +11,15 @@
 //! 3. [`Caps::read`] through the now-mapped registers;
 //! 4. the XIVE code reserves `caps.num_irqs` girqs aligned to `num_irqs` and decides the
 //!    [`IrqWiring`]; the firmware gives [`IodaTables`] from reserved memory;
-//! 5. [`Phb::new`], then [`Phb::init_hw`];
-//! 6. [`Phb::irq_sources`] to register the MSI and LSI ranges with XIVE;
-//! 7. the scan ([`crate::scan::assign_buses`] over the PHB's registers), then
-//!    [`crate::dt`] for the `pciex@` node and the function nodes.
+//! 5. [`Phb::new`], then [`Phb::init_hw`], which leaves PERST asserted;
+//! 6. a fundamental reset to release PERST and train the link: [`Phb::pci_reset`] with
+//!    scope 5, then [`Phb::pci_poll`] after each returned wait until it returns 0
+//!    (skiboot's "Resetting PHBs and training links"; the PHBs can run in parallel);
+//! 7. [`Phb::irq_sources`] to register the MSI and LSI ranges with XIVE;
+//! 8. the scan, if [`crate::scan::root_port_link_active`]: [`crate::scan::assign_buses`]
+//!    over the PHB's registers, [`crate::dt::function_facts`] for each function found;
+//! 9. [`crate::dt`] for the `pciex@` node and the function nodes; register the PHB in a
+//!    [`crate::registry::PhbRegistry`] under [`PhbLayout::opal_id`].
 //!
 //! A [`Phb`] owns its register access `R`; the firmware wraps each one in a lock. No method
 //! allocates, and the hot ones (config access, EEH freeze status) touch a handful of
