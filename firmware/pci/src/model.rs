@@ -112,10 +112,11 @@ impl Function {
         self.cfg[0x1a]
     }
 
-    /// Bytes software cannot change: ids, class/revision, header type, capability pointer
-    /// and the PCIe capability header.
+    /// Bytes software cannot change: ids, the low status byte, class/revision, header
+    /// type, capability pointer and the PCIe capability header.
     fn read_only(offset: usize) -> bool {
-        matches!(offset, 0x00..=0x03 | 0x08..=0x0b | 0x0e | 0x34)
+        // Status low byte (0x06): capability list, 66 MHz, fast back-to-back.
+        matches!(offset, 0x00..=0x03 | 0x06 | 0x08..=0x0b | 0x0e | 0x34)
             || (PCIE_CAP..PCIE_CAP + 4).contains(&offset)
     }
 
@@ -129,8 +130,12 @@ impl Function {
         let n = size.bytes() as usize;
         for i in 0..n {
             let at = offset + i;
-            if !Function::read_only(at) {
-                self.cfg[at] = (value >> (8 * (n - 1 - i))) as u8;
+            let byte = (value >> (8 * (n - 1 - i))) as u8;
+            if at == 0x07 {
+                // Status, high byte: error bits are write-1-to-clear (DEVSEL is read-only).
+                self.cfg[at] &= !(byte & !0x06);
+            } else if !Function::read_only(at) {
+                self.cfg[at] = byte;
             }
         }
     }
@@ -674,6 +679,18 @@ mod tests {
         let mut m = PhbModel::with_caps(PhbKind::Phb4, false);
         m.write64(reg::IODA_ADDR, (TBL_PEEV << 48) | 4);
         m.read64(reg::IODA_DATA0);
+    }
+
+    #[test]
+    fn status_errors_are_write_one_to_clear() {
+        let mut m = PhbModel::new();
+        m.poke(NodeId::ROOT_PORT, 0x06, &[0x10, 0xf9]);
+        m.write_narrow(reg::RC_CONFIG + 4, AccessSize::Word, 0x0000_0881);
+        assert_eq!(
+            m.config_bytes(Bdfn::ROOT, 0x06, 2),
+            [0x10, 0x78],
+            "bits 8 and 15 cleared"
+        );
     }
 
     #[test]

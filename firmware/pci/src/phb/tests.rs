@@ -1089,3 +1089,80 @@ fn reset_argument_errors() {
     assert_eq!(p.pci_reset(&mut scom, 3, 1), Ok(0));
     assert_eq!(p.regs().read_reg(crate::reg::PAPR_ERR_INJ_CTL), 0);
 }
+
+#[test]
+fn whole_boot_sequence_of_one_phb() {
+    use crate::dt::{device_nodes, function_facts, pciex_properties, LsiMap, PhbDtContext};
+    use crate::model::{Kind, NodeId};
+    use crate::registry::PhbRegistry;
+    use crate::scan::{assign_buses, root_port_link_active};
+
+    let l = layout(PhbGen::Phb4, 1, 1);
+    let mut scom = ScomModel::default();
+    l.map_bars(&mut scom).unwrap();
+    let mut m = PhbModel::with_caps(PhbKind::Phb4, false);
+    let nic = m.add_child(NodeId::ROOT_PORT, 0, Kind::Endpoint, 0x8086, 0x10d3);
+    m.poke(nic, 0x08, &[0, 0, 0, 2]);
+    m.poke(nic, 0x3d, &[1]);
+    m.poke(NodeId::ROOT_PORT, 0x52, &[0x00, 0x20]); // data link active
+    let caps = Caps::read(&mut m).unwrap();
+    let irq = IrqWiring {
+        base_msi: 0xfd000,
+        ..port_wiring()
+    };
+    let mut p = Phb::new(m, l, caps, irq, InitOptions::for_phb(&l), tables(256)).unwrap();
+    p.init_hw(&clock()).unwrap();
+    let mut wait = p.pci_reset(&mut scom, 5, 1).unwrap();
+    while wait != 0 {
+        wait = p.pci_poll(&mut scom).unwrap();
+    }
+    assert!(root_port_link_active(p.regs_mut()).unwrap());
+    let mut found = Vec::new();
+    assign_buses(p.regs_mut(), &mut |f| found.push(f)).unwrap();
+    found.push(crate::scan::Found {
+        bdfn: Bdfn::ROOT,
+        vendor: 0x1014,
+        device: 0x04c1,
+        bridge: Some(crate::scan::BusRange {
+            primary: 0,
+            secondary: 1,
+            subordinate: 1,
+        }),
+    });
+    let facts: Vec<_> = found
+        .iter()
+        .map(|f| function_facts(p.regs_mut(), f).unwrap())
+        .collect();
+    let src = p.irq_sources();
+    let lsi = LsiMap {
+        interrupt_parent: 9,
+        girqs: [0, 1, 2, 3].map(|i| src.lsi_girq + i),
+    };
+    let root = device_nodes(&facts, &lsi).unwrap();
+    assert_eq!(root.children[0].name, "ethernet@0");
+    let map = root.property("interrupt-map").unwrap();
+    assert_eq!(
+        &map[20..24],
+        &0xfd7f8u32.to_be_bytes(),
+        "INTA of PHB2 as observed"
+    );
+    let props = pciex_properties(
+        &p.dt_facts(),
+        &PhbDtContext {
+            interrupt_parent: 9,
+            associativity: &[4, 0, 0, 0, 0],
+            stack_phandle: None,
+        },
+    );
+    let msi = props
+        .iter()
+        .find(|p| p.name == "ibm,opal-msi-ranges")
+        .unwrap();
+    assert_eq!(msi.value, [0, 0x0f, 0xd0, 0x00, 0, 0, 0x07, 0xf8]);
+    let mut reg: PhbRegistry<Phb<'static, PhbModel>, 12> = PhbRegistry::new();
+    reg.insert(l.opal_id, p).unwrap();
+    assert_eq!(l.opal_id, 2);
+    assert!(reg.get(2).is_ok());
+    assert!(reg.get(3).is_err());
+    assert!(reg.get(2).unwrap().regs().violations().is_empty());
+}
