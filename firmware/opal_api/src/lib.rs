@@ -10,6 +10,7 @@
 pub mod be;
 pub mod error;
 pub mod event;
+pub mod pci;
 pub mod token;
 pub mod vec5;
 

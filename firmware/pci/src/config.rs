@@ -142,19 +142,30 @@ fn to_le(size: AccessSize, value: u32) -> u32 {
     from_le(size, value)
 }
 
-fn config_address(bdfn: Bdfn, offset: u32) -> u64 {
-    // The PE field (PHB_CA_PE) stays 0: QEMU ignores it, and the RTT-derived PE is the
-    // driver's to add once it keeps an RTT.
+fn config_address(bdfn: Bdfn, offset: u32, pe: u16) -> u64 {
     reg::ca::ENABLE
         | set_field(reg::ca::BDFN, bdfn.raw() as u64)
         | set_field(reg::ca::REG, (offset & !3) as u64)
+        | set_field(reg::ca::PE, pe as u64)
 }
 
 /// Read `size` bytes (1, 2 or 4) at `offset` of `bdfn`'s config space. The value is the
-/// little-endian config data, zero-extended.
+/// little-endian config data, zero-extended. The cycle carries PE 0; see [`config_read_pe`].
 pub fn config_read<R: PhbRegs + ?Sized>(
     regs: &mut R,
     bdfn: Bdfn,
+    offset: u32,
+    size: u32,
+) -> Result<u32, CfgError> {
+    config_read_pe(regs, bdfn, 0, offset, size)
+}
+
+/// [`config_read`] with the PE the RTT gives `bdfn` in CONFIG_ADDRESS, as skiboot does (the
+/// PHB charges a config error to that PE; QEMU ignores the field).
+pub fn config_read_pe<R: PhbRegs + ?Sized>(
+    regs: &mut R,
+    bdfn: Bdfn,
+    pe: u16,
     offset: u32,
     size: u32,
 ) -> Result<u32, CfgError> {
@@ -167,7 +178,7 @@ pub fn config_read<R: PhbRegs + ?Sized>(
         let shift = 8 * (offset & 3);
         return Ok((word >> shift) & size.all_ones());
     }
-    regs.write64(reg::CONFIG_ADDRESS, config_address(bdfn, offset));
+    regs.write64(reg::CONFIG_ADDRESS, config_address(bdfn, offset, pe));
     let raw = regs.read_narrow(reg::CONFIG_DATA + (offset & 3), size);
     Ok(from_le(size, raw))
 }
@@ -176,6 +187,18 @@ pub fn config_read<R: PhbRegs + ?Sized>(
 pub fn config_write<R: PhbRegs + ?Sized>(
     regs: &mut R,
     bdfn: Bdfn,
+    offset: u32,
+    size: u32,
+    value: u32,
+) -> Result<(), CfgError> {
+    config_write_pe(regs, bdfn, 0, offset, size, value)
+}
+
+/// [`config_write`] with `bdfn`'s PE in CONFIG_ADDRESS (see [`config_read_pe`]).
+pub fn config_write_pe<R: PhbRegs + ?Sized>(
+    regs: &mut R,
+    bdfn: Bdfn,
+    pe: u16,
     offset: u32,
     size: u32,
     value: u32,
@@ -194,7 +217,7 @@ pub fn config_write<R: PhbRegs + ?Sized>(
         regs.write_narrow(at, AccessSize::Word, to_le(AccessSize::Word, word));
         return Ok(());
     }
-    regs.write64(reg::CONFIG_ADDRESS, config_address(bdfn, offset));
+    regs.write64(reg::CONFIG_ADDRESS, config_address(bdfn, offset, pe));
     regs.write_narrow(reg::CONFIG_DATA + (offset & 3), size, to_le(size, value));
     Ok(())
 }

@@ -2,31 +2,46 @@
 //! PCI host bridges (PHB4 on POWER9, PHB5 on POWER10): the parts of the driver that need
 //! no hardware, behind [`PhbRegs`], so they run in `cargo test` against `model::PhbModel`.
 //!
+//! * [`layout`]: a PHB's XSCOM registers, OPAL id and physical windows from the facts of
+//!   its `stack@` node, and the XSCOM BAR mapping;
+//! * [`phb`]: the PHB object: capabilities, IODA tables and caches, bring-up, and the
+//!   `OPAL_PCI_*` calls ([`phb::Phb`]; [`phb::calls`] lists them with their errors);
+//! * [`dt`]: the `pciex@` node, per-function nodes and `interrupt-map`, as plain data;
+//! * [`registry`]: PHBs by OPAL id (bad ids are OPAL_PARAMETER);
+//! * [`reg`]: the register map;
 //! * [`config`]: config-space reads and writes with skiboot's checks ([`config_read`],
 //!   [`config_write`], [`Bdfn`]);
 //! * [`ioda`]: IODA3 table entries (TVT, MBT, RTT, PEST, PELT-V) as pure functions;
 //! * [`msi`]: MSI address/data for `OPAL_GET_MSI_64`/`_32`;
 //! * [`scan`]: bus numbering below the root port;
-//! * `model` (tests, feature `model`): a software PHB serving config space like QEMU's.
+//! * `model` (tests, feature `model`): a software PHB serving config space and IODA tables
+//!   like QEMU's, and an XSCOM model.
 //!
-//! Not yet used by the firmware binary (issue 12, first brick).
+//! Not yet used by the firmware binary (issue 12: the wiring is a later step).
 //!
 //! Register facts are from skiboot `include/phb4-regs.h` and `hw/phb4.c`, and from QEMU
 //! `hw/pci-host/pnv_phb4.c`. IBM bit numbering: bit 0 is the most significant bit of a
 //! 64-bit register, so IBM bit `b` is `1 << (63 - b)` ([`ppc_bit`]).
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
+// OPAL calls reach this crate: bad input is an error, never a panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-#[cfg(all(feature = "model", not(test)))]
+#[cfg(not(test))]
 extern crate alloc;
 #[cfg(test)]
 extern crate std as alloc;
 
 pub mod config;
+pub mod dt;
 pub mod ioda;
+pub mod layout;
 #[cfg(any(test, feature = "model"))]
 pub mod model;
 pub mod msi;
+pub mod phb;
+pub mod reg;
+pub mod registry;
 pub mod scan;
 
 pub use config::{config_read, config_write, AccessSize, Bdfn, CfgError};
@@ -50,30 +65,6 @@ pub const fn set_field(mask: u64, value: u64) -> u64 {
 /// The field `mask` of `word` (skiboot `GETFIELD`).
 pub const fn get_field(mask: u64, word: u64) -> u64 {
     (word & mask) >> mask.trailing_zeros()
-}
-
-/// PHB MMIO register offsets (from the PHB register BAR), skiboot `include/phb4-regs.h`.
-pub mod reg {
-    /// `PHB_CONFIG_DATA`: the config-space data window, 1/2/4-byte little-endian lanes.
-    pub const CONFIG_DATA: u32 = 0x130;
-    /// `PHB_CONFIG_ADDRESS`.
-    pub const CONFIG_ADDRESS: u32 = 0x140;
-    /// Root-complex (bdfn 0) config space, memory-mapped at `RC_CONFIG + offset`, 4-byte
-    /// little-endian accesses only (skiboot `phb4_rc_read`, QEMU `pnv_phb4_rc_config_read`).
-    pub const RC_CONFIG: u32 = 0x1000;
-
-    /// Fields of CONFIG_ADDRESS (`PHB_CA_*`).
-    pub mod ca {
-        use crate::{ppc_bit, ppc_bitmask};
-        /// `PHB_CA_ENABLE`
-        pub const ENABLE: u64 = ppc_bit(0);
-        /// `PHB_CA_BDFN` (bus bits 4-11, device 12-16, function 17-19)
-        pub const BDFN: u64 = ppc_bitmask(4, 19);
-        /// `PHB_CA_REG`: the dword-aligned register offset
-        pub const REG: u64 = ppc_bitmask(20, 31);
-        /// `PHB_CA_PE`
-        pub const PE: u64 = ppc_bitmask(39, 47);
-    }
 }
 
 /// Access to one PHB's MMIO registers. The firmware will implement it with cache-inhibited
@@ -112,12 +103,5 @@ mod tests {
         );
         assert_eq!(get_field(ppc_bitmask(4, 11), 0x0ab0_0000_0000_0000), 0xab);
         assert_ne!(ppc_bit(1), 1 << 1, "bit 1 is IBM numbering, not LSB-first");
-    }
-
-    #[test]
-    fn config_address_fields() {
-        assert_eq!(reg::ca::ENABLE, 1 << 63);
-        assert_eq!(reg::ca::REG, 0xfff << 32);
-        assert_eq!(reg::ca::PE, 0x1ff << 16);
     }
 }

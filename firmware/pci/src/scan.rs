@@ -45,6 +45,8 @@ mod cfg {
     pub const CAP_PTR: u32 = 0x34;
     pub const CAP_ID_PCIE: u32 = 0x10;
     pub const PCIE_FLAGS: u32 = 0x02;
+    pub const PCIE_LINK_STATUS: u32 = 0x12;
+    pub const LINK_STATUS_DLLA: u32 = 1 << 13;
     pub const PCIE_TYPE_ROOT_PORT: u32 = 4;
     pub const PCIE_TYPE_DOWNSTREAM: u32 = 6;
 }
@@ -118,9 +120,17 @@ fn is_pcie_port_above_a_link<C: ConfigSpace + ?Sized>(
     cfg: &mut C,
     bdfn: Bdfn,
 ) -> Result<bool, ScanError> {
+    Ok(matches!(
+        pcie_port_type(cfg, bdfn)?,
+        Some(cfg::PCIE_TYPE_ROOT_PORT | cfg::PCIE_TYPE_DOWNSTREAM)
+    ))
+}
+
+/// Offset of `bdfn`'s PCI Express capability, if it has one.
+fn pcie_cap<C: ConfigSpace + ?Sized>(cfg: &mut C, bdfn: Bdfn) -> Result<Option<u32>, CfgError> {
     let status = cfg.read(bdfn, cfg::STATUS, 2)?;
     if status == 0xffff || status & cfg::STATUS_CAP_LIST == 0 {
-        return Ok(false);
+        return Ok(None);
     }
     let mut at = cfg.read(bdfn, cfg::CAP_PTR, 1)? & 0xfc;
     // A capability list is at most 48 entries long (0x40-0xff, 4 bytes each); a loop in a
@@ -131,15 +141,37 @@ fn is_pcie_port_above_a_link<C: ConfigSpace + ?Sized>(
         }
         let header = cfg.read(bdfn, at, 2)?;
         if header & 0xff == cfg::CAP_ID_PCIE {
-            let port_type = (cfg.read(bdfn, at + cfg::PCIE_FLAGS, 2)? >> 4) & 0xf;
-            return Ok(matches!(
-                port_type,
-                cfg::PCIE_TYPE_ROOT_PORT | cfg::PCIE_TYPE_DOWNSTREAM
-            ));
+            return Ok(Some(at));
         }
         at = (header >> 8) & 0xfc;
     }
-    Ok(false)
+    Ok(None)
+}
+
+/// The device/port type of `bdfn`'s PCI Express capability (PCIe base spec: 0 endpoint,
+/// 4 root port, 5 switch upstream, 6 switch downstream, ...), `None` for a conventional
+/// PCI function.
+pub fn pcie_port_type<C: ConfigSpace + ?Sized>(
+    cfg: &mut C,
+    bdfn: Bdfn,
+) -> Result<Option<u32>, CfgError> {
+    match pcie_cap(cfg, bdfn)? {
+        Some(at) => Ok(Some((cfg.read(bdfn, at + cfg::PCIE_FLAGS, 2)? >> 4) & 0xf)),
+        None => Ok(None),
+    }
+}
+
+/// Whether the root port's link is up: Link Status (PCIe capability + 0x12) bit 13, Data
+/// Link Layer Link Active. QEMU's PHB reports every link trained, so this bit is what
+/// tells an empty slot from a populated one (pci-phb.md §1.7); skiboot scans an empty
+/// slot's root port only.
+pub fn root_port_link_active<C: ConfigSpace + ?Sized>(cfg: &mut C) -> Result<bool, CfgError> {
+    match pcie_cap(cfg, Bdfn::ROOT)? {
+        Some(at) => {
+            Ok(cfg.read(Bdfn::ROOT, at + cfg::PCIE_LINK_STATUS, 2)? & cfg::LINK_STATUS_DLLA != 0)
+        }
+        None => Ok(false),
+    }
 }
 
 /// Probe `bus`, number the bridges on it, and return the last bus number used below it.
@@ -380,6 +412,21 @@ mod tests {
         assert!(
             matches!(r, Err(ScanError::BusNumbersExhausted { .. })),
             "{r:?}"
+        );
+    }
+
+    #[test]
+    fn root_port_link_state() {
+        let mut m = PhbModel::new();
+        assert_eq!(root_port_link_active(&mut m), Ok(false));
+        // The model's PCIe capability is at 0x40; Link Status is at +0x12.
+        m.poke(NodeId::ROOT_PORT, 0x52, &[0x00, 0x20]);
+        assert_eq!(root_port_link_active(&mut m), Ok(true));
+        m.set_fenced(true);
+        assert_eq!(
+            root_port_link_active(&mut m),
+            Ok(false),
+            "no capability list"
         );
     }
 
