@@ -34,6 +34,9 @@ pub struct Inventory {
     pub tb_hz: u64,
     /// Real address of LPC I/O space (port 0 of the primary LPC bus).
     pub lpc_io_base: Option<u64>,
+    /// Real address of LPC firmware space (where the flash, or the BMC's window onto
+    /// it, appears), 256 MiB.
+    pub lpc_fw_base: Option<u64>,
     /// POWER8's LPC bus, reached through XSCOM instead (`ibm,power8-lpc`): the chip's
     /// XSCOM window and the LPC unit's XSCOM address.
     pub lpc_eccb: Option<(u64, u32)>,
@@ -87,6 +90,7 @@ pub fn scan(tree: &Tree) -> Inventory {
         pvr: 0,
         tb_hz: 512_000_000,
         lpc_io_base: None,
+        lpc_fw_base: None,
         lpc_eccb: None,
         uart: None,
         ipmi_bt: None,
@@ -212,28 +216,34 @@ fn scan_lpc(tree: &Tree, inv: &mut Inventory) {
     }
     // LPC ranges: <space offset> (2 cells) → OPB address (parent #address-cells) , size (1).
     let opb_ac = cells_of(opb, "#address-cells", 1);
-    let mut io_opb = None;
+    let (mut io_opb, mut fw_opb) = (None, None);
     if let Some(r) = lpc.property("ranges") {
         let mut c = be_u32s(r);
         while let (Some(space), Some(_off), Some(parent), Some(_size)) =
             (c.next(), c.next(), read_cells(&mut c, opb_ac), c.next())
         {
-            if space == 1 {
-                io_opb = Some(parent);
+            match space {
+                1 => io_opb = Some(parent),
+                3 => fw_opb = Some(parent),
+                _ => {}
             }
         }
     }
     // OPB ranges: child (opb #address-cells) → root address (2 cells), size (opb #size-cells).
     let opb_sc = cells_of(opb, "#size-cells", 1);
-    if let (Some(io), Some(r)) = (io_opb, opb.property("ranges")) {
+    if let Some(r) = opb.property("ranges") {
         let mut c = be_u32s(r);
         while let (Some(child), Some(parent), Some(size)) = (
             read_cells(&mut c, opb_ac),
             read_cells(&mut c, 2),
             read_cells(&mut c, opb_sc),
         ) {
-            if io >= child && io < child + size {
+            let inside = |a: u64| a >= child && a < child + size;
+            if let Some(io) = io_opb.filter(|&a| inside(a)) {
                 inv.lpc_io_base = Some(parent + (io - child));
+            }
+            if let Some(fw) = fw_opb.filter(|&a| inside(a)) {
+                inv.lpc_fw_base = Some(parent + (fw - child));
             }
         }
     }

@@ -13,6 +13,7 @@ extern crate alloc;
 mod arch;
 mod console;
 mod cpu;
+mod flash;
 mod heap;
 mod hmi;
 #[cfg(feature = "hmi-inject")]
@@ -124,6 +125,9 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
 
     let mut arena = layout::BootArena::new(layout::runtime_end(ncpus));
     let xive = interrupts::init(&tree, &inv, &mut arena);
+    platform::init(lpc, inv.ipmi_bt);
+    flash::init(inv.lpc_fw_base, inv.ipmi_bt.is_some());
+    flash::init_nvram(&mut arena);
     let runtime_end = arena.end();
     log::info!(target: "opalite::init",
         "{} KiB reserved from the OS at {:#x}",
@@ -131,7 +135,6 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
         layout::OPAL_BASE
     );
     opal::set_memory_rules(inv.ram_top(), runtime_end);
-    platform::init(lpc, inv.ipmi_bt);
     let chips: Vec<(u32, u64)> = inv
         .chips
         .iter()
@@ -148,6 +151,19 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
             + tree.paths_compatible_with("ibm,power10-nest-mmu").len(),
     );
 
+    // As skiboot: the flash's boot partitions before whatever QEMU put at the kernel
+    // address, and NVRAM's bootargs over the device tree's.
+    flash::load_boot_partitions(&mut tree);
+    if let Some(args) = flash::nvram_bootargs() {
+        log::info!(target: "opalite::init", "bootargs from NVRAM: {args}");
+        if tree
+            .set_property_string("/chosen", "bootargs", &args)
+            .is_err()
+        {
+            log::error!("could not set the NVRAM's bootargs");
+        }
+    }
+
     let opal_info = os_tree::OpalInfo {
         xive,
         base: layout::OPAL_BASE,
@@ -157,6 +173,8 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
         boot_pir,
         has_rtc: platform::has_rtc(),
         has_ipmi: hal::Platform::has_ipmi(&platform::FwPlatform),
+        nvram_size: flash::nvram_size(),
+        flash: flash::geometry(),
         memcons: memlog::publish(),
         symbol_map: symbol_map::unpack().map(|t| (t.as_ptr() as u64, t.len() as u64)),
     };

@@ -37,6 +37,10 @@ pub struct OpalInfo {
     pub has_rtc: bool,
     /// A BMC the OS may reach through OPAL_IPMI_SEND/RECV.
     pub has_ipmi: bool,
+    /// Bytes of NVRAM (0: none).
+    pub nvram_size: u64,
+    /// The system flash's size and erase granule.
+    pub flash: Option<(u64, u32)>,
     /// Address of the in-memory console (`struct memcons`).
     pub memcons: u64,
     /// The symbol map's text in firmware memory (address, size), if the image has one.
@@ -112,6 +116,27 @@ pub fn build(tree: &mut Tree, inv: &Inventory, opal: &OpalInfo) -> Result<Vec<u8
             opal_api::event::IPMI_RECV_HWIRQ,
         )?;
         tree.set_property_u32("/ibm,opal/ipmi", "interrupt-parent", events)?;
+    }
+    if opal.nvram_size > 0 {
+        // Linux's opal-nvram (/dev/nvram): its size, as skiboot's nvram_read_complete.
+        tree.ensure_node("/ibm,opal/nvram")?;
+        tree.set_property_strings("/ibm,opal/nvram", "compatible", &["ibm,opal-nvram"])?;
+        tree.set_property_u32("/ibm,opal/nvram", "#bytes", opal.nvram_size as u32)?;
+    }
+    if let Some((size, granule)) = opal.flash {
+        // Linux's powernv_flash (/dev/mtd0): `reg` is the size as one u64 (Linux reads it
+        // so, whatever the cells say), the block size is the erase granule.
+        const FLASH: &str = "/ibm,opal/flash@0";
+        tree.ensure_node(FLASH)?;
+        tree.set_property_strings(FLASH, "compatible", &["ibm,opal-flash"])?;
+        tree.set_property_u32(
+            FLASH,
+            "ibm,opal-id",
+            opal_calls::flash::SYSTEM_FLASH_ID as u32,
+        )?;
+        tree.set_property(FLASH, "reg", &size.to_be_bytes())?;
+        tree.set_property_u32(FLASH, "ibm,flash-block-size", granule)?;
+        tree.set_property_string("/chosen", "ibm,system-flash", FLASH)?;
     }
     if opal.has_rtc {
         tree.ensure_node("/ibm,opal/rtc")?;

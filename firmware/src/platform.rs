@@ -118,6 +118,28 @@ fn service(link: &mut BmcLink<LpcIo, TbClock>) -> bool {
     settle(link, done)
 }
 
+/// One blocking request on behalf of another driver (the flash's HIOMAP messages): the
+/// answer's data after a zero completion code, copied into `reply`. Lock order: a
+/// caller may hold the flash lock, never the other way round.
+pub fn bmc_request(netfn: u8, cmd: u8, data: &[u8], reply: &mut [u8]) -> Result<usize, BtError> {
+    let req = Request::new(netfn, cmd, data)?;
+    let mut guard = lock_bmc().ok_or(BtError::Busy)?;
+    let link = guard.as_mut().ok_or(BtError::NoRequest)?;
+    let (answer, done) = link.blocking(|bt| bt.request(&req));
+    let kick = settle(link, done);
+    drop(guard);
+    if kick {
+        crate::interrupts::kick_os_events();
+    }
+    let answer = answer?;
+    let d = answer.ok_data()?;
+    let dst = reply
+        .get_mut(..d.len())
+        .ok_or(BtError::BufferTooSmall { needed: d.len() })?;
+    dst.copy_from_slice(d);
+    Ok(d.len())
+}
+
 /// The BMC lock's holder left OPAL for good in the middle of a call (cpu.rs).
 pub fn release_abandoned(who: Holder) -> bool {
     BMC.release_abandoned(who)
@@ -410,5 +432,38 @@ impl hal::Platform for FwPlatform {
         let _ = settle(link, done);
         let reply = reply.ok_or(OpalError::Empty)?;
         IpmiMsg::new(reply.netfn_lun(), reply.cmd(), reply.bytes()).ok_or(OpalError::Hardware)
+    }
+
+    fn nvram_size(&self) -> u64 {
+        crate::flash::nvram_size()
+    }
+
+    fn nvram_read(&self, offset: u64, buf: &mut [u8]) -> OpalResult<()> {
+        crate::flash::nvram_read(offset, buf)
+    }
+
+    fn nvram_write(
+        &self,
+        offset: u64,
+        len: u64,
+        fill: &mut dyn FnMut(u64, &mut [u8]),
+    ) -> OpalResult<()> {
+        crate::flash::nvram_write(offset, len, fill)
+    }
+
+    fn flash_geometry(&self) -> Option<(u64, u32)> {
+        crate::flash::geometry()
+    }
+
+    fn flash_read(&self, offset: u64, buf: &mut [u8]) -> OpalResult<()> {
+        crate::flash::read(offset, buf)
+    }
+
+    fn flash_write(&self, offset: u64, data: &[u8]) -> OpalResult<()> {
+        crate::flash::write(offset, data)
+    }
+
+    fn flash_erase(&self, offset: u64, len: u64) -> OpalResult<()> {
+        crate::flash::erase(offset, len)
     }
 }

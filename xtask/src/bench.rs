@@ -118,6 +118,7 @@ fn payload_args(
         kernel: Some(payload.to_path_buf()),
         initrd: None,
         append: append.into(),
+        flash: None,
         gdb: false,
         guest_may_reboot: append == "conformance.bench-reboot",
     };
@@ -495,6 +496,7 @@ fn linux_boot(
         kernel: Some(kernel.to_path_buf()),
         initrd: Some(initrd.to_path_buf()),
         append: "console=hvc0 opalite.test=poweroff".into(),
+        flash: None,
         gdb: false,
         guest_may_reboot: false,
     })
@@ -733,6 +735,7 @@ fn kexec_rows(
                             kernel: Some(kernel.clone()),
                             initrd: Some(initrd.clone()),
                             append: h.append.into(),
+                            flash: None,
                             gdb: false,
                             guest_may_reboot: false,
                         };

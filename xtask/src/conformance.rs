@@ -27,6 +27,7 @@ pub fn run(opts: &ConformanceOpts) -> Result<bool> {
         kernel: Some(payload),
         initrd: None,
         append: opts.bootargs(),
+        flash: None,
         gdb: false,
         guest_may_reboot: false,
     };

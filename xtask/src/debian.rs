@@ -337,6 +337,12 @@ impl DebCache {
         Ok(u)
     }
 
+    /// The modules Linux needs for `/dev/mtd0` on PowerNV (`powernv_flash` behind
+    /// OPAL_FLASH_*, and the MTD core it needs).
+    pub fn flash_modules(&self) -> Result<Userland> {
+        self.kernel_modules(&["powernv_flash"])
+    }
+
     /// Debian's ppc64el `qemu-system-ppc64` with its loader and libraries, and SLOF (the
     /// pseries firmware) where that QEMU looks for it, `/usr/share/qemu`.
     pub fn qemu_system_ppc(&self) -> Result<Userland> {

@@ -376,6 +376,49 @@ kvm_l1() {
 
 # --- ipmi mode: /dev/ipmi0 through OPAL_IPMI_SEND/RECV ---------------------------------
 
+flash_fail() { echo "OPALITE-FLASH-FAILED $*"; dmesg | grep -iE "mtd|flash|nvram|opal" | tail -5; }
+
+# Booted from the PNOR image (xtask/src/flashimg.rs's layout): /dev/mtd0 reads the flash
+# (OPAL_FLASH_READ), a write to the SCRATCH partition goes through OPAL_FLASH_WRITE, and
+# NVRAM's `common` partition carries a token across a reboot (OPAL_WRITE/READ_NVRAM):
+# the first boot writes it and reboots, the second finds it and powers off.
+flash_mode() {
+    for ko in /lib/modules/opalite/*.ko; do
+        insmod "$ko" || { flash_fail "insmod $ko"; return; }
+    done
+    tries=50
+    while [ ! -c /dev/mtd0 ] && [ "$tries" -gt 0 ]; do sleep 0.2; tries=$((tries - 1)); done
+    [ -c /dev/mtd0 ] || { flash_fail "no /dev/mtd0"; return; }
+    echo "OPALITE-MTD $(tr '\n' ';' < /proc/mtd)"
+    magic=$(dd if=/dev/mtd0 bs=4 count=1 2>/dev/null)
+    version=$(dd if=/dev/mtd0 bs=4096 skip=8 count=1 2>/dev/null | tr -d '\000')
+    if [ "$magic" = "PART" ] && [ "$version" = "opalite-flash-test" ]; then
+        echo "OPALITE-MTD-OK table magic and VERSION read back"
+    else
+        flash_fail "read magic '$magic' version '$version'"
+    fi
+    # SCRATCH: 64 KiB at 0xa0000 (block 160).
+    yes opalite-mtd | head -c 4096 > /tmp/w
+    dd if=/tmp/w of=/dev/mtd0 bs=4096 seek=160 count=1 conv=notrunc 2>/dev/null
+    if dd if=/dev/mtd0 bs=4096 skip=160 count=1 2>/dev/null | cmp -s - /tmp/w; then
+        echo "OPALITE-FLASH-WRITE-OK 4096 bytes at 0xa0000"
+    else
+        flash_fail "SCRATCH write did not read back"
+    fi
+    # NVRAM: the token at 0x1010, the data of the `common` partition.
+    token=opalite-nvram-ok
+    [ -c /dev/nvram ] || { flash_fail "no /dev/nvram"; return; }
+    seen=$(dd if=/dev/nvram bs=16 skip=257 count=1 2>/dev/null)
+    if [ "$seen" = "$token" ]; then
+        echo "OPALITE-NVRAM-READBACK-OK $token"
+        return
+    fi
+    printf %s "$token" | dd of=/dev/nvram bs=16 seek=257 count=1 conv=notrunc 2>/dev/null
+    echo "OPALITE-NVRAM-WRITTEN $token (was '$seen'); rebooting"
+    sync
+    reboot -f
+}
+
 ipmi_fail() { echo "OPALITE-IPMI-FAILED $*"; dmesg | grep -i ipmi | tail -5; }
 
 # The RTC's traffic on the same BMC while the batch runs: hwclock reads (OPAL_RTC_READ,
@@ -594,6 +637,10 @@ kvm)
     ;;
 ipmi)
     ipmi_mode
+    poweroff -f
+    ;;
+flash)
+    flash_mode
     poweroff -f
     ;;
 kvm-guest)

@@ -18,6 +18,9 @@ pub const KEXEC_IMAGE: &str = "target/opalite-initramfs-kexec.cpio";
 pub const KVM_IMAGE: &str = "target/opalite-initramfs-kvm.cpio";
 /// The ipmi initramfs: the small one plus ipmitool and the IPMI modules.
 pub const IPMI_IMAGE: &str = "target/opalite-initramfs-ipmi.cpio";
+/// The flash initramfs: the small one plus the MTD modules. It boots from the PNOR
+/// image's ROOTFS partition, not from `-initrd`.
+pub const FLASH_IMAGE: &str = "target/opalite-initramfs-flash.cpio";
 /// Where the kvm archive holds the guest's initramfs.
 pub const GUEST_INITRD: &str = "boot/guest-initrd.cpio";
 
@@ -233,6 +236,26 @@ pub fn build_ipmi_image(
         .ipmitool()
         .context("cannot get Debian's ppc64el ipmitool and the IPMI modules")?;
     let path = crate::util::repo_root().join(IPMI_IMAGE);
+    write(
+        busybox,
+        Some(&Extras {
+            userland: &userland,
+            kernel: None,
+        }),
+        &path,
+    )?;
+    Ok(path)
+}
+
+/// Fetches the MTD modules and writes the flash initramfs to [`FLASH_IMAGE`].
+pub fn build_flash_image(
+    debian: &crate::debian::DebCache,
+    busybox: &Path,
+) -> Result<std::path::PathBuf> {
+    let userland = debian
+        .flash_modules()
+        .context("cannot get the MTD modules from Debian's ppc64el kernel")?;
+    let path = crate::util::repo_root().join(FLASH_IMAGE);
     write(
         busybox,
         Some(&Extras {

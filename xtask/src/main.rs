@@ -7,6 +7,7 @@ mod conformance;
 mod debian;
 mod elf;
 mod firmware;
+mod flashimg;
 mod harness;
 mod initramfs;
 mod pnor_check;
@@ -87,6 +88,7 @@ fn run(opts: &RunOpts) -> Result<()> {
         kernel: Some(kernel),
         initrd: Some(initrd),
         append,
+        flash: None,
         gdb: opts.gdb,
         guest_may_reboot: false,
     };

@@ -11,6 +11,8 @@
 //!   `file` partitions, the file; without `--ecc` it gives the raw image bytes. pflash
 //!   corrects single-bit errors silently apart from an `ECC: correctable error` line, so
 //!   any `ECC:` line fails the step (a wrong check byte would otherwise pass as corrected);
+//! - after `pflash -P NVRAM -e -p FILE` rewrote a partition, `mkimage pnor extract` gives
+//!   the file back;
 //! - with one entry's checksum broken, pflash refuses the table and so does mkimage.
 //!
 //! Any disagreement fails the step with the first difference; the commands and pflash's
@@ -240,7 +242,7 @@ impl Run<'_> {
     }
 }
 
-fn mkimage(args: &[&std::ffi::OsStr]) -> Command {
+pub fn mkimage(args: &[&std::ffi::OsStr]) -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut c = Command::new(cargo);
     c.args(["run", "--quiet", "-p", "mkimage", "--release", "--", "pnor"])
@@ -381,6 +383,36 @@ fn check(r: &mut Run) -> Result<()> {
                 );
             }
         }
+    }
+
+    // pflash rewrites a partition (erase, program); mkimage reads back what it wrote, and
+    // the `actual` pflash updated. (Debian's pflash cannot program an ECC partition from
+    // a plain file: with --ecc it cuts the file into chunks that are not 8-byte multiples
+    // and refuses; so only a plain partition is checked.)
+    let file = dir.join("NVRAM.rewrite");
+    let data = content("NVRAM-rewrite", 0x9_0000);
+    std::fs::write(&file, &data)?;
+    r.ok(Command::new(&pflash)
+        .arg("-F")
+        .arg(&image)
+        .args(["-P", "NVRAM", "-e", "-f", "-p"])
+        .arg(&file))?;
+    let back = dir.join("NVRAM.rewrite.mkimage");
+    r.ok(&mut mkimage(&[
+        "extract".as_ref(),
+        image.as_ref(),
+        "NVRAM".as_ref(),
+        "-o".as_ref(),
+        back.as_ref(),
+    ]))?;
+    let got = std::fs::read(&back)?;
+    if got != data {
+        bail!(
+            "NVRAM: after pflash rewrote it, mkimage extracts {} bytes that are not the file's {}, {}",
+            got.len(),
+            data.len(),
+            first_difference(&got, &data)
+        );
     }
 
     // A broken entry checksum: both tools refuse the table.

@@ -17,6 +17,9 @@ pub struct QemuConfig {
     /// None for payloads that need no initramfs (the conformance payload).
     pub initrd: Option<PathBuf>,
     pub append: String,
+    /// A PNOR image for the machine's flash (`-drive ...,if=mtd`); QEMU writes the
+    /// guest's flash writes back to it.
+    pub flash: Option<PathBuf>,
     pub gdb: bool,
     /// With a captured console, a guest reset normally ends QEMU (`-no-reboot`); set
     /// this when the guest reboots on purpose and the run must go on.
@@ -53,6 +56,12 @@ impl QemuConfig {
         if !self.append.is_empty() {
             a.extend(["-append".into(), self.append.clone()]);
         }
+        if let Some(img) = &self.flash {
+            a.extend([
+                "-drive".into(),
+                format!("file={},format=raw,if=mtd", img.display()),
+            ]);
+        }
         let console_args: &[&str] = match console {
             Console::Interactive => &["-nographic", "-serial", "mon:stdio"],
             Console::Captured => &["-display", "none", "-monitor", "none", "-serial", "stdio"],
@@ -82,6 +91,7 @@ mod tests {
             kernel: Some("vmlinux".into()),
             initrd: Some("initrd".into()),
             append: "console=hvc0 opalite.test=poweroff".into(),
+            flash: None,
             gdb: false,
             guest_may_reboot: false,
         }

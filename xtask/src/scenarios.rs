@@ -74,6 +74,9 @@ pub enum Kernel {
     LinuxIpmi,
     /// No `-kernel` at all: what the firmware does with nothing to boot.
     None,
+    /// No `-kernel`: a PNOR image on the machine's flash (xtask/src/flashimg.rs), whose
+    /// BOOTKERNEL and ROOTFS the firmware boots, or a corrupt one it must refuse.
+    Flash(crate::flashimg::FlashImage),
     /// target/opal-conformance.elf, the bare-metal OPAL client; `append` carries its
     /// options (`conformance.require=...`, see tests/conformance/src/bootargs.rs).
     Conformance,
@@ -643,6 +646,87 @@ const FORBIDDEN_IPMI: &[&str] = forbidden_in_linux_boots!(
     "ipmi-powernv: probe of",
 );
 
+/// Booting from flash (xtask/src/flashimg.rs's boot image, no `-kernel`): the firmware
+/// loads BOOTKERNEL and ROOTFS and takes the bootargs from NVRAM; Linux reads and writes
+/// the flash through /dev/mtd0 and leaves a token in NVRAM, reboots in the same QEMU
+/// run, and finds the token again. The run's image copy is checked afterwards.
+const FLASH_BOOT: &[Step] = &[
+    DEBUG_ON_CONSOLE,
+    opalite("FLASH: HIOMAP v2 negotiated: block size 4 KiB, flash 128 MiB, erase granule 4 KiB"),
+    opalite("FLASH: Found system flash: 6 partitions, 128 MiB"),
+    opalite("FLASH: loaded BOOTKERNEL: 45854832 bytes at 0x20000000"),
+    opalite("FLASH: loaded ROOTFS: * bytes at 0x28000000"),
+    opalite("INIT: bootargs from NVRAM: console=hvc0 opalite.test=flash"),
+    expect("Kernel command line: console=hvc0 opalite.test=flash"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-MTD-OK table magic and VERSION read back"),
+    expect("OPALITE-FLASH-WRITE-OK 4096 bytes at 0xa0000"),
+    expect("OPALITE-NVRAM-WRITTEN opalite-nvram-ok"),
+    // The second boot, same QEMU, same flash.
+    opalite("FLASH: loaded BOOTKERNEL"),
+    expect("OPALITE-USERSPACE-OK"),
+    expect("OPALITE-NVRAM-READBACK-OK opalite-nvram-ok"),
+    expect("reboot: Power down"),
+];
+
+const FORBIDDEN_FLASH: &[&str] = forbidden_in_linux_boots!("OPALITE-FLASH-FAILED");
+
+const fn flash_boot(name: &'static str, machine: Machine) -> Scenario {
+    Scenario {
+        name,
+        machine,
+        smp: "2",
+        memory: "2G",
+        kernel: Kernel::Flash(crate::flashimg::FlashImage::Boot),
+        append: "",
+        steps: FLASH_BOOT,
+        forbidden: FORBIDDEN_FLASH,
+        timeout: 240,
+        reboots: true,
+        image: Image::Release,
+    }
+}
+
+/// A corrupt flash: a plain message naming what is wrong, then nothing to boot (power
+/// off after 5 s), never a hang.
+const fn flash_corrupt(
+    name: &'static str,
+    image: crate::flashimg::FlashImage,
+    steps: &'static [Step],
+) -> Scenario {
+    Scenario {
+        name,
+        machine: Machine::Powernv9,
+        smp: "1",
+        memory: "2G",
+        kernel: Kernel::Flash(image),
+        append: "",
+        steps,
+        forbidden: FORBIDDEN,
+        timeout: 60,
+        reboots: false,
+        image: Image::Release,
+    }
+}
+
+const FLASH_BAD_TOC: &[Step] = &[
+    opalite("FLASH: no valid partition table (partition table header checksum is wrong (words XOR to 0x01000000)); using the raw device only"),
+    opalite("INIT: nothing to boot: powering off in 5 s"),
+    opalite("OPAL: Shutdown request type 0..."),
+];
+const FLASH_ECC_ERROR: &[Step] = &[
+    opalite("FLASH: Found system flash: 4 partitions, 32 MiB"),
+    opalite("FLASH: BOOTKERNEL does not load: uncorrectable ECC error at flash offset 0x102328"),
+    opalite("INIT: nothing to boot: powering off in 5 s"),
+    opalite("OPAL: Shutdown request type 0..."),
+];
+const FLASH_TRUNCATED: &[Step] = &[
+    opalite("FLASH: HIOMAP v2 negotiated: block size 4 KiB, flash 16 MiB"),
+    opalite("FLASH: no valid partition table (the table describes a 0x2000000-byte flash, the image has 0x1000000 bytes); using the raw device only"),
+    opalite("INIT: nothing to boot: powering off in 5 s"),
+    opalite("OPAL: Shutdown request type 0..."),
+];
+
 /// 100 reboots through OPAL_CEC_REBOOT in one QEMU run (the payload's reboot loop; the
 /// 1,000-reboot run is `cargo xtask torture`): every cycle comes back, then the median
 /// and the slowest.
@@ -701,6 +785,9 @@ const UNSUPPORTED_POWER8: &[Step] = &[opalite(
 /// No `-kernel`: the firmware says there is nothing to boot and powers off after 5 s
 /// (a key would keep it on; checked by hand, since the run then never ends).
 const NOTHING_TO_BOOT: &[Step] = &[
+    // QEMU with no flash drive presents 128 MiB of 0xFF: an empty flash.
+    opalite("FLASH: HIOMAP v2 negotiated: block size 4 KiB, flash 128 MiB"),
+    opalite("FLASH: no valid partition table (no partition table: the flash reads as all 0xFF); using the raw device only"),
     opalite("OPALITE: no bootable kernel at 0x20000000: EntryIsZeros"),
     opalite("INIT: nothing to boot: powering off in 5 s (press a key to stay on)"),
     opalite("OPAL: Shutdown request type 0..."),
@@ -987,6 +1074,23 @@ pub const SCENARIOS: &[Scenario] = &[
         reboots: false,
         image: Image::Release,
     },
+    flash_boot("flash-boot-powernv9-smp2", Machine::Powernv9),
+    flash_boot("flash-boot-powernv10-smp2", Machine::Powernv10),
+    flash_corrupt(
+        "flash-bad-toc-powernv9-smp1",
+        crate::flashimg::FlashImage::BadToc,
+        FLASH_BAD_TOC,
+    ),
+    flash_corrupt(
+        "flash-ecc-error-powernv9-smp1",
+        crate::flashimg::FlashImage::EccError,
+        FLASH_ECC_ERROR,
+    ),
+    flash_corrupt(
+        "flash-truncated-powernv9-smp1",
+        crate::flashimg::FlashImage::Truncated,
+        FLASH_TRUNCATED,
+    ),
     ipmi("ipmi-powernv9-smp2", Machine::Powernv9),
     ipmi("ipmi-powernv10-smp2", Machine::Powernv10),
     Scenario {

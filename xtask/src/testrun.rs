@@ -69,6 +69,8 @@ struct Bench {
     kvm_initrd: std::result::Result<PathBuf, String>,
     /// The ipmi initramfs, for [`Kernel::LinuxIpmi`] scenarios.
     ipmi_initrd: std::result::Result<PathBuf, String>,
+    /// The PNOR images' directory, for [`Kernel::Flash`] scenarios.
+    flash_images: std::result::Result<PathBuf, String>,
     /// The conformance payload, for [`Kernel::Conformance`] scenarios.
     payload: std::result::Result<PathBuf, String>,
 }
@@ -117,8 +119,11 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
         kexec: needs(Kernel::LinuxKexec),
         kvm: needs(Kernel::LinuxKvm),
         ipmi: needs(Kernel::LinuxIpmi),
+        flash: scenarios
+            .iter()
+            .any(|s| matches!(s.kernel, Kernel::Flash(_))),
     };
-    let needs_linux = extra.kexec || extra.kvm || extra.ipmi || needs(Kernel::Linux);
+    let needs_linux = extra.kexec || extra.kvm || extra.ipmi || extra.flash || needs(Kernel::Linux);
     // `firmware::build` makes the payload too; with `--firmware` it is built on its own.
     let mut payload: std::result::Result<PathBuf, String> = Err("not built".to_string());
     let firmware: std::result::Result<PathBuf, String> = match &opts.firmware {
@@ -357,6 +362,7 @@ struct Extra {
     kexec: bool,
     kvm: bool,
     ipmi: bool,
+    flash: bool,
 }
 
 fn setup_bench(
@@ -373,6 +379,7 @@ fn setup_bench(
         kexec_initrd: Err(not()),
         kvm_initrd: Err(not()),
         ipmi_initrd: Err(not()),
+        flash_images: Err(not()),
         payload,
     };
     if needs_linux {
@@ -382,6 +389,7 @@ fn setup_bench(
                 bench.kexec_initrd = linux.kexec_initrd.ok_or_else(not);
                 bench.kvm_initrd = linux.kvm_initrd.ok_or_else(not);
                 bench.ipmi_initrd = linux.ipmi_initrd.ok_or_else(not);
+                bench.flash_images = linux.flash_images.ok_or_else(not);
             }
             Err(e) => {
                 eprintln!("xtask: cannot prepare Linux: {e}");
@@ -389,7 +397,8 @@ fn setup_bench(
                 bench.linux = Err(e.clone());
                 bench.kexec_initrd = Err(e.clone());
                 bench.kvm_initrd = Err(e.clone());
-                bench.ipmi_initrd = Err(e);
+                bench.ipmi_initrd = Err(e.clone());
+                bench.flash_images = Err(e);
             }
         }
     }
@@ -402,6 +411,7 @@ struct Linux {
     kexec_initrd: Option<PathBuf>,
     kvm_initrd: Option<PathBuf>,
     ipmi_initrd: Option<PathBuf>,
+    flash_images: Option<PathBuf>,
 }
 
 /// The kernel, the small initramfs and the bigger ones `extra` asks for.
@@ -433,12 +443,19 @@ fn prepare_linux(root: &Path, extra: Extra) -> Result<Linux> {
     } else {
         None
     };
+    let flash_images = if extra.flash {
+        let flash_initrd = initramfs::build_flash_image(&debian, &busybox)?;
+        Some(crate::flashimg::build(root, &kernel, &flash_initrd)?)
+    } else {
+        None
+    };
     Ok(Linux {
         kernel,
         initrd,
         kexec_initrd,
         kvm_initrd,
         ipmi_initrd,
+        flash_images,
     })
 }
 
@@ -524,7 +541,18 @@ fn run_scenario_once(
             (Some(kernel), Some(bench.ipmi_initrd.clone()?))
         }
         Kernel::Conformance => (Some(bench.payload.clone()?), None),
-        Kernel::None => (None, None),
+        Kernel::None | Kernel::Flash(_) => (None, None),
+    };
+    // A flash scenario boots a fresh copy of its image, which QEMU writes back to.
+    let flash = match s.kernel {
+        Kernel::Flash(img) => {
+            let copy = logs.join(format!("{}{tag}.pnor", s.name));
+            Some(
+                crate::flashimg::copy_for_run(&bench.flash_images.clone()?, img, &copy)
+                    .map_err(|e| e.to_string())?,
+            )
+        }
+        _ => None,
     };
     let config = QemuConfig {
         machine: s.machine,
@@ -534,6 +562,7 @@ fn run_scenario_once(
         kernel,
         initrd,
         append: s.append.to_string(),
+        flash: flash.clone(),
         gdb: false,
         guest_may_reboot: s.reboots,
     };
@@ -569,13 +598,23 @@ fn run_scenario_once(
         s.name,
         outcome.elapsed.as_secs_f64(),
     );
-    match outcome.failure {
-        None => Ok(()),
+    let result = match outcome.failure {
+        None => match (s.kernel, &flash) {
+            (Kernel::Flash(crate::flashimg::FlashImage::Boot), Some(copy)) => {
+                crate::flashimg::check_after_boot_run(copy)
+            }
+            _ => Ok(()),
+        },
         Some(reason) => {
             print_log_tail(&log);
             Err(reason)
         }
+    };
+    // A passing run's image copy is 32 or 128 MiB of nothing new: only failures keep it.
+    if let (Ok(()), Some(copy)) = (&result, &flash) {
+        let _ = std::fs::remove_file(copy);
     }
+    result
 }
 
 fn print_log_tail(log: &Path) {

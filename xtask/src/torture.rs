@@ -66,6 +66,7 @@ fn boot(
         kernel: Some(s.payload.clone()),
         initrd: None,
         append,
+        flash: None,
         gdb: false,
         guest_may_reboot: reboots,
     };

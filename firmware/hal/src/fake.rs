@@ -282,9 +282,49 @@ pub struct FakePlatform {
     pub ipmi_unanswered: Cell<bool>,
     ipmi_outstanding: Cell<bool>,
     ipmi_reply: Cell<Option<IpmiMsg>>,
+    /// The NVRAM as the firmware keeps it, and as it is on flash.
+    nvram: RefCell<Vec<u8>>,
+    nvram_on_flash: RefCell<Vec<u8>>,
+    /// The system flash and its erase granule (empty: none).
+    flash: RefCell<Vec<u8>>,
+    flash_granule: Cell<u32>,
+    /// Flash writes (NVRAM's and raw) fail once this many more bytes have been written.
+    flash_write_budget: Cell<Option<u64>>,
 }
 
 impl FakePlatform {
+    /// Gives the machine `len` bytes of zeroed NVRAM.
+    pub fn set_nvram(&self, len: usize) {
+        *self.nvram.borrow_mut() = std::vec![0; len];
+        *self.nvram_on_flash.borrow_mut() = std::vec![0; len];
+    }
+    /// The NVRAM as it is on flash.
+    pub fn nvram_flash(&self) -> Vec<u8> {
+        self.nvram_on_flash.borrow().clone()
+    }
+    /// Gives the machine a flash of `len` bytes holding a pattern.
+    pub fn set_flash(&self, len: usize, granule: u32) {
+        *self.flash.borrow_mut() = (0..len).map(|i| (i % 253) as u8).collect();
+        self.flash_granule.set(granule);
+    }
+    pub fn flash_bytes(&self) -> Vec<u8> {
+        self.flash.borrow().clone()
+    }
+    /// Makes flash writes fail after `bytes` more bytes (a write that would cross the
+    /// limit fails whole).
+    pub fn fail_flash_writes_after(&self, bytes: u64) {
+        self.flash_write_budget.set(Some(bytes));
+    }
+    fn spend_write(&self, n: usize) -> OpalResult<()> {
+        match self.flash_write_budget.get() {
+            Some(left) if left < n as u64 => Err(OpalError::Hardware),
+            Some(left) => {
+                self.flash_write_budget.set(Some(left - n as u64));
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
     /// Answers the OS's outstanding IPMI request: completion code 0, then its data.
     pub fn ipmi_answer(&self) {
         if !self.ipmi_outstanding.replace(false) {
@@ -362,6 +402,60 @@ impl Platform for FakePlatform {
     }
     fn ipmi_recv(&self) -> OpalResult<IpmiMsg> {
         self.ipmi_reply.take().ok_or(OpalError::Empty)
+    }
+    fn nvram_size(&self) -> u64 {
+        self.nvram.borrow().len() as u64
+    }
+    fn nvram_read(&self, offset: u64, buf: &mut [u8]) -> OpalResult<()> {
+        let n = self.nvram.borrow();
+        let at = offset as usize;
+        buf.copy_from_slice(n.get(at..at + buf.len()).ok_or(OpalError::Parameter)?);
+        Ok(())
+    }
+    /// Flash first, chunk by chunk; the old contents put back if a chunk fails.
+    fn nvram_write(
+        &self,
+        offset: u64,
+        len: u64,
+        fill: &mut dyn FnMut(u64, &mut [u8]),
+    ) -> OpalResult<()> {
+        let (at, len) = (offset as usize, len as usize);
+        let mut chunk = std::vec![0u8; 256];
+        let mut done = 0;
+        while done < len {
+            let k = (len - done).min(chunk.len());
+            fill(done as u64, &mut chunk[..k]);
+            if self.spend_write(k).is_err() {
+                let old = self.nvram.borrow()[at..at + done].to_vec();
+                self.nvram_on_flash.borrow_mut()[at..at + done].copy_from_slice(&old);
+                return Err(OpalError::Hardware);
+            }
+            self.nvram_on_flash.borrow_mut()[at + done..at + done + k].copy_from_slice(&chunk[..k]);
+            done += k;
+        }
+        let mut image = self.nvram.borrow_mut();
+        fill(0, &mut image[at..at + len]);
+        Ok(())
+    }
+    fn flash_geometry(&self) -> Option<(u64, u32)> {
+        let f = self.flash.borrow();
+        (!f.is_empty()).then(|| (f.len() as u64, self.flash_granule.get()))
+    }
+    fn flash_read(&self, offset: u64, buf: &mut [u8]) -> OpalResult<()> {
+        let f = self.flash.borrow();
+        let at = offset as usize;
+        buf.copy_from_slice(f.get(at..at + buf.len()).ok_or(OpalError::Parameter)?);
+        Ok(())
+    }
+    fn flash_write(&self, offset: u64, data: &[u8]) -> OpalResult<()> {
+        self.spend_write(data.len())?;
+        let at = offset as usize;
+        self.flash.borrow_mut()[at..at + data.len()].copy_from_slice(data);
+        Ok(())
+    }
+    fn flash_erase(&self, offset: u64, len: u64) -> OpalResult<()> {
+        self.flash.borrow_mut()[offset as usize..(offset + len) as usize].fill(0xff);
+        Ok(())
     }
     fn nest_mmu_set_ptcr(&self, chip: u64, ptcr: u64) -> OpalResult<()> {
         let mut mmus = self.nest_mmus.borrow_mut();

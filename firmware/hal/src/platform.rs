@@ -64,4 +64,22 @@ pub trait Platform {
     /// Takes the reply to the OS's request (the `event::IPMI_RECV` bit is up while one
     /// waits). `Err(Empty)` if none is ready.
     fn ipmi_recv(&self) -> OpalResult<IpmiMsg>;
+    /// Bytes of NVRAM (0: none, and the NVRAM calls are absent).
+    fn nvram_size(&self) -> u64;
+    /// Copies NVRAM from `offset` (the caller checked the range against `nvram_size`).
+    fn nvram_read(&self, offset: u64, buf: &mut [u8]) -> OpalResult<()>;
+    /// Writes `len` bytes at `offset`, asking `fill(relative offset, chunk)` for them,
+    /// perhaps more than once: all of them reach the flash, or none (`Err(Hardware)`).
+    fn nvram_write(
+        &self,
+        offset: u64,
+        len: u64,
+        fill: &mut dyn FnMut(u64, &mut [u8]),
+    ) -> OpalResult<()>;
+    /// Size and erase granule of the system flash (None: no flash, the calls are absent).
+    fn flash_geometry(&self) -> Option<(u64, u32)>;
+    /// Raw flash accesses (no ECC, no erase before write); ranges checked by the caller.
+    fn flash_read(&self, offset: u64, buf: &mut [u8]) -> OpalResult<()>;
+    fn flash_write(&self, offset: u64, data: &[u8]) -> OpalResult<()>;
+    fn flash_erase(&self, offset: u64, len: u64) -> OpalResult<()>;
 }

@@ -19,6 +19,7 @@ mod args;
 pub mod console;
 pub mod cpu;
 pub mod events;
+pub mod flash;
 pub mod hmi;
 pub mod ipmi;
 pub mod msg;

@@ -4,7 +4,7 @@
 //! one token, or a token above `OPAL_LAST`, fail at compile time in `build_table`.
 
 use crate::args::FromReg;
-use crate::{console, cpu, events, hmi, ipmi, msg, nmi, power, rtc, xics, xive, Ctx};
+use crate::{console, cpu, events, flash, hmi, ipmi, msg, nmi, power, rtc, xics, xive, Ctx};
 use opal_api::token::{self, Token, OPAL_LAST};
 use opal_api::{OpalError, OpalResult, OpalRet, Value};
 
@@ -104,6 +104,11 @@ opal_table! {
     OPAL_NMMU_SET_PTCR => power::nmmu_set_ptcr[chip: u64, ptcr: u64];
     OPAL_IPMI_SEND => ipmi::send[interface: u64, msg: OsPtr<u8>, msg_len: u64];
     OPAL_IPMI_RECV => ipmi::recv[interface: u64, msg: OsPtr<u8>, msg_len: OsPtr<Be64>];
+    OPAL_READ_NVRAM => flash::read_nvram[buf: OsPtr<u8>, size: u64, offset: u64];
+    OPAL_WRITE_NVRAM => flash::write_nvram[buf: OsPtr<u8>, size: u64, offset: u64];
+    OPAL_FLASH_READ => flash::flash_read[id: u64, offset: u64, buf: OsPtr<u8>, size: u64, tok: u64];
+    OPAL_FLASH_WRITE => flash::flash_write[id: u64, offset: u64, buf: OsPtr<u8>, size: u64, tok: u64];
+    OPAL_FLASH_ERASE => flash::flash_erase[id: u64, offset: u64, size: u64, tok: u64];
     OPAL_XIVE_RESET => xive::reset[version: u64];
     OPAL_XIVE_GET_IRQ_INFO => xive::get_irq_info[girq: u32, flags: OsPtr<Be64>, eoi_page: OsPtr<Be64>, trig_page: OsPtr<Be64>, esb_shift: OsPtr<Be32>, src_chip: OsPtr<Be32>];
     OPAL_XIVE_GET_IRQ_CONFIG => xive::get_irq_config[girq: u32, vp: OsPtr<Be64>, prio: OsPtr<u8>, lirq: OsPtr<Be32>];
@@ -147,7 +152,7 @@ fn check_token_call(cx: &Ctx<'_>, tok: u64) -> OpalResult<Value> {
 /// emulation, so there the XICS calls are absent (skiboot does not register them either)
 /// rather than present and always WRONG_STATE; system reset needs working direct
 /// controls (QEMU powernv9 has none, and Linux then uses doorbell IPIs instead); HMI
-/// handling needs a generation the firmware knows (not POWER8); IPMI needs a BMC.
+/// handling needs a generation the firmware knows (not POWER8); IPMI needs a BMC; NVRAM and flash calls a flash.
 fn absent_on_this_machine(cx: &Ctx<'_>, token: u64) -> bool {
     match token {
         token::OPAL_INT_GET_XIRR | token::OPAL_INT_SET_CPPR | token::OPAL_INT_EOI => {
@@ -156,6 +161,10 @@ fn absent_on_this_machine(cx: &Ctx<'_>, token: u64) -> bool {
         token::OPAL_SIGNAL_SYSTEM_RESET => !cx.nmi.available(),
         token::OPAL_HANDLE_HMI | token::OPAL_HANDLE_HMI2 => !cx.hmi.available(),
         token::OPAL_IPMI_SEND | token::OPAL_IPMI_RECV => !cx.platform.has_ipmi(),
+        token::OPAL_READ_NVRAM | token::OPAL_WRITE_NVRAM => cx.platform.nvram_size() == 0,
+        token::OPAL_FLASH_READ | token::OPAL_FLASH_WRITE | token::OPAL_FLASH_ERASE => {
+            cx.platform.flash_geometry().is_none()
+        }
         _ => false,
     }
 }
@@ -222,6 +231,9 @@ mod tests {
     #[test]
     fn check_token_reports_exactly_the_table() {
         let m = Machine::new();
+        // A machine with everything the table can offer.
+        m.platform.set_nvram(0x1000);
+        m.platform.set_flash(0x1_0000, 0x1000);
         for tok in 0..=200u64 {
             let want = i64::from(entry(tok).is_some());
             assert_eq!(m.call(token::OPAL_CHECK_TOKEN, &[tok]), want, "token {tok}");

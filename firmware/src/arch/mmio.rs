@@ -64,6 +64,29 @@ impl CiWindow {
         };
     }
 
+    /// Fills `out` (a multiple of 4 bytes) with 4-byte loads from `offset` (4-aligned),
+    /// one `sync` before the run rather than one per load: for memory-like windows
+    /// (flash in LPC firmware space), where the loads need no order among themselves.
+    pub fn read32_run(&self, offset: u64, out: &mut [u8]) {
+        let len = out.len() as u64;
+        assert!(
+            offset % 4 == 0
+                && len % 4 == 0
+                && offset.checked_add(len).is_some_and(|e| e <= self.len),
+            "MMIO read outside its window"
+        );
+        // SAFETY: orders the run after earlier accesses (a HIOMAP window just opened).
+        unsafe { asm!("sync", options(nostack)) };
+        for (i, word) in out.chunks_exact_mut(4).enumerate() {
+            let v: u64;
+            // SAFETY: in the window the constructor vouched for, naturally aligned.
+            unsafe {
+                asm!("lwzcix {0}, 0, {1}", out(reg) v, in(reg) self.base + offset + 4 * i as u64, options(nostack))
+            };
+            word.copy_from_slice(&(v as u32).to_be_bytes());
+        }
+    }
+
     /// Big-endian 8-byte load (PSIHB registers, ESB pages).
     pub fn read64(&self, offset: u64) -> u64 {
         assert!(

@@ -24,9 +24,16 @@
 //! - `file PATH`: the file's bytes (a path relative to the layout file's directory; the
 //!   rest of the line, so it may contain spaces), then erased flash (0xFF) up to the
 //!   end, or, with `ecc`, zeros, all ECC-encoded;
+//! - `container PATH`: the file behind an unsigned secure-boot container header
+//!   ([`crate::container`]), as op-build stores BOOTKERNEL and ROOTFS (skiboot reads a
+//!   non-ELF partition such as an initramfs only from a container, whose header gives its
+//!   size);
 //! - `zero`: zeros (ECC-encoded with `ecc`: an erased ECC partition does not check);
 //! - `erased`: 0xFF (not allowed with `ecc`);
-//! - `nvram`: an empty NVRAM as skiboot formats one (`ibm,skiboot`, `common`, free space);
+//! - `nvram [KEY=VALUE]`: an empty NVRAM as skiboot formats one (`ibm,skiboot`, `common`,
+//!   free space), with one optional firmware setting (the rest of the line, e.g.
+//!   `bootargs=console=hvc0 quiet`) in the `ibm,skiboot` partition, where skiboot and
+//!   Opalite look for `bootargs`;
 //! - `version TEXT`: the VERSION text skiboot reads (the rest of the line; `\n` separates
 //!   lines, each under 80 characters), NUL-padded.
 //!
@@ -87,7 +94,10 @@ pub enum Content {
     File(PathBuf),
     Zero,
     Erased,
-    Nvram,
+    /// An empty NVRAM, with an optional `key=value` firmware setting.
+    Nvram(Option<String>),
+    /// A file behind an unsigned secure-boot header.
+    Container(PathBuf),
     /// The text, with `\n` escapes turned into newlines.
     Version(String),
 }
@@ -337,6 +347,8 @@ fn parse_content(line: usize, rest: &str) -> Result<Content, LayoutError> {
     match kind {
         "file" if arg.is_empty() => Err(err(line, Problem::MissingArgument("file"))),
         "file" => Ok(Content::File(PathBuf::from(arg))),
+        "container" if arg.is_empty() => Err(err(line, Problem::MissingArgument("container"))),
+        "container" => Ok(Content::Container(PathBuf::from(arg))),
         "version" if arg.is_empty() => Err(err(line, Problem::MissingArgument("version"))),
         "version" => {
             let text = arg.replace("\\n", "\n");
@@ -347,7 +359,11 @@ fn parse_content(line: usize, rest: &str) -> Result<Content, LayoutError> {
         }
         "zero" => no_arg(Content::Zero),
         "erased" => no_arg(Content::Erased),
-        "nvram" => no_arg(Content::Nvram),
+        "nvram" if arg.is_empty() => Ok(Content::Nvram(None)),
+        "nvram" if !arg.contains('=') => {
+            Err(err(line, Problem::MissingArgument("nvram KEY=VALUE")))
+        }
+        "nvram" => Ok(Content::Nvram(Some(arg.to_string()))),
         other => Err(err(line, Problem::UnknownContent(other.to_string()))),
     }
 }
@@ -588,7 +604,7 @@ partition PAYLOAD 0x40000 256K - file payload dir/opalite.lid
                 misc: ffs::MISC_PRESERVED
             }
         );
-        assert_eq!(l.partitions[2].content, Content::Nvram);
+        assert_eq!(l.partitions[2].content, Content::Nvram(None));
         assert_eq!(
             l.partitions[3].content,
             Content::File("payload dir/opalite.lid".into())

@@ -74,8 +74,10 @@ Numbers: 4096, 0x1000, 4K, 1M. NAME: at most 15 characters. OFFSET and SIZE: mul
 of the block size, after the table, inside the flash, not overlapping.
 FLAGS: - or a comma-separated list of ecc, preserved, readonly, backup, reprovision,
 volatile, clearecc, golden.
-CONTENT: file PATH (relative to the layout's directory), zero, erased (0xff, not with
-ecc), nvram (an empty NVRAM as skiboot formats it), version TEXT (\\n between lines).";
+CONTENT: file PATH (relative to the layout's directory), container PATH (the file behind
+an unsigned secure-boot header), zero, erased (0xff, not with
+ecc), nvram [KEY=VALUE] (an empty NVRAM as skiboot formats it, with one optional firmware
+setting such as bootargs=...), version TEXT (\\n between lines).";
 
 const LIST_HELP: &str = "\
 usage: mkimage pnor list IMAGE

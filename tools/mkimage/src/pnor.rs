@@ -118,16 +118,27 @@ fn too_large(name: &str, len: u64, raw: u64, ecc: bool) -> PnorError {
 /// for a file (read by the caller).
 fn generated(content: &Content, name: &str, cap: usize) -> Result<Option<Vec<u8>>, PnorError> {
     Ok(Some(match content {
-        Content::File(_) => return Ok(None),
+        Content::File(_) | Content::Container(_) => return Ok(None),
         Content::Zero => vec![0; cap],
         Content::Erased => vec![0xff; cap],
-        Content::Nvram => {
+        Content::Nvram(setting) => {
             // A whole number of 16-byte units, as the CHRP lengths count.
             let mut nv = vec![0u8; cap & !15];
             nvram::format(&mut nv).map_err(|error| PnorError::Nvram {
                 name: name.to_string(),
                 error,
             })?;
+            if let Some(kv) = setting {
+                // `key=value` NUL-terminated at the start of the ibm,skiboot data.
+                let room = nvram::SIZE_FW_PRIV - nvram::HEADER_LEN - 1;
+                if kv.len() > room {
+                    return Err(PnorError::Nvram {
+                        name: name.to_string(),
+                        error: nvram::Error::BadSize(kv.len()),
+                    });
+                }
+                nv[nvram::HEADER_LEN..nvram::HEADER_LEN + kv.len()].copy_from_slice(kv.as_bytes());
+            }
             nv.resize(cap, 0);
             nv
         }
@@ -164,14 +175,19 @@ pub fn build(layout: &Layout, base: &Path) -> Result<Vec<u8>, PnorError> {
         let actual = match generated(&p.content, &p.name, cap)? {
             Some(data) => fill(area, &data, p.flags.ecc),
             None => {
-                let Content::File(path) = &p.content else {
+                let (Content::File(path) | Content::Container(path)) = &p.content else {
                     unreachable!()
                 };
                 let path = base.join(path);
-                let data = std::fs::read(&path).map_err(|e| PnorError::Read {
+                let mut data = std::fs::read(&path).map_err(|e| PnorError::Read {
                     path: path.display().to_string(),
                     error: e.to_string(),
                 })?;
+                if matches!(p.content, Content::Container(_)) {
+                    let mut wrapped = crate::container::header(&data);
+                    wrapped.append(&mut data);
+                    data = wrapped;
+                }
                 if data.len() > cap {
                     return Err(too_large(&p.name, data.len() as u64, p.size, p.flags.ecc));
                 }
@@ -464,6 +480,22 @@ partition SPARE   0x60000 4K - erased
             list(&image[..0x80000]),
             Err(PnorError::Table(ffs::Error::FlashTooSmall { .. }))
         ));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn container_content_puts_the_file_behind_an_stb_header() {
+        let dir = scratch("container");
+        std::fs::write(dir.join("rootfs"), b"070701 a cpio archive").unwrap();
+        let l = layout::parse("size 64K\nblock 4K\npartition ROOTFS 8K 8K - container rootfs\n")
+            .unwrap();
+        let img = build(&l, &dir).unwrap();
+        let part = &img[0x2000..0x4000];
+        assert_eq!(&part[..4], &crate::container::MAGIC.to_be_bytes());
+        assert_eq!(&part[0x1000..0x1015], b"070701 a cpio archive");
+        let (_, rows) = list(&img).unwrap();
+        let rootfs = rows.iter().find(|r| r.name == "ROOTFS").unwrap();
+        assert_eq!(rootfs.actual, 0x1000 + 21);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -9,6 +9,7 @@ mod common;
 mod console;
 mod cpu;
 mod events;
+mod flash;
 mod fuzz;
 mod hmi;
 mod invariants;
@@ -33,6 +34,7 @@ pub static AREAS: &[&Area] = &[
     &rtc::AREA,
     &events::AREA,
     &ipmi::AREA,
+    &flash::AREA,
     &cpu::AREA,
     &misc::AREA,
     &xics::AREA,
