@@ -19,8 +19,9 @@ macro_rules! missing_on_hostboot_p9 {
         &[
             "HDAT parsing: hostboot hands over HDAT (SPIRA) structures, not a flattened \
              device tree, and Opalite only reads a device tree",
-            "the PNOR: HIOMAP over IPMI is not written (firmware/pnor has only the table \
-             and ECC code), so no kernel or initramfs from BOOTKERNEL and no NVRAM",
+            "the PNOR through HIOMAP is only shown against QEMU's BMC and a host model \
+             (small moving windows, BMC events): never against OpenBMC's hiomapd, and \
+             the BMC's HIOMAP event (an OEM SEL) is not read",
             "PCIe: no PHB initialisation and no slot table",
             "OCC and power management, sensors, SEL/eSEL logging, the BMC's watchdog",
             "the hostboot hand-off (payload entry, memory reservations) was never run",
@@ -171,6 +172,20 @@ impl Board {
         self.machine.missing()
     }
 
+    /// Whether the cores' direct controls (the XSCOM sreset that `OPAL_SIGNAL_SYSTEM_RESET`
+    /// uses) work: QEMU models them on powernv10 only; Mambo resets threads through TCL,
+    /// which Opalite does not do; real POWER9/POWER10 chips have them.
+    pub fn has_direct_controls(&self) -> bool {
+        match self.machine {
+            Machine::QemuPowernv8 | Machine::QemuPowernv9 | Machine::Mambo => false,
+            Machine::QemuPowernv10
+            | Machine::TalosII
+            | Machine::Blackbird
+            | Machine::Rainier
+            | Machine::Generic => true,
+        }
+    }
+
     /// Whether the device tree's root describes this board. `root_compatible` is the root
     /// node's `compatible` strings, `root_children` its child node names.
     pub fn matches(
@@ -216,6 +231,13 @@ pub fn probe(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn direct_controls_follow_what_qemu_models() {
+        assert!(QEMU_POWERNV10.has_direct_controls());
+        assert!(!QEMU_POWERNV9.has_direct_controls());
+        assert!(!MAMBO.has_direct_controls());
+    }
 
     const NONE: [&str; 0] = [];
     /// Root children of a QEMU powernv tree.

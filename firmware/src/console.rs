@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-//! The console: a 16550 UART on the LPC I/O space (skiboot `hw/lpc-uart.c`), an output
+//! The console: a 16550 UART on the LPC I/O space (skiboot `hw/lpc-uart.c`), or Mambo's
+//! callthru console (no interrupt: input is polled; skiboot `platforms/mambo/console.c`), an output
 //! queue drained without waiting, an input buffer, the in-memory log, and the `log`
 //! backend that prints skiboot-style lines `[seconds,level] PREFIX: message`.
 //!
@@ -105,6 +106,8 @@ enum RxIrq {
 
 struct State {
     uart: Option<Uart>,
+    /// Mambo's console, instead of a UART.
+    sim: Option<mambo::CallthruConsole>,
     tx: Ring<TX_QUEUE>,
     rx: Ring<1024>,
     rx_irq: RxIrq,
@@ -113,6 +116,22 @@ struct State {
 impl State {
     /// Moves queued bytes to the UART while it takes them; returns how many moved.
     fn drain(&mut self) -> usize {
+        if self.sim.is_some() {
+            // The simulator takes any number of bytes at once: one callthru per run.
+            let mut chunk = [0u8; 256];
+            let mut moved = 0;
+            while self.tx.len > 0 {
+                let mut n = 0;
+                while let (Some(c), true) = (self.tx.peek(), n < chunk.len()) {
+                    chunk[n] = c;
+                    self.tx.pop();
+                    n += 1;
+                }
+                mambo_write(&chunk[..n]);
+                moved += n;
+            }
+            return moved;
+        }
         let Some(uart) = &self.uart else {
             // No device: output goes only to the memory log, so nothing is ever stuck.
             let n = self.tx.len;
@@ -131,6 +150,18 @@ impl State {
     }
 
     fn receive(&mut self) {
+        if let Some(sim) = &mut self.sim {
+            let mut typed = [0u8; 16];
+            let want = self.rx.space().min(typed.len());
+            // SAFETY: `sim` exists only on Mambo (`attach_mambo`'s contract).
+            let n = sim.read(
+                &mut unsafe { arch::mambo::Callthru::new() },
+                &mut typed[..want],
+            );
+            for &c in &typed[..n] {
+                self.rx.push(c);
+            }
+        }
         if let Some(uart) = &self.uart {
             while self.rx.space() > 0 {
                 match uart.get() {
@@ -170,6 +201,7 @@ impl State {
 
 static CONSOLE: FwLock<State> = FwLock::new(State {
     uart: None,
+    sim: None,
     tx: Ring::new(),
     rx: Ring::new(),
     rx_irq: RxIrq::Off,
@@ -188,6 +220,25 @@ pub unsafe fn attach_uart(base: u64) {
         st.uart = Some(Uart { regs });
     }
     UART_BASE.store(base, Ordering::Release);
+}
+
+/// The console is Mambo's (for the lock-free crash path).
+static ON_MAMBO: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Uses Mambo's callthru console.
+///
+/// # Safety
+/// The board is Mambo: the callthru instruction exists.
+pub unsafe fn attach_mambo() {
+    if let Some(mut st) = lock_bounded() {
+        st.sim = Some(mambo::CallthruConsole::new());
+    }
+    ON_MAMBO.store(true, Ordering::Release);
+}
+
+fn mambo_write(bytes: &[u8]) {
+    // SAFETY: only reached with the console attached by `attach_mambo`, on Mambo.
+    mambo::CallthruConsole::new().write(&mut unsafe { arch::mambo::Callthru::new() }, bytes);
 }
 
 /// Firmware output: the memory log always, the UART through the queue (waiting for room
@@ -233,6 +284,10 @@ pub fn release_abandoned(who: Holder) -> bool {
 
 /// Writes straight to the UART without the lock: crash paths only.
 pub fn emergency_write(s: &[u8]) {
+    if ON_MAMBO.load(Ordering::Acquire) {
+        mambo_write(s);
+        return;
+    }
     let base = UART_BASE.load(Ordering::Acquire);
     if base == 0 {
         return;

@@ -81,13 +81,21 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
         // SAFETY: the address comes from the primary LPC bus's ranges in the device tree.
         unsafe { platform::lpc_io(base) }
     });
-    if let (Some(base), Some((port, _))) = (inv.lpc_io_base, &inv.uart) {
-        // SAFETY: a ns16550 node on that LPC bus names this port.
-        unsafe { console::attach_uart(base + u64::from(*port)) };
-    }
-
+    // The board decides how the machine is driven, starting with the console.
     let root_children: Vec<&str> = tree.root().children().map(|n| n.name()).collect();
     let board = boards::probe(&inv.compatible, &root_children);
+    drop(root_children);
+    match board.console {
+        // SAFETY: the probe found /mambo, so the callthru exists.
+        boards::Console::MamboCallthru => unsafe { console::attach_mambo() },
+        boards::Console::LpcUart16550 { .. } => {
+            if let (Some(base), Some((port, _))) = (inv.lpc_io_base, &inv.uart) {
+                // SAFETY: a ns16550 node on that LPC bus names this port.
+                unsafe { console::attach_uart(base + u64::from(*port)) };
+            }
+        }
+    }
+    platform::set_board(board);
     log::info!(
         "Opalite {} starting on {} ({})",
         VERSION,
@@ -140,9 +148,8 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
         .iter()
         .map(|c| (c.chip_id, c.xscom_base))
         .collect();
-    let on_qemu = inv.compatible.iter().any(|c| c.starts_with("qemu,"));
     xscom::init_windows(&chips);
-    nmi::init(&chips, inv.generation(), on_qemu);
+    nmi::init(&chips, inv.generation(), board.has_direct_controls());
     hmi::init(&inv.threads, &chips);
     #[cfg(feature = "hmi-inject")]
     hmi_inject::mce_selftest(inv.bootargs.as_deref());

@@ -34,10 +34,10 @@ pub fn release_abandoned(who: Holder) -> bool {
 }
 
 /// Records the chips' XSCOM windows and decides whether resets are offered.
-pub fn init(chips: &[(u32, u64)], generation: u32, on_qemu: bool) {
+pub fn init(chips: &[(u32, u64)], generation: u32, direct_controls: bool) {
     let gen = match generation {
-        10 => Some(Generation::P10),
-        9 if !on_qemu => Some(Generation::P9),
+        10 if direct_controls => Some(Generation::P10),
+        9 if direct_controls => Some(Generation::P9),
         _ => None,
     };
     // Only where the direct controls work are they installed; `available` mirrors that

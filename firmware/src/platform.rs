@@ -170,6 +170,36 @@ fn set_rtc(unix_seconds: u64) {
     RTC_VALID.store(true, Ordering::Release);
 }
 
+/// The board the probe chose: how this machine powers off and reboots.
+static BOARD: spin::Once<&'static boards::Board> = spin::Once::new();
+
+/// Records the board. On Mambo the clock comes from the simulator's host time (there is
+/// no BMC to ask).
+pub fn set_board(board: &'static boards::Board) {
+    BOARD.call_once(|| board);
+    if board.machine == boards::Machine::Mambo {
+        // SAFETY: the board is Mambo: the callthru exists.
+        let mut sim = unsafe { arch::mambo::Callthru::new() };
+        set_rtc(mambo::clock::host_time_seconds(&mut sim));
+    }
+}
+
+/// Power off or reboot the way the board says (IPMI when no board was recorded).
+fn power(how: fn(&boards::Board) -> boards::PowerControl, ipmi: ChassisControl) -> OpalResult<()> {
+    let control = BOARD
+        .get()
+        .map_or(boards::PowerControl::IpmiChassisControl, |b| how(b));
+    match control {
+        boards::PowerControl::IpmiChassisControl => chassis(ipmi),
+        boards::PowerControl::MamboExit => {
+            // SAFETY: only Mambo boards say MamboExit.
+            let _kept_running = mambo::exit::exit(&mut unsafe { arch::mambo::Callthru::new() });
+            Err(OpalError::Unsupported)
+        }
+        boards::PowerControl::Unsupported => Err(OpalError::Unsupported),
+    }
+}
+
 /// Creates the LPC I/O window.
 ///
 /// # Safety
@@ -369,12 +399,12 @@ impl hal::Platform for FwPlatform {
 
     fn power_down(&self, immediate: bool) -> OpalResult<()> {
         log::info!(target: "opalite::opal", "Shutdown request type {}...", u8::from(immediate));
-        chassis(ChassisControl::PowerDown)
+        power(|b| b.power_off, ChassisControl::PowerDown)
     }
 
     fn reboot(&self) -> OpalResult<()> {
         log::info!(target: "opalite::opal", "Reboot request...");
-        chassis(ChassisControl::HardReset)
+        power(|b| b.reboot, ChassisControl::HardReset)
     }
 
     fn nest_mmu_set_ptcr(&self, chip: u64, _ptcr: u64) -> OpalResult<()> {

@@ -196,6 +196,51 @@ pub fn injection_symbols_in(elf: &Path) -> Result<Vec<String>> {
         .collect())
 }
 
+/// The Mambo callthru word, big-endian as it sits in the image.
+const CALLTHRU_WORD: [u8; 4] = [0x00, 0x0e, 0xae, 0xb0];
+
+/// Addresses in the image `lid` (loaded at its ELF's link address) where the Mambo
+/// callthru word appears outside the one function allowed to hold it
+/// (`arch::mambo::Callthru::call`): on QEMU or hardware the word is an illegal
+/// instruction, so anywhere else it is a bug waiting for a machine without `/mambo`.
+pub fn callthru_words_outside_arch(elf: &Path, lid: &Path) -> Result<Vec<u64>> {
+    let out = Command::new("nm")
+        .args(["-C", "-S", "--defined-only"])
+        .arg(elf)
+        .output()
+        .context("cannot run nm")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let hex = |s: &str| u64::from_str_radix(s, 16).ok();
+    let home = text.lines().find_map(|l| {
+        let mut w = l.splitn(4, ' ');
+        let (addr, size, _kind, name) = (w.next()?, w.next()?, w.next()?, w.next()?);
+        if name.contains("arch::mambo::Callthru") && name.contains("call") {
+            Some((hex(addr)?, hex(size)?))
+        } else {
+            None
+        }
+    });
+    let Some((start, size)) = home else {
+        bail!("no arch::mambo::Callthru::call symbol in {}", elf.display());
+    };
+    // The image starts at `_image_start` (firmware/opal.ld).
+    let base = text
+        .lines()
+        .find(|l| l.ends_with(" _image_start"))
+        .and_then(|l| hex(l.split(' ').next()?));
+    let Some(base) = base else {
+        bail!("no _image_start symbol in {}", elf.display());
+    };
+    let image = std::fs::read(lid).context(format!("cannot read {}", lid.display()))?;
+    Ok(image
+        .windows(4)
+        .enumerate()
+        .filter(|(i, w)| i % 4 == 0 && *w == CALLTHRU_WORD)
+        .map(|(i, _)| base + i as u64)
+        .filter(|&a| !(start..start + size).contains(&a))
+        .collect())
+}
+
 /// `cargo build` of `packages` for the firmware target, with build-std.
 fn cargo_build(
     root: &Path,

@@ -146,6 +146,17 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
         }
         None => Err("not built".to_string()),
     };
+    if let (Ok(image), true) = (&firmware, want_build) {
+        let elf = firmware::elf_path(opts.debug);
+        let confined = match firmware::callthru_words_outside_arch(&elf, image) {
+            Ok(stray) if stray.is_empty() => Ok(()),
+            Ok(stray) => Err(format!(
+                "the Mambo callthru word is outside arch::mambo::Callthru::call at {stray:#x?}"
+            )),
+            Err(e) => Err(e.to_string()),
+        };
+        tally.record("mambo-callthru-confined", confined);
+    }
     // The HMI scenarios boot the test-only injection build, which the release image must
     // not contain a trace of. With `--firmware` (another firmware) they do not apply.
     let wants_injection = scenarios.iter().any(|s| s.image == Image::HmiInject);

@@ -2,6 +2,7 @@
 //! Everything that needs assembly: the head (entry, vectors, OPAL entry, OS entry), SPR
 //! access, barriers, power-saving and doorbells. One of the few places with `unsafe`.
 
+pub mod mambo;
 pub mod mmio;
 
 use crate::layout;
