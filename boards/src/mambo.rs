@@ -23,10 +23,8 @@ pub static MAMBO: Board = Board {
 };
 
 pub(crate) const MISSING_MAMBO: &[&str] = &[
-    "the callthru instruction: firmware/src/arch has no SimCallthru implementation yet, \
-         so under Mambo the firmware has no console and cannot power off",
-    "the mambo crate's console, clock and bogus disk are not wired to OPAL_CONSOLE_*, \
-         OPAL_RTC_READ or the flash calls",
+    "the bogus disk as the flash: no PNOR, BOOTKERNEL or NVRAM from ROOTDISK",
     "fake NVRAM (/reserved-memory/ibm,fake-nvram) and OPAL_SIGNAL_SYSTEM_RESET through CALL_TCL",
+    "the console is polled from OPAL_POLL_EVENTS only (no timer of its own)",
     "never run: systemsim is not installed where Opalite is developed (tests/mambo skips)",
 ];

@@ -354,6 +354,62 @@ fn firmware_rows(
         per_config.push((machine, smp, figures, poweroff));
     }
 
+    // Boot from flash: the payload as BOOTKERNEL of a PNOR image, its bootargs in NVRAM,
+    // no -kernel; one thread per machine. A fresh image copy per run.
+    let flash_image = crate::flashimg::build_payload_image(
+        &crate::util::repo_root(),
+        payload,
+        "conformance.bench",
+    )?;
+    let mut from_flash: Vec<(Machine, [Option<f64>; 2])> = Vec::new();
+    for machine in [Machine::Powernv9, Machine::Powernv10] {
+        let mut entry = [None, None];
+        for (i, (fw_name, image)) in fws.images.iter().enumerate() {
+            let copy = logs.join(format!("flash-{fw_name}-{}.pnor", machine.name()));
+            std::fs::copy(&flash_image, &copy)?;
+            let config = QemuConfig {
+                machine,
+                smp: Smp::parse("1")?,
+                memory: "2G".into(),
+                firmware: image.to_path_buf(),
+                kernel: None,
+                initrd: None,
+                append: String::new(),
+                flash: Some(copy.clone()),
+                gdb: false,
+                guest_may_reboot: false,
+            };
+            let mut args = config.args(Console::Captured);
+            args.extend(["-icount".into(), ICOUNT.into()]);
+            let log = logs.join(format!("flash-{fw_name}-{}.log", machine.name()));
+            let cap = run_qemu(qemu, &args, Duration::from_secs(300), &[], &log)?;
+            let b = cap.bench();
+            entry[i] = match (b.get("entry-tb"), b.get("tb-hz")) {
+                (Some(t), Some(hz)) => Some(t / hz * 1000.0),
+                _ => {
+                    eprintln!(
+                        "xtask: bench: no entry from flash with {fw_name} on {} (log {})",
+                        machine.name(),
+                        log.display()
+                    );
+                    None
+                }
+            };
+            let _ = std::fs::remove_file(&copy);
+        }
+        from_flash.push((machine, entry));
+    }
+    for (machine, entry) in &from_flash {
+        rows.push(Row {
+            metric: "boot from flash (QEMU start -> kernel entry, icount)".into(),
+            config: config_name(*machine, "1"),
+            unit: "ms",
+            opalite: entry[0],
+            skiboot: entry[1],
+            target: Some(Target::Ratio(1.0)),
+        });
+    }
+
     // Reboot: the payload's `conformance.bench-reboot` over two boots in one QEMU run.
     let mut reboots: Vec<RebootResult> = Vec::new();
     for (machine, smp) in topologies(true) {

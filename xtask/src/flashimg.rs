@@ -114,6 +114,29 @@ pub fn build(root: &Path, kernel: &Path, initrd: &Path) -> Result<PathBuf> {
     Ok(dir)
 }
 
+const PAYLOAD_LAYOUT: &str = "\
+size 32M
+block 4K
+partition VERSION    0x8000     4K    readonly   version opalite-flash-bench
+partition NVRAM      0x10000    576K  preserved  nvram bootargs={bootargs}
+partition BOOTKERNEL 0x100000   16M   -          file {payload}
+";
+
+/// The bench's image: the conformance payload as BOOTKERNEL, started with `bootargs`
+/// from NVRAM. Returns its path.
+pub fn build_payload_image(root: &Path, payload: &Path, bootargs: &str) -> Result<PathBuf> {
+    let dir = root.join(DIR);
+    std::fs::create_dir_all(&dir)?;
+    let layout = PAYLOAD_LAYOUT
+        .replace("{payload}", &payload.display().to_string())
+        .replace("{bootargs}", bootargs);
+    let mut log = String::new();
+    let bytes = build_one(&dir, "payload", &layout, &mut log)?;
+    let path = dir.join("payload.pnor");
+    std::fs::write(&path, bytes)?;
+    Ok(path)
+}
+
 /// A fresh copy of `image` for one run, next to its log.
 pub fn copy_for_run(dir: &Path, image: FlashImage, run_image: &Path) -> Result<PathBuf> {
     std::fs::copy(dir.join(image.file()), run_image)
