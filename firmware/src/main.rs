@@ -134,7 +134,7 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
     let mut arena = layout::BootArena::new(layout::runtime_end(ncpus));
     let xive = interrupts::init(&tree, &inv, &mut arena);
     platform::init(lpc, inv.ipmi_bt);
-    flash::init(inv.lpc_fw_base, inv.ipmi_bt.is_some());
+    flash::init(board.flash, inv.lpc_fw_base, inv.ipmi_bt.is_some());
     flash::init_nvram(&mut arena);
     let runtime_end = arena.end();
     log::info!(target: "opalite::init",
