@@ -87,7 +87,7 @@ struct BmcHiomap;
 impl Transport for BmcHiomap {
     fn exchange(&mut self, request: &[u8], reply: &mut [u8]) -> Result<usize, Error> {
         use flash::hiomap::{CMD, NETFN};
-        crate::platform::bmc_request(NETFN, CMD, request, reply).map_err(|e| match e {
+        crate::drivers::bmc::bmc_request(NETFN, CMD, request, reply).map_err(|e| match e {
             ipmi::BtError::Completion(cc) => Error::Bmc(cc),
             _ => Error::Transport,
         })
