@@ -443,8 +443,8 @@ fn release_locks_of(who: Holder) {
     for (name, released) in [
         ("XIVE", crate::opal::XIVE.release_abandoned(who)),
         ("console", console::release_abandoned(who)),
-        ("BMC", crate::platform::release_abandoned(who)),
-        ("flash", crate::flash::release_abandoned(who)),
+        ("BMC", crate::drivers::bmc::release_abandoned(who)),
+        ("flash", crate::drivers::flash::release_abandoned(who)),
         ("CPU control", CONTROL.release_abandoned(who)),
         ("system reset", crate::nmi::release_abandoned(who)),
     ] {

@@ -24,8 +24,8 @@
 //! from `hmi::model` (see `hmi_inject.rs`) instead of the SPRs and SCOMs; everything else
 //! here is the same code.
 
+use crate::drivers::xscom::{ChipScom, Timebase};
 use crate::layout::MAX_CPUS;
-use crate::xscom::{ChipScom, Timebase};
 use crate::{arch, cpu};
 use alloc::vec::Vec;
 use hmi::{ChipCores, ChipTod, Core, HmiEvent, Scom, Shared, ThreadRegs, TodError};

@@ -5,11 +5,12 @@
 //! hands the result to the OPAL calls. skiboot `hw/xive.c` `init_xive` / `hw/xive2.c`,
 //! `hw/psi.c`, `hw/lpc.c`.
 
+use crate::console;
+use crate::drivers::xive_regs::FwRegs;
+use crate::drivers::{lpc_irq, psi};
 use crate::inventory::Inventory;
 use crate::layout::BootArena;
 use crate::os_tree::{OpalIrq, XiveInfo};
-use crate::xive_regs::FwRegs;
-use crate::{console, lpc_irq, psi};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};

@@ -13,7 +13,7 @@ extern crate alloc;
 mod arch;
 mod console;
 mod cpu;
-mod flash;
+mod drivers;
 mod heap;
 mod hmi;
 #[cfg(feature = "hmi-inject")]
@@ -21,19 +21,14 @@ mod hmi_inject;
 mod interrupts;
 mod inventory;
 mod layout;
-mod lpc_eccb;
-mod lpc_irq;
 mod mce;
 mod memlog;
 mod nmi;
 mod opal;
 mod os_tree;
 mod platform;
-mod psi;
 mod symbol_map;
 mod unsupported;
-mod xive_regs;
-mod xscom;
 
 use alloc::vec::Vec;
 use core::fmt::Write;
@@ -79,7 +74,7 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
 
     let lpc = inv.lpc_io_base.map(|base| {
         // SAFETY: the address comes from the primary LPC bus's ranges in the device tree.
-        unsafe { platform::lpc_io(base) }
+        unsafe { drivers::lpc::io(base) }
     });
     // The board decides how the machine is driven, starting with the console.
     let root_children: Vec<&str> = tree.root().children().map(|n| n.name()).collect();
@@ -133,9 +128,9 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
 
     let mut arena = layout::BootArena::new(layout::runtime_end(ncpus));
     let xive = interrupts::init(&tree, &inv, &mut arena);
-    platform::init(lpc, inv.ipmi_bt);
-    flash::init(inv.lpc_fw_base, inv.ipmi_bt.is_some());
-    flash::init_nvram(&mut arena);
+    drivers::bmc::init(lpc, inv.ipmi_bt);
+    drivers::flash::init(board.flash, inv.lpc_fw_base, inv.ipmi_bt.is_some());
+    drivers::flash::init_nvram(&mut arena);
     let runtime_end = arena.end();
     log::info!(target: "opalite::init",
         "{} KiB reserved from the OS at {:#x}",
@@ -148,7 +143,7 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
         .iter()
         .map(|c| (c.chip_id, c.xscom_base))
         .collect();
-    xscom::init_windows(&chips);
+    drivers::xscom::init_windows(&chips);
     nmi::init(&chips, inv.generation(), board.has_direct_controls());
     hmi::init(&inv.threads, &chips);
     #[cfg(feature = "hmi-inject")]
@@ -160,8 +155,8 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
 
     // As skiboot: the flash's boot partitions before whatever QEMU put at the kernel
     // address, and NVRAM's bootargs over the device tree's.
-    flash::load_boot_partitions(&mut tree);
-    if let Some(args) = flash::nvram_bootargs() {
+    drivers::flash::load_boot_partitions(&mut tree);
+    if let Some(args) = drivers::flash::nvram_bootargs() {
         log::info!(target: "opalite::init", "bootargs from NVRAM: {args}");
         if tree
             .set_property_string("/chosen", "bootargs", &args)
@@ -178,10 +173,10 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
         runtime_size: runtime_end - layout::OPAL_BASE,
         version: FIRMWARE_VERSION,
         boot_pir,
-        has_rtc: platform::has_rtc(),
+        has_rtc: drivers::bmc::has_rtc(),
         has_ipmi: hal::Platform::has_ipmi(&platform::FwPlatform),
-        nvram_size: flash::nvram_size(),
-        flash: flash::geometry(),
+        nvram_size: drivers::flash::nvram_size(),
+        flash: drivers::flash::geometry(),
         memcons: memlog::publish(),
         symbol_map: symbol_map::unpack().map(|t| (t.as_ptr() as u64, t.len() as u64)),
     };

@@ -15,7 +15,7 @@
 
 use crate::arch;
 use crate::cpu;
-use crate::xscom::{ChipScom, Timebase};
+use crate::drivers::xscom::{ChipScom, Timebase};
 use core::sync::atomic::{AtomicBool, Ordering};
 use hal::{FwLock, Holder};
 use opal_api::{OpalError, OpalResult};

@@ -3,9 +3,10 @@
 //! (reached however this machine reaches it) and asks the BMC to power off, so QEMU exits
 //! and a user sees why.
 
-use crate::lpc_eccb::EccbIo;
-use crate::platform::{self, LpcIo};
-use crate::xscom::Xscom;
+use crate::drivers::lpc_eccb::EccbIo;
+use crate::drivers::xscom::Xscom;
+use crate::drivers::{bmc, lpc::LpcIo};
+use crate::platform;
 use crate::{arch, inventory::Inventory};
 use ipmi::IoPort;
 
@@ -30,7 +31,7 @@ pub fn power8(inv: &Inventory) -> ! {
         }
     }
     // The BMC as on every machine, only reached through the ECCB.
-    platform::init(Some(io()), inv.ipmi_bt);
+    bmc::init(Some(io()), inv.ipmi_bt);
     platform::power_off_and_wait();
     halt_here()
 }

@@ -87,7 +87,7 @@ struct BmcHiomap;
 impl Transport for BmcHiomap {
     fn exchange(&mut self, request: &[u8], reply: &mut [u8]) -> Result<usize, Error> {
         use flash::hiomap::{CMD, NETFN};
-        crate::platform::bmc_request(NETFN, CMD, request, reply).map_err(|e| match e {
+        crate::drivers::bmc::bmc_request(NETFN, CMD, request, reply).map_err(|e| match e {
             ipmi::BtError::Completion(cc) => Error::Bmc(cc),
             _ => Error::Transport,
         })
@@ -130,34 +130,36 @@ pub fn release_abandoned(who: Holder) -> bool {
     a || b
 }
 
-/// Finds the flash: HIOMAP if the BMC speaks it, else FW space directly; then reads the
-/// partition table. Boot thread, before the OS.
-pub fn init(fw_base: Option<u64>, has_bmc: bool) {
+/// Finds the flash the ways the board lists, in its order (HIOMAP over the BMC, or LPC
+/// firmware space read directly), then reads the partition table. Boot thread, before
+/// the OS.
+pub fn init(ways: &[boards::FlashAccess], fw_base: Option<u64>, has_bmc: bool) {
     let Some(base) = fw_base else {
         log::info!("no LPC firmware space: no flash");
         return;
     };
     // SAFETY: the LPC bus's FW-space range from the device tree; only this driver uses it.
     let window = || LpcFw(unsafe { CiWindow::new(base, FW_SPACE_LEN) });
-    let mut backend = None;
-    if has_bmc {
-        let mut h = Hiomap::new(window());
-        match h.session(&mut BmcHiomap).negotiate() {
-            Ok(g) => {
-                log::info!(
-                    "HIOMAP v2 negotiated: block size {} KiB, flash {} MiB, erase granule {} KiB",
-                    (1u32 << g.block_shift) >> 10,
-                    g.flash_size >> 20,
-                    g.erase_granule >> 10
-                );
-                backend = Some(Backend::Hiomap(h));
+    let backend = ways.iter().find_map(|way| match way {
+        boards::FlashAccess::HiomapOverIpmi if has_bmc => {
+            let mut h = Hiomap::new(window());
+            match h.session(&mut BmcHiomap).negotiate() {
+                Ok(g) => {
+                    log::info!(
+                        "HIOMAP v2 negotiated: block size {} KiB, flash {} MiB, erase granule {} KiB",
+                        (1u32 << g.block_shift) >> 10,
+                        g.flash_size >> 20,
+                        g.erase_granule >> 10
+                    );
+                    Some(Backend::Hiomap(h))
+                }
+                Err(e) => {
+                    log::info!("HIOMAP: {e}");
+                    None
+                }
             }
-            Err(e) => log::info!("HIOMAP: {e}: trying LPC firmware space directly"),
         }
-    }
-    let backend = match backend {
-        Some(b) => b,
-        None => {
+        boards::FlashAccess::QemuLpcFirmwareSpace => {
             // Without the BMC's word on the size, the table's header gives it.
             let mut probe = DirectFw::new(window(), 0, FW_SPACE_LEN);
             let mut h = [0u8; pnor::ffs::HEADER_LEN];
@@ -168,13 +170,21 @@ pub fn init(fw_base: Option<u64>, has_bmc: bool) {
                 .map(|h| h.flash_len())
                 .filter(|&l| l > 0 && l <= FW_SPACE_LEN);
             match size {
-                Some(len) => Backend::Direct(DirectFw::new(window(), 0, len)),
+                Some(len) => {
+                    log::info!("reading the flash in LPC firmware space directly");
+                    Some(Backend::Direct(DirectFw::new(window(), 0, len)))
+                }
                 None => {
-                    log::info!("nothing in LPC firmware space: no flash");
-                    return;
+                    log::info!("nothing in LPC firmware space");
+                    None
                 }
             }
         }
+        _ => None,
+    });
+    let Some(backend) = backend else {
+        log::info!("no flash");
+        return;
     };
     let mut sf = SystemFlash {
         backend,

@@ -16,9 +16,10 @@
 //! belongs to the caller: see `docs/firmware-interrupts.md`.
 
 use crate::arch::mmio::CiWindow;
+use crate::console;
+use crate::drivers::xscom::Xscom;
+use crate::drivers::{bmc, lpc_irq};
 use crate::inventory::Chip;
-use crate::xscom::Xscom;
-use crate::{console, lpc_irq, platform};
 use alloc::vec::Vec;
 use hal::bits::ppc_bit;
 use opal_api::event;
@@ -217,7 +218,7 @@ impl PsiSources {
             console::uart_interrupt();
         }
         if pending.bt {
-            platform::bt_interrupt();
+            bmc::bt_interrupt();
         }
         // The devices have dropped their lines now; with AUTO_CLEAR the latch follows by
         // itself, the explicit clear covers controllers without it.

@@ -6,7 +6,7 @@
 //! machine is not supported and ask the BMC to power it off.
 
 use crate::arch;
-use crate::xscom::Xscom;
+use crate::drivers::xscom::Xscom;
 use hal::bits::{ppc_bit, ppc_bitmask};
 use ipmi::IoPort;
 

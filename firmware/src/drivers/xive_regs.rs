@@ -17,8 +17,8 @@ use xive::phys_map;
 use xive::Gen;
 
 use crate::arch::mmio::{ci_load64, ci_load8, ci_store64, ci_store8};
+use crate::drivers::xscom::Xscom;
 use crate::inventory::Chip;
-use crate::xscom::Xscom;
 
 /// A 64 KiB TIMA page per privilege, 4 pages.
 const TM_SIZE: u64 = 4 << 16;
