@@ -103,7 +103,10 @@ secondaries_go:     .long 0     /* set by the boot thread once per-CPU stacks ex
     VECTOR 0x1500
     VECTOR 0x1600
 
-    .org 0x2000
+/* The boot code follows the vectors rather than sitting at 0x2000 (2 KiB of zeros in the
+ * image): nothing on POWER9/POWER10 vectors above 0x1600, and the slots up to 0x1800
+ * (POWER8's 0x1700) stay zero, so a stray exception there is an illegal instruction. */
+    .org 0x1800
 early_entry:
     /* r30 = where this copy runs (0 under QEMU). */
     bcl     20, 31, 1f
