@@ -4,8 +4,13 @@
 //! changes, but a smaller call site: a `log` call site puts a `(target, module_path,
 //! &Location)` record and a `Location` (file, line, column) in the image for every line,
 //! which the firmware's logger never reads. Here a call site passes the level, the target
-//! and the `format_args!` to one out-of-line function. The level check stays at the call
-//! site, so a disabled line evaluates none of its arguments, as with `log`.
+//! and the `format_args!` to one out-of-line function.
+//!
+//! Where the level is checked: `error!` to `debug!` check it in that function, not at the
+//! call site (the firmware lets all four through from the first line of `boot_main` on, so
+//! a check at every site only costs code); their arguments are evaluated, never formatted,
+//! when the line is filtered. `trace!` (which the firmware filters) and `log!` check at
+//! the call site, as `log` does, so a filtered line evaluates none of its arguments.
 //!
 //! What `Record` offers is what the firmware's logger reads: level, target, arguments.
 #![no_std]
@@ -195,9 +200,12 @@ pub mod __private {
         level as usize <= MAX_LEVEL.load(Ordering::Relaxed)
     }
 
-    /// Every enabled call site's one call.
+    /// Every call site's one call.
     #[inline(never)]
     pub fn log(level: Level, target: &str, args: fmt::Arguments<'_>) {
+        if !enabled(level) {
+            return;
+        }
         logger().log(&Record {
             metadata: Metadata { level, target },
             args,
@@ -218,28 +226,40 @@ macro_rules! log {
     };
 }
 
+/// `error!` to `debug!`: the level is checked in the call (see the crate's notes).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __log_unchecked {
+    (target: $target:expr, $lvl:expr, $($arg:tt)+) => {
+        $crate::__private::log($lvl, $target, $crate::__private::format_args!($($arg)+))
+    };
+    ($lvl:expr, $($arg:tt)+) => {
+        $crate::__log_unchecked!(target: $crate::__private::module_path!(), $lvl, $($arg)+)
+    };
+}
+
 #[macro_export]
 macro_rules! error {
-    (target: $target:expr, $($arg:tt)+) => { $crate::log!(target: $target, $crate::Level::Error, $($arg)+) };
-    ($($arg:tt)+) => { $crate::log!($crate::Level::Error, $($arg)+) };
+    (target: $target:expr, $($arg:tt)+) => { $crate::__log_unchecked!(target: $target, $crate::Level::Error, $($arg)+) };
+    ($($arg:tt)+) => { $crate::__log_unchecked!($crate::Level::Error, $($arg)+) };
 }
 
 #[macro_export]
 macro_rules! warn {
-    (target: $target:expr, $($arg:tt)+) => { $crate::log!(target: $target, $crate::Level::Warn, $($arg)+) };
-    ($($arg:tt)+) => { $crate::log!($crate::Level::Warn, $($arg)+) };
+    (target: $target:expr, $($arg:tt)+) => { $crate::__log_unchecked!(target: $target, $crate::Level::Warn, $($arg)+) };
+    ($($arg:tt)+) => { $crate::__log_unchecked!($crate::Level::Warn, $($arg)+) };
 }
 
 #[macro_export]
 macro_rules! info {
-    (target: $target:expr, $($arg:tt)+) => { $crate::log!(target: $target, $crate::Level::Info, $($arg)+) };
-    ($($arg:tt)+) => { $crate::log!($crate::Level::Info, $($arg)+) };
+    (target: $target:expr, $($arg:tt)+) => { $crate::__log_unchecked!(target: $target, $crate::Level::Info, $($arg)+) };
+    ($($arg:tt)+) => { $crate::__log_unchecked!($crate::Level::Info, $($arg)+) };
 }
 
 #[macro_export]
 macro_rules! debug {
-    (target: $target:expr, $($arg:tt)+) => { $crate::log!(target: $target, $crate::Level::Debug, $($arg)+) };
-    ($($arg:tt)+) => { $crate::log!($crate::Level::Debug, $($arg)+) };
+    (target: $target:expr, $($arg:tt)+) => { $crate::__log_unchecked!(target: $target, $crate::Level::Debug, $($arg)+) };
+    ($($arg:tt)+) => { $crate::__log_unchecked!($crate::Level::Debug, $($arg)+) };
 }
 
 #[macro_export]
@@ -293,7 +313,11 @@ mod tests {
             1
         };
         info!("before any logger {}", touch());
-        assert!(!evaluated.get(), "the default filter is Off");
+        assert!(evaluated.get(), "info! evaluates its arguments even when filtered");
+        assert!(LINES.lock().unwrap().is_empty(), "but the default filter is Off");
+        evaluated.set(false);
+        log!(Level::Info, "checked at the call site {}", touch());
+        assert!(!evaluated.get(), "log! checks the level before its arguments");
 
         set_logger(&CAPTURE).unwrap();
         assert!(set_logger(&CAPTURE).is_err());
