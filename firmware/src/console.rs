@@ -30,6 +30,7 @@ struct Uart {
 }
 
 impl Uart {
+    #[inline(always)]
     fn try_put(&self, c: u8) -> bool {
         if self.regs.read8(LSR) & LSR_THR_EMPTY == 0 {
             return false;
@@ -66,6 +67,7 @@ impl<const N: usize> Ring<N> {
             len: 0,
         }
     }
+    #[inline(always)]
     fn push(&mut self, c: u8) -> bool {
         if self.len == N {
             return false;
@@ -74,6 +76,7 @@ impl<const N: usize> Ring<N> {
         self.len += 1;
         true
     }
+    #[inline(always)]
     fn pop(&mut self) -> Option<u8> {
         if self.len == 0 {
             return None;
@@ -83,9 +86,11 @@ impl<const N: usize> Ring<N> {
         self.len -= 1;
         Some(c)
     }
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         (self.len > 0).then(|| self.buf[self.head])
     }
+    #[inline(always)]
     fn space(&self) -> usize {
         N - self.len
     }

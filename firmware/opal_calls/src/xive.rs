@@ -92,18 +92,33 @@ fn with<R>(
     cx: &Ctx<'_>,
     f: impl FnOnce(&mut Xive, &mut dyn Controller) -> OpalResult<R>,
 ) -> OpalResult<R> {
+    // The locking is `with_unit`'s, once in the image rather than in every call's shim.
+    let mut f = Some(f);
+    let mut result = Err(OpalError::InternalError);
+    with_unit(cx, &mut |state, hw| {
+        if let Some(f) = f.take() {
+            result = f(state, hw);
+        }
+    })?;
+    result
+}
+
+/// Runs `f` on the unit under its lock: `Busy` if the lock cannot be had, `Unsupported`
+/// without a unit (and then `f` does not run).
+#[inline(never)]
+fn with_unit(cx: &Ctx<'_>, f: &mut dyn FnMut(&mut Xive, &mut dyn Controller)) -> OpalResult<()> {
     let mut guard = cx
         .xive
         .unit
         .lock_bounded(Holder::from_pir(cx.cpus.current()), LOCK_SPINS)
         .ok_or(OpalError::Busy)?;
     let unit = guard.as_mut().ok_or(OpalError::Unsupported)?;
-    let result = f(&mut unit.state, unit.hw.as_mut());
+    f(&mut unit.state, unit.hw.as_mut());
     cx.xive.exploitation.store(
         unit.state.mode() == xive::Mode::Exploitation,
         Ordering::Release,
     );
-    result
+    Ok(())
 }
 
 /// A required out-parameter of `len` bytes.

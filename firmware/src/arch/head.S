@@ -100,10 +100,12 @@ secondaries_go:     .long 0     /* set by the boot thread once per-CPU stacks ex
     VECTOR 0xf40
     VECTOR 0xf60
     VECTOR 0xf80
-    VECTOR 0x1500
-    VECTOR 0x1600
 
-    .org 0x2000
+/* The boot code sits in the gap before 0x1500 rather than at 0x2000 (2.5 KiB of zeros in
+ * the image): 0x1000-0x14ff holds no vector on POWER9/POWER10 (the VECTOR below fails to
+ * assemble if this code grows past 0x1500), and 0x1620-0x17ff stays zero (the .org
+ * after the last vector), so a stray exception there (POWER8's 0x1700) is an illegal
+ * instruction. */
 early_entry:
     /* r30 = where this copy runs (0 under QEMU). */
     bcl     20, 31, 1f
@@ -226,6 +228,10 @@ secondary_wait:
     addi    12, 12, secondary_relocated@l
     mtctr   12
     bctr
+
+    VECTOR 0x1500
+    VECTOR 0x1600
+    .org 0x1800
 
 /* ----- everything below runs at the link address ----- */
     .text

@@ -20,6 +20,7 @@ impl CiWindow {
         Self { base, len }
     }
 
+    #[inline(always)]
     pub fn read8(&self, offset: u64) -> u8 {
         assert!(offset < self.len, "MMIO read outside its window");
         let v: u64;
@@ -30,6 +31,7 @@ impl CiWindow {
         v as u8
     }
 
+    #[inline(always)]
     pub fn write8(&self, offset: u64, v: u8) {
         assert!(offset < self.len, "MMIO write outside its window");
         // SAFETY: in the window the constructor vouched for.
@@ -39,6 +41,7 @@ impl CiWindow {
     }
 
     /// Big-endian 4-byte load (LPC HC and OPB master registers accept only these).
+    #[inline(always)]
     pub fn read32(&self, offset: u64) -> u32 {
         assert!(
             offset % 4 == 0 && offset + 4 <= self.len,
@@ -53,6 +56,7 @@ impl CiWindow {
     }
 
     /// Big-endian 4-byte store.
+    #[inline(always)]
     pub fn write32(&self, offset: u64, v: u32) {
         assert!(
             offset % 4 == 0 && offset + 4 <= self.len,
@@ -88,6 +92,7 @@ impl CiWindow {
     }
 
     /// Big-endian 8-byte load (PSIHB registers, ESB pages).
+    #[inline(always)]
     pub fn read64(&self, offset: u64) -> u64 {
         assert!(
             offset % 8 == 0 && offset + 8 <= self.len,
@@ -98,6 +103,7 @@ impl CiWindow {
     }
 
     /// Big-endian 8-byte store.
+    #[inline(always)]
     pub fn write64(&self, offset: u64, v: u64) {
         assert!(
             offset % 8 == 0 && offset + 8 <= self.len,
@@ -112,6 +118,7 @@ impl CiWindow {
 ///
 /// # Safety
 /// `pa` must be an 8-byte aligned device register that tolerates a cache-inhibited load.
+#[inline(always)]
 pub unsafe fn ci_load64(pa: u64) -> u64 {
     let v: u64;
     // SAFETY: the caller vouches for `pa`.
@@ -123,6 +130,7 @@ pub unsafe fn ci_load64(pa: u64) -> u64 {
 ///
 /// # Safety
 /// As [`ci_load64`].
+#[inline(always)]
 pub unsafe fn ci_store64(pa: u64, v: u64) {
     // SAFETY: the caller vouches for `pa`.
     unsafe { asm!("sync", "stdcix {0}, 0, {1}", in(reg) v, in(reg) pa, options(nostack)) };

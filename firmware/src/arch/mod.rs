@@ -166,6 +166,7 @@ pub fn set_timebase(v: u64) {
     };
 }
 
+#[inline(always)]
 pub fn timebase() -> u64 {
     let v: u64;
     // SAFETY: reads the timebase.
@@ -207,12 +208,14 @@ pub fn disarm_hdec() {
     unsafe { asm!("mtspr 310, {0}", in(reg) 0x7fff_ffffu64, options(nomem, nostack)) };
 }
 
+#[inline(always)]
 pub fn sync() {
     // SAFETY: a barrier.
     unsafe { asm!("sync", options(nostack)) };
 }
 
 /// Low SMT priority while a thread polls, so its siblings run faster.
+#[inline(always)]
 pub fn relax() {
     // SAFETY: priority nop.
     unsafe { asm!("or 1,1,1", "or 2,2,2", options(nomem, nostack)) };

@@ -109,10 +109,16 @@ impl FwRegs {
     }
 }
 
+#[inline(always)]
 fn inside(regions: &[(u64, u64)], pa: u64, len: u64) -> bool {
-    regions
-        .iter()
-        .any(|&(base, size)| pa >= base && pa - base <= size.saturating_sub(len))
+    // A plain loop: this runs for every table word the boot writes, and under
+    // opt-level "z" `Iterator::any` stays an out-of-line call.
+    for &(base, size) in regions {
+        if pa >= base && pa - base <= size.saturating_sub(len) {
+            return true;
+        }
+    }
+    false
 }
 
 impl xive::Regs for FwRegs {
@@ -160,6 +166,7 @@ impl xive::Regs for FwRegs {
         }
     }
 
+    #[inline(always)]
     fn mem_read64(&self, pa: u64) -> u64 {
         if !self.table_ok(pa) {
             return u64::MAX;
@@ -170,6 +177,7 @@ impl xive::Regs for FwRegs {
         unsafe { core::ptr::read_volatile(pa as *const u64) }
     }
 
+    #[inline(always)]
     fn mem_write64(&mut self, pa: u64, value: u64) {
         if self.table_ok(pa) {
             // SAFETY: as in `mem_read64`.

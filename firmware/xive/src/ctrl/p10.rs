@@ -331,10 +331,12 @@ impl<R: Regs> Controller for P10<R> {
         Gen::P10
     }
 
+    #[inline(always)]
     fn read64(&self, pa: u64) -> u64 {
         self.regs.mem_read64(pa)
     }
 
+    #[inline(always)]
     fn write64(&mut self, pa: u64, value: u64) {
         self.regs.mem_write64(pa, value);
     }

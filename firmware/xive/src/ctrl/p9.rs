@@ -307,10 +307,12 @@ impl<R: Regs> Controller for P9<R> {
         Gen::P9
     }
 
+    #[inline(always)]
     fn read64(&self, pa: u64) -> u64 {
         self.regs.mem_read64(pa)
     }
 
+    #[inline(always)]
     fn write64(&mut self, pa: u64, value: u64) {
         self.regs.mem_write64(pa, value);
     }
