@@ -47,7 +47,7 @@ impl<F: FwSpace> Flash for DirectFw<F> {
     }
     fn erase(&mut self, offset: u64, len: u64) -> Result<(), Error> {
         let g = u64::from(GRANULE);
-        if offset % g != 0 || len % g != 0 {
+        if !offset.is_multiple_of(g) || !len.is_multiple_of(g) {
             return Err(Error::OutOfRange);
         }
         let at = self.lpc(offset, len)?;

@@ -352,7 +352,7 @@ impl<T: Transport, F: FwSpace> Flash for Session<'_, T, F> {
     fn erase(&mut self, offset: u64, len: u64) -> Result<(), Error> {
         self.check_range(offset, len)?;
         let g = u64::from(self.erase_granule());
-        if offset % g != 0 || len % g != 0 {
+        if !offset.is_multiple_of(g) || !len.is_multiple_of(g) {
             return Err(Error::OutOfRange);
         }
         let shift = self.map.geometry.map_or(12, |g| g.block_shift);
@@ -524,13 +524,14 @@ mod tests {
         let mut bmc = setup(0x10_0000, 2);
         let before = bmc.flash_mut().to_vec();
         let mut map = Hiomap::new(bmc.fw());
-        let mut s = map.session(&mut bmc);
-        let mut b = [0u8; 16];
-        assert_eq!(s.read(0x10_0000 - 8, &mut b), Err(Error::OutOfRange));
-        assert_eq!(s.write(u64::MAX - 2, b"xyz"), Err(Error::OutOfRange));
-        assert_eq!(s.erase(0x800, 0x1000), Err(Error::OutOfRange));
-        assert_eq!(s.erase(0x1000, 0x800), Err(Error::OutOfRange));
-        drop(s);
+        {
+            let mut s = map.session(&mut bmc);
+            let mut b = [0u8; 16];
+            assert_eq!(s.read(0x10_0000 - 8, &mut b), Err(Error::OutOfRange));
+            assert_eq!(s.write(u64::MAX - 2, b"xyz"), Err(Error::OutOfRange));
+            assert_eq!(s.erase(0x800, 0x1000), Err(Error::OutOfRange));
+            assert_eq!(s.erase(0x1000, 0x800), Err(Error::OutOfRange));
+        }
         assert_eq!(bmc.flash_mut().to_vec(), before);
         assert_eq!(bmc.windows_created(), 0);
     }

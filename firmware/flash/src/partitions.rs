@@ -131,7 +131,7 @@ pub fn read<F: Flash + ?Sized>(
         flash.read(part.offset + offset, buf)?;
         return Ok(report);
     }
-    if offset % ecc::DATA_BYTES as u64 != 0 {
+    if !offset.is_multiple_of(ecc::DATA_BYTES as u64) {
         return Err(Error::OutOfRange);
     }
     const GROUPS: usize = 64;
@@ -173,7 +173,7 @@ pub fn write<F: Flash + ?Sized>(
     if !part.ecc {
         return flash.write(part.offset + offset, data);
     }
-    if offset % 8 != 0 || data.len() % 8 != 0 {
+    if !offset.is_multiple_of(8) || !data.len().is_multiple_of(8) {
         return Err(Error::OutOfRange);
     }
     let mut raw = [0u8; 64 * ecc::GROUP_BYTES];
