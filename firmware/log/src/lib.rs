@@ -296,7 +296,11 @@ mod tests {
             true
         }
         fn log(&self, r: &Record<'_>) {
-            let line = (r.level(), String::from(r.target()), std::format!("{}", r.args()));
+            let line = (
+                r.level(),
+                String::from(r.target()),
+                std::format!("{}", r.args()),
+            );
             LINES.lock().unwrap().push(line);
         }
         fn flush(&self) {}
@@ -313,18 +317,30 @@ mod tests {
             1
         };
         info!("before any logger {}", touch());
-        assert!(evaluated.get(), "info! evaluates its arguments even when filtered");
-        assert!(LINES.lock().unwrap().is_empty(), "but the default filter is Off");
+        assert!(
+            evaluated.get(),
+            "info! evaluates its arguments even when filtered"
+        );
+        assert!(
+            LINES.lock().unwrap().is_empty(),
+            "but the default filter is Off"
+        );
         evaluated.set(false);
         log!(Level::Info, "checked at the call site {}", touch());
-        assert!(!evaluated.get(), "log! checks the level before its arguments");
+        assert!(
+            !evaluated.get(),
+            "log! checks the level before its arguments"
+        );
 
         set_logger(&CAPTURE).unwrap();
         assert!(set_logger(&CAPTURE).is_err());
         set_max_level(LevelFilter::Debug);
         assert_eq!(max_level(), LevelFilter::Debug);
         trace!("filtered {}", touch());
-        assert!(!evaluated.get(), "a filtered line evaluates none of its arguments");
+        assert!(
+            !evaluated.get(),
+            "a filtered line evaluates none of its arguments"
+        );
         assert!(log_enabled!(Level::Debug) && !log_enabled!(Level::Trace));
 
         let x = 5;
@@ -335,9 +351,21 @@ mod tests {
         assert_eq!(
             *lines,
             [
-                (Level::Info, String::from(module_path!()), String::from("x = 0x5")),
-                (Level::Warn, String::from("opalite::cpu"), String::from("1 of 2")),
-                (Level::Debug, String::from(module_path!()), String::from("debug")),
+                (
+                    Level::Info,
+                    String::from(module_path!()),
+                    String::from("x = 0x5")
+                ),
+                (
+                    Level::Warn,
+                    String::from("opalite::cpu"),
+                    String::from("1 of 2")
+                ),
+                (
+                    Level::Debug,
+                    String::from(module_path!()),
+                    String::from("debug")
+                ),
             ]
         );
         assert!(Level::Error < Level::Warn && Level::Trace <= LevelFilter::Trace);
