@@ -21,6 +21,7 @@ use flash::direct::DirectFw;
 use flash::hiomap::{Hiomap, Transport};
 use flash::partitions::{self, Partition, PartitionTable};
 use flash::{Error, Flash, FwSpace};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use hal::{FwLock, Holder};
 use opal_api::{OpalError, OpalResult};
 
@@ -202,17 +203,25 @@ pub fn init(ways: &[boards::FlashAccess], fw_base: Option<u64>, has_bmc: bool) {
         }
         Err(e) => log::error!("no valid partition table ({e}); using the raw device only"),
     }
+    let (size, granule) = sf.access(|f| (f.size(), f.erase_granule()));
     if let Ok(mut g) = lock_flash() {
         *g = Some(Box::new(sf));
+        FLASH_GRANULE.store(granule, Ordering::Relaxed);
+        FLASH_SIZE.store(size, Ordering::Release);
     }
 }
 
 /// (size, erase granule) of the flash, if there is one.
 pub fn geometry() -> Option<(u64, u32)> {
-    let mut g = lock_flash().ok()?;
-    let sf = g.as_mut()?;
-    Some(sf.access(|f| (f.size(), f.erase_granule())))
+    let size = FLASH_SIZE.load(Ordering::Acquire);
+    (size > 0).then(|| (size, FLASH_GRANULE.load(Ordering::Relaxed)))
 }
+
+/// The flash's geometry as found at boot (size 0: no flash), mirrored out of the lock:
+/// `OPAL_CHECK_TOKEN` and every flash call ask for it, and a flash operation in progress
+/// on another CPU must not make the flash look absent.
+static FLASH_SIZE: AtomicU64 = AtomicU64::new(0);
+static FLASH_GRANULE: AtomicU32 = AtomicU32::new(0);
 
 fn hardware(what: &str, e: Error) -> OpalError {
     log::error!("{what}: {e}");
@@ -352,7 +361,7 @@ struct NvramImage {
 }
 
 static NVRAM: FwLock<Option<Box<NvramImage>>> = FwLock::new(None);
-static NVRAM_SIZE: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+static NVRAM_SIZE: AtomicU64 = AtomicU64::new(0);
 
 /// Largest NVRAM we keep a copy of (skiboot's QEMU layout has 576 KiB).
 const NVRAM_MAX: u64 = 0x10_0000;
@@ -397,13 +406,13 @@ pub fn init_nvram(arena: &mut BootArena) {
     }
     if let Some(mut g) = NVRAM.lock_bounded(Holder::from_pir(crate::arch::pir()), SPINS) {
         *g = Some(Box::new(NvramImage { part, image }));
-        NVRAM_SIZE.store(len, core::sync::atomic::Ordering::Release);
+        NVRAM_SIZE.store(len, Ordering::Release);
     }
 }
 
 /// Bytes of NVRAM (0: none).
 pub fn nvram_size() -> u64 {
-    NVRAM_SIZE.load(core::sync::atomic::Ordering::Acquire)
+    NVRAM_SIZE.load(Ordering::Acquire)
 }
 
 fn lock_nvram() -> OpalResult<hal::FwGuard<'static, Option<Box<NvramImage>>>> {
