@@ -99,21 +99,30 @@ fn service(link: &mut BmcLink<crate::drivers::lpc::LpcIo, TbClock>) -> bool {
 /// caller may hold the flash lock, never the other way round.
 pub fn bmc_request(netfn: u8, cmd: u8, data: &[u8], reply: &mut [u8]) -> Result<usize, BtError> {
     let req = Request::new(netfn, cmd, data)?;
-    let mut guard = lock_bmc().ok_or(BtError::Busy)?;
-    let link = guard.as_mut().ok_or(BtError::NoRequest)?;
-    let (answer, done) = link.blocking(|bt| bt.request(&req));
-    let kick = settle(link, done);
-    drop(guard);
-    if kick {
-        crate::interrupts::kick_os_events();
-    }
-    let answer = answer?;
+    let answer = blocking(|bt| bt.request(&req))?;
     let d = answer.ok_data()?;
     let dst = reply
         .get_mut(..d.len())
         .ok_or(BtError::BufferTooSmall { needed: d.len() })?;
     dst.copy_from_slice(d);
     Ok(d.len())
+}
+
+/// One blocking exchange `f` on a free BT under the BMC lock (`BmcLink::blocking`), the
+/// link settled and the OS kicked after. `Busy` if the lock is held, `NoRequest` if the
+/// machine has no BMC link.
+fn blocking<R>(
+    f: impl FnOnce(&mut Bt<crate::drivers::lpc::LpcIo, TbClock>) -> Result<R, BtError>,
+) -> Result<R, BtError> {
+    let mut guard = lock_bmc().ok_or(BtError::Busy)?;
+    let link = guard.as_mut().ok_or(BtError::NoRequest)?;
+    let (answer, done) = link.blocking(f);
+    let kick = settle(link, done);
+    drop(guard);
+    if kick {
+        crate::interrupts::kick_os_events();
+    }
+    answer
 }
 
 /// The BMC lock's holder left OPAL for good in the middle of a call (cpu.rs).
@@ -276,17 +285,10 @@ pub fn rtc_read() -> OpalResult<u64> {
 /// `OPAL_RTC_WRITE`: Set SEL Time (blocking, bounded by the BT deadline), then re-anchors.
 pub fn rtc_write(unix_seconds: u64) -> OpalResult<()> {
     let secs = u32::try_from(unix_seconds).map_err(|_| OpalError::Parameter)?;
-    let mut guard = lock_bmc().ok_or(OpalError::Busy)?;
-    let link = guard.as_mut().ok_or(OpalError::Hardware)?;
-    let (set, done) = link.blocking(|bt| bt.set_sel_time(secs));
-    let kick = settle(link, done);
-    drop(guard);
-    if kick {
-        crate::interrupts::kick_os_events();
-    }
-    match set {
+    match blocking(|bt| bt.set_sel_time(secs)) {
         Ok(()) => {}
         Err(BtError::Busy) => return Err(OpalError::Busy),
+        Err(BtError::NoRequest) => return Err(OpalError::Hardware),
         Err(e) => {
             log::error!("IPMI: set SEL time failed: {e:?}");
             return Err(OpalError::Hardware);
