@@ -235,16 +235,7 @@ pub fn build_ipmi_image(
     let userland = debian
         .ipmitool()
         .context("cannot get Debian's ppc64el ipmitool and the IPMI modules")?;
-    let path = crate::util::repo_root().join(IPMI_IMAGE);
-    write(
-        busybox,
-        Some(&Extras {
-            userland: &userland,
-            kernel: None,
-        }),
-        &path,
-    )?;
-    Ok(path)
+    write_with_userland(busybox, &userland, IPMI_IMAGE)
 }
 
 /// Fetches the MTD modules and writes the flash initramfs to [`FLASH_IMAGE`].
@@ -255,11 +246,20 @@ pub fn build_flash_image(
     let userland = debian
         .flash_modules()
         .context("cannot get the MTD modules from Debian's ppc64el kernel")?;
-    let path = crate::util::repo_root().join(FLASH_IMAGE);
+    write_with_userland(busybox, &userland, FLASH_IMAGE)
+}
+
+/// The small initramfs plus `userland`, written to `image` (relative to the repository).
+fn write_with_userland(
+    busybox: &Path,
+    userland: &crate::debian::Userland,
+    image: &str,
+) -> Result<std::path::PathBuf> {
+    let path = crate::util::repo_root().join(image);
     write(
         busybox,
         Some(&Extras {
-            userland: &userland,
+            userland,
             kernel: None,
         }),
         &path,

@@ -17,11 +17,11 @@ use crate::arch::mmio::CiWindow;
 use crate::layout::BootArena;
 use alloc::boxed::Box;
 use alloc::string::String;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use flash::direct::DirectFw;
 use flash::hiomap::{Hiomap, Transport};
 use flash::partitions::{self, Partition, PartitionTable};
 use flash::{Error, Flash, FwSpace};
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use hal::{FwLock, Holder};
 use opal_api::{OpalError, OpalResult};
 
