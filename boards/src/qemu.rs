@@ -22,56 +22,55 @@ const QEMU_FLASH: &[FlashAccess] = &[
     FlashAccess::QemuLpcFirmwareSpace,
 ];
 
-pub static QEMU_POWERNV8: Board = Board {
-    name: "QEMU powernv8",
-    identity: Identity::RootCompatible(&["qemu,powernv8"]),
-    processor: Processor::Power8,
-    console: Console::LpcUart16550 {
-        io_port: LPC_UART_IO_PORT,
-    },
-    bmc: Bmc::IpmiBt {
-        io_port: IPMI_BT_IO_PORT,
-    },
-    flash: QEMU_FLASH,
-    power_off: PowerControl::IpmiChassisControl,
-    reboot: PowerControl::IpmiChassisControl,
-    support: Support::NotSupported,
-    machine: Machine::QemuPowernv8,
-};
+/// A QEMU powernv machine: they differ only in the processor and how far Opalite gets.
+const fn qemu(
+    name: &'static str,
+    compatible: &'static [&'static str],
+    processor: Processor,
+    support: Support,
+    machine: Machine,
+) -> Board {
+    Board {
+        name,
+        identity: Identity::RootCompatible(compatible),
+        processor,
+        console: Console::LpcUart16550 {
+            io_port: LPC_UART_IO_PORT,
+        },
+        bmc: Bmc::IpmiBt {
+            io_port: IPMI_BT_IO_PORT,
+        },
+        flash: QEMU_FLASH,
+        power_off: PowerControl::IpmiChassisControl,
+        reboot: PowerControl::IpmiChassisControl,
+        support,
+        machine,
+    }
+}
 
-pub static QEMU_POWERNV9: Board = Board {
-    name: "QEMU powernv9",
-    identity: Identity::RootCompatible(&["qemu,powernv9"]),
-    processor: Processor::Power9,
-    console: Console::LpcUart16550 {
-        io_port: LPC_UART_IO_PORT,
-    },
-    bmc: Bmc::IpmiBt {
-        io_port: IPMI_BT_IO_PORT,
-    },
-    flash: QEMU_FLASH,
-    power_off: PowerControl::IpmiChassisControl,
-    reboot: PowerControl::IpmiChassisControl,
-    support: Support::Tested,
-    machine: Machine::QemuPowernv9,
-};
+pub static QEMU_POWERNV8: Board = qemu(
+    "QEMU powernv8",
+    &["qemu,powernv8"],
+    Processor::Power8,
+    Support::NotSupported,
+    Machine::QemuPowernv8,
+);
 
-pub static QEMU_POWERNV10: Board = Board {
-    name: "QEMU powernv10",
-    identity: Identity::RootCompatible(&["qemu,powernv10"]),
-    processor: Processor::Power10,
-    console: Console::LpcUart16550 {
-        io_port: LPC_UART_IO_PORT,
-    },
-    bmc: Bmc::IpmiBt {
-        io_port: IPMI_BT_IO_PORT,
-    },
-    flash: QEMU_FLASH,
-    power_off: PowerControl::IpmiChassisControl,
-    reboot: PowerControl::IpmiChassisControl,
-    support: Support::Tested,
-    machine: Machine::QemuPowernv10,
-};
+pub static QEMU_POWERNV9: Board = qemu(
+    "QEMU powernv9",
+    &["qemu,powernv9"],
+    Processor::Power9,
+    Support::Tested,
+    Machine::QemuPowernv9,
+);
+
+pub static QEMU_POWERNV10: Board = qemu(
+    "QEMU powernv10",
+    &["qemu,powernv10"],
+    Processor::Power10,
+    Support::Tested,
+    Machine::QemuPowernv10,
+);
 
 pub(crate) const MISSING_QEMU_POWERNV8: &[&str] = &[
     "POWER8: the firmware says it is not supported and powers off through IPMI \
