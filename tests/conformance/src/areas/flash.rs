@@ -40,8 +40,8 @@ pub static AREA: Area = Area {
 };
 
 /// The scratch area: 16 MiB in, one 4 KiB erase block (QEMU's granule).
-const SCRATCH: u64 = 0x100_0000;
-const BLOCK: u64 = 0x1000;
+pub const SCRATCH: u64 = 0x100_0000;
+pub const BLOCK: u64 = 0x1000;
 const TOKEN: u64 = 1;
 
 /// Waits (polling events, up to 2 s) for `token`'s completion; returns its result code.

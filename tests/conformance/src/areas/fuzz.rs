@@ -9,8 +9,11 @@
 //! into the thread's canary-guarded pool (aligned and not), into OPAL's memory, past RAM,
 //! and huge. Tokens: the present ones except those that end the run or take threads away
 //! (CEC_REBOOT, CEC_REBOOT2, START_CPU), with POWER_DOWN and REINIT_CPUS given only refused arguments;
-//! 1 in 256 calls an absent token, which must be exactly OPAL_PARAMETER. Checked: every
-//! r3 is 0, a positive value or an OPAL error code; no byte of a pool outside its buffers
+//! 1 in 256 calls an absent token, which must be exactly OPAL_PARAMETER. The flash and
+//! NVRAM are the machine's: their reads land in a pool buffer or a refused address,
+//! flash writes and erases stay in a scratch window of QEMU's blank flash, and NVRAM
+//! writes are only ever refused. Checked: every r3 is 0, a positive value or an OPAL
+//! error code (OPAL_ASYNC_COMPLETION only from the calls documented to answer it); no byte of a pool outside its buffers
 //! changes; every thread keeps making progress (a thread stuck 5 s in one call is a hang);
 //! afterwards the console, CHECK_TOKEN and XIVE (RESET, one queue enabled) still work,
 //! and the invariants of `invariants.rs` hold (allocators back to their counts from
@@ -65,6 +68,16 @@ const SLOT_BYTES: u64 = 4 << 16;
 
 /// At most this many tokens are drawn (every present one must fit).
 const MAX_FUZZABLE: usize = 128;
+
+/// Calls documented to answer OPAL_ASYNC_COMPLETION (the result follows in a message):
+/// for any other token that answer is not an OPAL error code, and a failure.
+const ANSWER_ASYNC: &[u64] = &[OPAL_FLASH_READ, OPAL_FLASH_WRITE, OPAL_FLASH_ERASE];
+
+/// Where the flash calls may write: 64 KiB just past the flash area's scratch block
+/// (`areas/flash.rs`: QEMU's blank flash, 16 MiB in, away from any partition table).
+/// Every other offset a write or erase is given is past the end of any flash.
+const FLASH_SCRATCH: u64 = super::flash::SCRATCH + (1 << 16);
+const FLASH_SCRATCH_BYTES: u64 = 1 << 16;
 
 /// Calls that end the run or take a thread away for good.
 const NEVER: &[u64] = &[
@@ -477,6 +490,44 @@ fn set_len(pool: u64, at: u64, len: u64) {
     }
 }
 
+/// `len` cut to what fits the pool buffer `at` points into (unchanged outside the pool).
+fn fitted(pool: u64, at: u64, len: u64) -> u64 {
+    if !Range::sized(pool, POOL).holds(at, 1) {
+        return len;
+    }
+    let buffer_end = pool + (at - pool) / 256 * 256 + 192;
+    len.min(buffer_end.saturating_sub(at))
+}
+
+/// Makes `args[buf]`, which a call fills with `args[len]` bytes, a pool buffer (with a
+/// length that fits it) or an address OPAL must refuse (with any length): a random word
+/// could be the payload's own memory.
+fn destination(rng: &mut Rng, pool: u64, args: &mut [u64; 8], buf: usize, len: usize) {
+    args[buf] = match rng.below(4) {
+        0 => FW_PTR.load(Ordering::Relaxed) + rng.below(0x1000) * 8,
+        1 => PAST_RAM.load(Ordering::Relaxed) + rng.below(0x1000) * 8,
+        _ => buffer(rng, pool) + rng.below(2) * rng.below(8),
+    };
+    if Range::sized(pool, POOL).holds(args[buf], 1) {
+        args[len] = fitted(pool, args[buf], args[len] % 256);
+    }
+}
+
+/// A flash offset for a write or erase: inside the first half of FLASH_SCRATCH (erase
+/// block aligned or not), or past the end of any flash.
+fn flash_offset(rng: &mut Rng, aligned: bool) -> u64 {
+    if rng.below(4) == 0 {
+        return (1 << 40) + rng.below(1 << 20);
+    }
+    let within = rng.below(FLASH_SCRATCH_BYTES / 2);
+    FLASH_SCRATCH
+        + if aligned {
+            within & !(super::flash::BLOCK - 1)
+        } else {
+            within
+        }
+}
+
 static TEXT: [u8; 4] = *b"~~~~";
 
 /// Runs this slot's share of calls; returns at the first failure (recorded).
@@ -534,6 +585,25 @@ fn work(slot: usize, count: u64, mut stop: impl FnMut(u64) -> bool) {
                 args[1] = page_arg(&mut rng, page)
             }
             OPAL_XIVE_SET_VP_INFO => args[2] = page_arg(&mut rng, 0),
+            // The flash and NVRAM are the machine's: reads land in a pool buffer or an
+            // address OPAL must refuse; writes and erases stay in FLASH_SCRATCH; NVRAM
+            // writes are only ever refused (an offset past any NVRAM).
+            OPAL_FLASH_READ => destination(&mut rng, mem.pool, &mut args, 2, 3),
+            OPAL_READ_NVRAM => destination(&mut rng, mem.pool, &mut args, 0, 1),
+            OPAL_WRITE_NVRAM => args[2] = u64::MAX - rng.below(1 << 20),
+            OPAL_FLASH_WRITE => {
+                args[1] = flash_offset(&mut rng, false);
+                args[3] = fitted(mem.pool, args[2], rng.below(129));
+            }
+            OPAL_FLASH_ERASE => {
+                let aligned = rng.below(4) != 0;
+                args[1] = flash_offset(&mut rng, aligned);
+                args[2] = match rng.below(4) {
+                    0 => 1 + rng.below(super::flash::BLOCK - 1),
+                    1 => u64::MAX - rng.below(16),
+                    _ => rng.below(3) * super::flash::BLOCK,
+                };
+            }
             _ => {}
         }
         CURRENT[slot].store(token, Ordering::Relaxed);
@@ -557,7 +627,11 @@ fn work(slot: usize, count: u64, mut stop: impl FnMut(u64) -> bool) {
             sequence_kind
         } else if absent && ret != Ret::err(OpalError::Parameter) {
             KIND_BAD_TOKEN
-        } else if (r as i64) < 0 && OpalError::try_from(r as i64).is_err() {
+        } else if (r as i64) < 0
+            && OpalError::try_from(r as i64).is_err()
+            && !(r as i64 == opal_api::error::OPAL_ASYNC_COMPLETION
+                && ANSWER_ASYNC.contains(&token))
+        {
             KIND_BAD_RET
         } else if !pool_guarded(mem.pool) {
             KIND_CANARY
