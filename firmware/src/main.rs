@@ -28,6 +28,7 @@ mod memlog;
 mod nmi;
 mod opal;
 mod os_tree;
+mod phb;
 mod platform;
 mod psi;
 mod symbol_map;
@@ -136,6 +137,7 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
     platform::init(lpc, inv.ipmi_bt);
     flash::init(inv.lpc_fw_base, inv.ipmi_bt.is_some());
     flash::init_nvram(&mut arena);
+    phb::init(&tree, &inv, &mut arena);
     let runtime_end = arena.end();
     log::info!(target: "opalite::init",
         "{} KiB reserved from the OS at {:#x}",
