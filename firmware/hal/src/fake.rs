@@ -475,6 +475,9 @@ impl Platform for FakePlatform {
     }
 }
 
+/// One function's config space in the fake: ((phb, bdfn), 4 KiB little-endian).
+pub type ConfigSpace = ((u64, u16), Vec<u8>);
+
 /// PHBs with fixed PE counts, two functions each (the root port and 01:00.0) with a
 /// settable config space, and a log of every call with its decoded arguments, so the
 /// handlers' decoding and out-parameters can be checked. Checks arguments the way the
@@ -490,7 +493,7 @@ pub struct FakePci {
     /// The PHB's lock is held by someone else.
     pub held: Cell<bool>,
     /// (phb, bdfn) -> 4 KiB config space, little-endian as on the wire.
-    pub config: RefCell<Vec<((u64, u16), Vec<u8>)>>,
+    pub config: RefCell<Vec<ConfigSpace>>,
     /// PEs reported frozen (phb, pe).
     pub frozen: RefCell<Vec<(u64, u64)>>,
     /// What PCI_RESET and PCI_POLL answer.
@@ -533,7 +536,7 @@ impl FakePci {
         Ok(())
     }
     fn cfg(&self, bdfn: u64, offset: u64, size: u8) -> OpalResult<(u16, usize)> {
-        if bdfn > 0xffff || offset > 0xfff || offset % u64::from(size) != 0 {
+        if bdfn > 0xffff || offset > 0xfff || !offset.is_multiple_of(u64::from(size)) {
             return Err(OpalError::Parameter);
         }
         if bdfn >> 8 == 0 && bdfn != 0 {
