@@ -112,15 +112,15 @@ fn freeze_status(cx: &mut Ctx) -> CaseResult {
     Ok(())
 }
 
-/// An unknown PHB, a PE past any PHB's, a misaligned or out-of-range config offset are
-/// PARAMETER; a bus-0 device other than the root port is HARDWARE.
+/// An unknown PHB, a misaligned or out-of-range config offset are
+/// PARAMETER; a bus-0 device other than the root port is HARDWARE. (A PE past the
+/// PHB's in FREEZE_STATUS is PARAMETER on Opalite, host-tested, but SUCCESS on skiboot
+/// 7.1, so it is not checked here.)
 fn bad_arguments(cx: &mut Ctx) -> CaseResult {
     need_pci(cx)?;
     let mut w = Out::<4>::new();
-    let mut s = Out::<1>::new();
-    let mut k = Out::<2>::new();
     let p = Ret::PARAMETER;
-    let checks: [(&str, u64, [u64; 5], Ret); 7] = [
+    let checks: [(&str, u64, [u64; 5], Ret); 6] = [
         (
             "CONFIG_READ_WORD unknown PHB",
             OPAL_PCI_CONFIG_READ_WORD,
@@ -144,12 +144,6 @@ fn bad_arguments(cx: &mut Ctx) -> CaseResult {
             OPAL_PCI_CONFIG_READ_WORD,
             [PHB, 8, 0, w.addr(), 0],
             Ret::err(OpalError::Hardware),
-        ),
-        (
-            "EEH_FREEZE_STATUS pe 0x10000",
-            OPAL_PCI_EEH_FREEZE_STATUS,
-            [PHB, 0x1_0000, s.addr(), k.addr(), 0],
-            p,
         ),
         (
             "SET_PELTV unknown PHB",
