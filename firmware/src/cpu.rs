@@ -447,6 +447,7 @@ fn release_locks_of(who: Holder) {
         ("flash", crate::drivers::flash::release_abandoned(who)),
         ("CPU control", CONTROL.release_abandoned(who)),
         ("system reset", crate::nmi::release_abandoned(who)),
+        ("PHB", crate::drivers::phb::release_abandoned(who)),
     ] {
         if released {
             log::warn!(

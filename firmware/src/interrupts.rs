@@ -15,7 +15,10 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 use devtree::Tree;
+use hal::Holder;
 use opal_calls::xive::XiveUnit;
+use pci::layout::PhbLayout;
+use pci::phb::{Caps, IrqWiring, Notify};
 use xive::ctrl::{P10, P9};
 use xive::{Controller, Gen, Xive};
 
@@ -212,4 +215,56 @@ fn firmware_sources(
         }
     }
     irqs
+}
+
+/// XIVE's interrupt numbers and notify port for a PHB's `num_irqs` sources (MSIs, then
+/// its LSIs), registered as hardware sources so the XIVE calls work on them.
+pub fn wire_phb(layout: &PhbLayout, caps: &Caps) -> Result<IrqWiring, &'static str> {
+    let esb = layout.esb.base;
+    let msis = caps.msi_count();
+    let unit = |first, count, lsi| xive::state::HwSource {
+        first,
+        count,
+        esb_base: esb + (u64::from(first) << pci::phb::ESB_PAGE_SHIFT),
+        esb_shift: pci::phb::ESB_PAGE_SHIFT,
+        lsi,
+        two_pages: false,
+    };
+    let units = [unit(0, msis, false), unit(msis, pci::msi::LSI_COUNT, true)];
+    let holder = Holder::from_pir(crate::arch::pir());
+    let (base, gen) = crate::opal::XIVE
+        .with_unit(holder, |u| {
+            let gen = u.state.gen();
+            u.state
+                .add_hw_sources(
+                    u.hw.as_mut(),
+                    layout.chip_id,
+                    caps.num_irqs,
+                    caps.num_irqs,
+                    &units,
+                )
+                .map(|b| (b, gen))
+        })
+        .ok_or("no XIVE")?
+        .map_err(|_| "no interrupt numbers")?;
+    let g = xive::ids::Girq::decode(gen, base).ok_or("bad girq")?;
+    let bars = xive::phys_map::bars(gen, layout.chip_id);
+    // The IC's notify-port page (P9 page 1, P10 page 4) and the PHB's slot in it
+    // (skiboot `xive_get_notify_port`).
+    let slot = match layout.index {
+        0 => 0x100,
+        n => 0x200 + 8 * u64::from(n),
+    };
+    let addr = match gen {
+        xive::Gen::P9 => bars.ic + (1 << 16) + slot,
+        xive::Gen::P10 => bars.ic + (4 << 16) + 0x800 + slot,
+    };
+    Ok(IrqWiring {
+        base_msi: base,
+        notify: Notify::Port {
+            addr,
+            index: u64::from(g.block) << 28 | u64::from(g.index),
+        },
+        store_eoi: false,
+    })
 }

@@ -131,6 +131,7 @@ extern "C" fn boot_main(fdt_addr: u64, load_base: u64) -> ! {
     drivers::bmc::init(lpc, inv.ipmi_bt);
     drivers::flash::init(board.flash, inv.lpc_fw_base, inv.ipmi_bt.is_some());
     drivers::flash::init_nvram(&mut arena);
+    drivers::phb::init(&tree, &inv, &mut arena, interrupts::wire_phb);
     let runtime_end = arena.end();
     log::info!(target: "opalite::init",
         "{} KiB reserved from the OS at {:#x}",

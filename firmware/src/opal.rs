@@ -87,6 +87,7 @@ extern "C" fn opal_entry_rust(token: u64, args: &[u64; 8], depth: u64) -> i64 {
         msgs: &MSGS,
         xive: &XIVE,
         hmi: &hmi::FwHmi,
+        pci: crate::drivers::phb::host(),
     };
     let ret = opal_calls::dispatch(&cx, token, args).into_r3();
     #[cfg(feature = "hmi-inject")]

@@ -180,7 +180,15 @@ pub fn build(tree: &mut Tree, inv: &Inventory, opal: &OpalInfo) -> Result<Vec<u8
     tree.sort_children_by_key("/cpus", |n| n.property_u32("reg").unwrap_or(u32::MAX))?;
 
     match &opal.xive {
-        Some(x) => xive_nodes(tree, x)?,
+        Some(x) => {
+            xive_nodes(tree, x)?;
+            // The PHBs' LSIs name the source controller node.
+            let intc = match x.gen {
+                xive::Gen::P9 => "/interrupt-controller@0".into(),
+                xive::Gen::P10 => format!("/interrupt-controller@{:x}", x.tm_base),
+            };
+            crate::drivers::phb::add_nodes(tree, &intc)?;
+        }
         None => {
             // No XIVE: the XICS presentation calls (icp-opal) with nothing routed.
             tree.ensure_node("/interrupt-controller@0")?;

@@ -119,6 +119,7 @@ fn payload_args(
         initrd: None,
         append: append.into(),
         flash: None,
+        devices: Vec::new(),
         gdb: false,
         guest_may_reboot: append == "conformance.bench-reboot",
     };
@@ -376,6 +377,7 @@ fn firmware_rows(
                 initrd: None,
                 append: String::new(),
                 flash: Some(copy.clone()),
+                devices: Vec::new(),
                 gdb: false,
                 guest_may_reboot: false,
             };
@@ -553,6 +555,7 @@ fn linux_boot(
         initrd: Some(initrd.to_path_buf()),
         append: "console=hvc0 opalite.test=poweroff".into(),
         flash: None,
+        devices: Vec::new(),
         gdb: false,
         guest_may_reboot: false,
     })
@@ -792,6 +795,7 @@ fn kexec_rows(
                             initrd: Some(initrd.clone()),
                             append: h.append.into(),
                             flash: None,
+                            devices: Vec::new(),
                             gdb: false,
                             guest_may_reboot: false,
                         };

@@ -28,6 +28,7 @@ pub fn run(opts: &ConformanceOpts) -> Result<bool> {
         initrd: None,
         append: opts.bootargs(),
         flash: None,
+        devices: Vec::new(),
         gdb: false,
         guest_may_reboot: false,
     };

@@ -343,6 +343,12 @@ impl DebCache {
         self.kernel_modules(&["powernv_flash"])
     }
 
+    /// The drivers for the `pci-*` scenarios' devices: nvme, virtio-blk (with virtio_pci,
+    /// a module in Debian's 6.1) and e1000e, with what they depend on.
+    pub fn pci_modules(&self) -> Result<Userland> {
+        self.kernel_modules(&["nvme", "virtio_pci", "virtio_blk", "e1000e"])
+    }
+
     /// Debian's ppc64el `qemu-system-ppc64` with its loader and libraries, and SLOF (the
     /// pseries firmware) where that QEMU looks for it, `/usr/share/qemu`.
     pub fn qemu_system_ppc(&self) -> Result<Userland> {

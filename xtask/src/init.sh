@@ -29,6 +29,9 @@
 #   opalite.test=ipmi        load ipmi_powernv, then ipmitool mc info, sel time get, and
 #                            1,000 requests in one ipmitool while RTC reads and writes run
 # These need the kvm initramfs (QEMU, the KVM modules, the guest's kernel and initramfs):
+#   opalite.test=pci         list the PCI functions, load nvme/virtio-blk/e1000e, check
+#                            both disks' first MiB against the host's md5, write a sector
+#                            and read it back uncached, DHCP on eth0, MSI counts growing
 #   opalite.test=kvm         load kvm-hv, then run the KVM guests opalite.kvm=PLAN lists,
 #                            one after the other: PLAN is comma-separated IC:MIGRATIONS,
 #                            IC xive or xics, e.g. xive:0,xics:0,xive:3 (the third guest
@@ -419,6 +422,76 @@ flash_mode() {
     reboot -f
 }
 
+# --- pci mode: disks and a NIC behind the PHBs (xtask/src/pcirig.rs) ------------------
+
+pci_fail() { echo "OPALITE-PCI-FAILED $*"; dmesg | grep -iE "pci|nvme|virtio|e1000e|eeh|iommu" | tail -8; }
+
+# Sum of the counts on every MSI line of /proc/interrupts.
+msi_total() {
+    grep -i 'msi' /proc/interrupts | awk '{ for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }'
+}
+
+# Waits up to 10 s for path $1.
+wait_for() {
+    tries=50
+    while [ ! -e "$1" ] && [ "$tries" -gt 0 ]; do sleep 0.2; tries=$((tries - 1)); done
+    [ -e "$1" ]
+}
+
+pci_mode() {
+    list=
+    for d in /sys/bus/pci/devices/*; do
+        [ -e "$d" ] || continue
+        list="$list ${d##*/}=$(cat "$d/vendor"):$(cat "$d/device")"
+    done
+    echo "OPALITE-PCI-DEVICES$list"
+    for ko in /lib/modules/opalite/*.ko; do
+        insmod "$ko" || { pci_fail "insmod $ko"; return; }
+    done
+    echo "OPALITE-PCI-DRIVERS-LOADED"
+    before=$(msi_total)
+    for disk in nvme0n1 vda; do
+        wait_for /dev/$disk || { pci_fail "no /dev/$disk"; continue; }
+        want=$(cat /etc/opalite-pci/$disk.md5)
+        got=$(dd if=/dev/$disk bs=65536 count=16 2>/dev/null | md5sum | cut -d' ' -f1)
+        if [ "$got" = "$want" ]; then
+            echo "OPALITE-PCI-MD5-OK $disk $got"
+        else
+            pci_fail "md5 of $disk's first MiB is $got, the host's $want"
+        fi
+        # Sector 2048, just past the pattern; checked on the host image after the run.
+        printf 'OPALITE-PCI-SECTOR %s' "$disk" > /tmp/sector
+        dd if=/dev/zero bs=1 count=$((512 - $(wc -c < /tmp/sector))) 2>/dev/null >> /tmp/sector
+        dd if=/tmp/sector of=/dev/$disk bs=512 seek=2048 count=1 conv=notrunc,fsync 2>/dev/null
+        sync
+        echo 3 > /proc/sys/vm/drop_caches
+        if dd if=/dev/$disk bs=512 skip=2048 count=1 2>/dev/null | cmp -s - /tmp/sector; then
+            echo "OPALITE-PCI-WRITE-OK $disk sector 2048 read back uncached"
+        else
+            pci_fail "the sector written to $disk did not read back"
+        fi
+    done
+    wait_for /sys/class/net/eth0 || { pci_fail "no eth0"; return; }
+    ip link set eth0 up
+    tries=50
+    while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != 1 ] && [ "$tries" -gt 0 ]; do
+        sleep 0.2
+        tries=$((tries - 1))
+    done
+    [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = 1 ] && echo "OPALITE-PCI-LINK-UP eth0"
+    # udhcpc runs its script with the lease in the environment; this one only reports it.
+    printf '#!/bin/sh\n[ "$1" = bound ] && echo "OPALITE-PCI-DHCP-LEASE $ip from $serverid"\nexit 0\n' > /tmp/dhcp.sh
+    chmod +x /tmp/dhcp.sh
+    udhcpc -i eth0 -n -q -t 10 -T 1 -s /tmp/dhcp.sh 2>/dev/null || pci_fail "no DHCP lease on eth0"
+    after=$(msi_total)
+    if [ "$after" -gt "$before" ]; then
+        echo "OPALITE-PCI-MSI-GROWING from $before to $after"
+    else
+        pci_fail "MSI counts did not grow ($before, then $after)"
+    fi
+    grep -i msi /proc/interrupts | tr -s ' ' | head -12
+}
+
 ipmi_fail() { echo "OPALITE-IPMI-FAILED $*"; dmesg | grep -i ipmi | tail -5; }
 
 # The RTC's traffic on the same BMC while the batch runs: hwclock reads (OPAL_RTC_READ,
@@ -641,6 +714,10 @@ ipmi)
     ;;
 flash)
     flash_mode
+    poweroff -f
+    ;;
+pci)
+    pci_mode
     poweroff -f
     ;;
 kvm-guest)

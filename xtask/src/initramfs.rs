@@ -21,6 +21,9 @@ pub const IPMI_IMAGE: &str = "target/opalite-initramfs-ipmi.cpio";
 /// The flash initramfs: the small one plus the MTD modules. It boots from the PNOR
 /// image's ROOTFS partition, not from `-initrd`.
 pub const FLASH_IMAGE: &str = "target/opalite-initramfs-flash.cpio";
+/// The pci initramfs: the small one plus the nvme, virtio-blk and e1000e drivers and the
+/// md5 of each disk's first MiB (xtask/src/pcirig.rs).
+pub const PCI_IMAGE: &str = "target/opalite-initramfs-pci.cpio";
 /// Where the kvm archive holds the guest's initramfs.
 pub const GUEST_INITRD: &str = "boot/guest-initrd.cpio";
 
@@ -247,6 +250,20 @@ pub fn build_flash_image(
         .flash_modules()
         .context("cannot get the MTD modules from Debian's ppc64el kernel")?;
     write_with_userland(busybox, &userland, FLASH_IMAGE)
+}
+
+/// Fetches the PCI device drivers and writes the pci initramfs to [`PCI_IMAGE`], with
+/// `files` (initramfs path, host file) added.
+pub fn build_pci_image(
+    debian: &crate::debian::DebCache,
+    busybox: &Path,
+    files: Vec<(String, std::path::PathBuf)>,
+) -> Result<std::path::PathBuf> {
+    let mut userland = debian
+        .pci_modules()
+        .context("cannot get the PCI device drivers from Debian's ppc64el kernel")?;
+    userland.files.extend(files);
+    write_with_userland(busybox, &userland, PCI_IMAGE)
 }
 
 /// The small initramfs plus `userland`, written to `image` (relative to the repository).

@@ -10,6 +10,7 @@ mod firmware;
 mod flashimg;
 mod harness;
 mod initramfs;
+mod pcirig;
 mod pnor_check;
 mod qemu;
 mod scenarios;
@@ -89,6 +90,7 @@ fn run(opts: &RunOpts) -> Result<()> {
         initrd: Some(initrd),
         append,
         flash: None,
+        devices: Vec::new(),
         gdb: opts.gdb,
         guest_may_reboot: false,
     };

@@ -20,6 +20,8 @@ pub struct QemuConfig {
     /// A PNOR image for the machine's flash (`-drive ...,if=mtd`); QEMU writes the
     /// guest's flash writes back to it.
     pub flash: Option<PathBuf>,
+    /// Devices and their back ends (`-device`, `-drive`, `-netdev`), as given.
+    pub devices: Vec<String>,
     pub gdb: bool,
     /// With a captured console, a guest reset normally ends QEMU (`-no-reboot`); set
     /// this when the guest reboots on purpose and the run must go on.
@@ -62,6 +64,7 @@ impl QemuConfig {
                 format!("file={},format=raw,if=mtd", img.display()),
             ]);
         }
+        a.extend(self.devices.iter().cloned());
         let console_args: &[&str] = match console {
             Console::Interactive => &["-nographic", "-serial", "mon:stdio"],
             Console::Captured => &["-display", "none", "-monitor", "none", "-serial", "stdio"],
@@ -92,6 +95,7 @@ mod tests {
             initrd: Some("initrd".into()),
             append: "console=hvc0 opalite.test=poweroff".into(),
             flash: None,
+            devices: Vec::new(),
             gdb: false,
             guest_may_reboot: false,
         }

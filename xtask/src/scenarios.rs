@@ -77,6 +77,9 @@ pub enum Kernel {
     /// No `-kernel`: a PNOR image on the machine's flash (xtask/src/flashimg.rs), whose
     /// BOOTKERNEL and ROOTFS the firmware boots, or a corrupt one it must refuse.
     Flash(crate::flashimg::FlashImage),
+    /// The small initramfs plus the nvme, virtio-blk and e1000e drivers, with those
+    /// devices plugged into the PHBs as the rig says (xtask/src/pcirig.rs).
+    LinuxPci(crate::pcirig::PciRig),
     /// target/opal-conformance.elf, the bare-metal OPAL client; `append` carries its
     /// options (`conformance.require=...`, see tests/conformance/src/bootargs.rs).
     Conformance,
@@ -918,6 +921,116 @@ pub const ON_DEMAND: &[&str] = &[
     "kvm-long-powernv10-smp2",
 ];
 
+/// The PCI scenarios' checks once the functions are listed: both disks read the host's
+/// bytes and keep a written sector, eth0 gets QEMU's DHCP lease, MSIs are delivered.
+macro_rules! pci_steps {
+    ($($before:expr),* $(,)?) => {
+        &[
+            DEBUG_ON_CONSOLE,
+            $($before,)*
+            expect("OPALITE-PCI-DRIVERS-LOADED"),
+            expect("OPALITE-PCI-MD5-OK nvme0n1"),
+            expect("OPALITE-PCI-WRITE-OK nvme0n1"),
+            expect("OPALITE-PCI-MD5-OK vda"),
+            expect("OPALITE-PCI-WRITE-OK vda"),
+            expect("OPALITE-PCI-LINK-UP eth0"),
+            expect("OPALITE-PCI-DHCP-LEASE 10.0.2.15 from 10.0.2.2"),
+            expect("OPALITE-PCI-MSI-GROWING"),
+            expect("reboot: Power down"),
+        ]
+    };
+}
+
+/// One device per PHB: nvme behind PHB 0, virtio-blk behind 1, e1000e behind 2, and the
+/// six root ports (IBM 1014: 04c1 on POWER9, 0652 on POWER10).
+const PCI_ONE_PER_PHB: &[Step] = pci_steps!(
+    opalite("PHB#0000[0:0]: up, link up, 1 device function(s)"),
+    opalite("PHB#0005[0:5]: up, link down"),
+    expect_all(&[
+        "0000:00:00.0=0x1014:0x",
+        "0000:01:00.0=0x1b36:0x0010",
+        "0001:01:00.0=0x1af4:0x1042",
+        "0002:01:00.0=0x8086:0x10d3",
+        "0005:00:00.0=0x1014:0x",
+    ]),
+);
+
+/// The same with `iommu=nobypass`: every DMA goes through the TCE tables.
+const PCI_NOBYPASS: &[Step] = pci_steps!(
+    forbid("Enabling 64-bit DMA bypass"),
+    expect("PowerNV: IOMMU bypass window disabled"),
+    expect("Setting up 32-bit TCE table at 0..80000000"),
+    expect_all(&[
+        "0000:01:00.0=0x1b36:0x0010",
+        "0001:01:00.0=0x1af4:0x1042",
+        "0002:01:00.0=0x8086:0x10d3",
+    ]),
+);
+
+/// nvme on PHB 0, and a switch on PHB 3 (upstream port 104c:8232 on bus 1, downstream
+/// ports 104c:8233 on bus 2) with virtio-blk on bus 3 and e1000e on bus 4.
+const PCI_SWITCH: &[Step] = pci_steps!(
+    opalite("PHB#0003[0:3]: up, link up, 5 device function(s)"),
+    expect_all(&[
+        "0000:01:00.0=0x1b36:0x0010",
+        "0003:01:00.0=0x104c:0x8232",
+        "0003:02:00.0=0x104c:0x8233",
+        "0003:02:01.0=0x104c:0x8233",
+        "0003:03:00.0=0x1af4:0x1042",
+        "0003:04:00.0=0x8086:0x10d3",
+    ]),
+);
+
+/// Two chips, the devices on the second chip's PHBs 0-2 (OPAL ids, and Linux's PCI
+/// domains, 6-8).
+const PCI_SECOND_CHIP: &[Step] = pci_steps!(
+    opalite_all(&[
+        "PHB#0006[1:0]: up, link up, 1 device function(s)",
+        "PHB#0007[1:1]: up, link up, 1 device function(s)",
+        "PHB#0008[1:2]: up, link up, 1 device function(s)",
+    ]),
+    expect_all(&[
+        "0006:01:00.0=0x1b36:0x0010",
+        "0007:01:00.0=0x1af4:0x1042",
+        "0008:01:00.0=0x8086:0x10d3",
+    ]),
+);
+
+/// What the PCI scenarios forbid: the script's failures, an EEH freeze Linux noticed,
+/// a PHB the firmware left out, and a DMA Linux saw fail.
+const FORBIDDEN_PCI: &[&str] = forbidden_in_linux_boots!(
+    "OPALITE-PCI-FAILED",
+    "EEH: Frozen",
+    "EEH: PHB#",
+    "]: left out:",
+    "DMA error",
+    "timeout, aborting",
+);
+
+/// A PCI scenario: two threads, the pci initramfs, devices as `rig` places them.
+const fn pci(
+    name: &'static str,
+    machine: Machine,
+    smp: &'static str,
+    rig: crate::pcirig::PciRig,
+    append: &'static str,
+    steps: &'static [Step],
+) -> Scenario {
+    Scenario {
+        name,
+        machine,
+        smp,
+        memory: "2G",
+        kernel: Kernel::LinuxPci(rig),
+        append,
+        steps,
+        forbidden: FORBIDDEN_PCI,
+        timeout: 240,
+        reboots: false,
+        image: Image::Release,
+    }
+}
+
 /// An IPMI scenario on `machine`: two threads, so the RTC traffic and ipmitool run side by
 /// side.
 const fn ipmi(name: &'static str, machine: Machine) -> Scenario {
@@ -1093,6 +1206,46 @@ pub const SCENARIOS: &[Scenario] = &[
     ),
     ipmi("ipmi-powernv9-smp2", Machine::Powernv9),
     ipmi("ipmi-powernv10-smp2", Machine::Powernv10),
+    pci(
+        "pci-powernv9-smp2",
+        Machine::Powernv9,
+        "2",
+        crate::pcirig::PciRig::OnePerPhb,
+        "console=hvc0 opalite.test=pci",
+        PCI_ONE_PER_PHB,
+    ),
+    pci(
+        "pci-powernv10-smp2",
+        Machine::Powernv10,
+        "2",
+        crate::pcirig::PciRig::OnePerPhb,
+        "console=hvc0 opalite.test=pci",
+        PCI_ONE_PER_PHB,
+    ),
+    pci(
+        "pci-nobypass-powernv9-smp2",
+        Machine::Powernv9,
+        "2",
+        crate::pcirig::PciRig::OnePerPhb,
+        "console=hvc0 opalite.test=pci iommu=nobypass",
+        PCI_NOBYPASS,
+    ),
+    pci(
+        "pci-switch-powernv10-smp2",
+        Machine::Powernv10,
+        "2",
+        crate::pcirig::PciRig::Switch,
+        "console=hvc0 opalite.test=pci",
+        PCI_SWITCH,
+    ),
+    pci(
+        "pci-powernv9-2chips-smp4",
+        Machine::Powernv9,
+        "4,sockets=2,cores=1,threads=2",
+        crate::pcirig::PciRig::SecondChip,
+        "console=hvc0 opalite.test=pci",
+        PCI_SECOND_CHIP,
+    ),
     Scenario {
         name: "boot-powernv9-2chips-smp8",
         machine: Machine::Powernv9,

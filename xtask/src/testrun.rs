@@ -71,6 +71,9 @@ struct Bench {
     ipmi_initrd: std::result::Result<PathBuf, String>,
     /// The PNOR images' directory, for [`Kernel::Flash`] scenarios.
     flash_images: std::result::Result<PathBuf, String>,
+    /// The pci initramfs, for [`Kernel::LinuxPci`] scenarios (the disks are in
+    /// `pcirig::DIR`).
+    pci_initrd: std::result::Result<PathBuf, String>,
     /// The conformance payload, for [`Kernel::Conformance`] scenarios.
     payload: std::result::Result<PathBuf, String>,
 }
@@ -122,8 +125,12 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
         flash: scenarios
             .iter()
             .any(|s| matches!(s.kernel, Kernel::Flash(_))),
+        pci: scenarios
+            .iter()
+            .any(|s| matches!(s.kernel, Kernel::LinuxPci(_))),
     };
-    let needs_linux = extra.kexec || extra.kvm || extra.ipmi || extra.flash || needs(Kernel::Linux);
+    let needs_linux =
+        extra.kexec || extra.kvm || extra.ipmi || extra.flash || extra.pci || needs(Kernel::Linux);
     // `firmware::build` makes the payload too; with `--firmware` it is built on its own.
     let mut payload: std::result::Result<PathBuf, String> = Err("not built".to_string());
     let firmware: std::result::Result<PathBuf, String> = match &opts.firmware {
@@ -374,6 +381,7 @@ struct Extra {
     kvm: bool,
     ipmi: bool,
     flash: bool,
+    pci: bool,
 }
 
 fn setup_bench(
@@ -391,6 +399,7 @@ fn setup_bench(
         kvm_initrd: Err(not()),
         ipmi_initrd: Err(not()),
         flash_images: Err(not()),
+        pci_initrd: Err(not()),
         payload,
     };
     if needs_linux {
@@ -401,6 +410,7 @@ fn setup_bench(
                 bench.kvm_initrd = linux.kvm_initrd.ok_or_else(not);
                 bench.ipmi_initrd = linux.ipmi_initrd.ok_or_else(not);
                 bench.flash_images = linux.flash_images.ok_or_else(not);
+                bench.pci_initrd = linux.pci_initrd.ok_or_else(not);
             }
             Err(e) => {
                 eprintln!("xtask: cannot prepare Linux: {e}");
@@ -409,7 +419,8 @@ fn setup_bench(
                 bench.kexec_initrd = Err(e.clone());
                 bench.kvm_initrd = Err(e.clone());
                 bench.ipmi_initrd = Err(e.clone());
-                bench.flash_images = Err(e);
+                bench.flash_images = Err(e.clone());
+                bench.pci_initrd = Err(e);
             }
         }
     }
@@ -423,6 +434,7 @@ struct Linux {
     kvm_initrd: Option<PathBuf>,
     ipmi_initrd: Option<PathBuf>,
     flash_images: Option<PathBuf>,
+    pci_initrd: Option<PathBuf>,
 }
 
 /// The kernel, the small initramfs and the bigger ones `extra` asks for.
@@ -460,6 +472,12 @@ fn prepare_linux(root: &Path, extra: Extra) -> Result<Linux> {
     } else {
         None
     };
+    let pci_initrd = if extra.pci {
+        let md5s = crate::pcirig::build(root)?;
+        Some(initramfs::build_pci_image(&debian, &busybox, md5s)?)
+    } else {
+        None
+    };
     Ok(Linux {
         kernel,
         initrd,
@@ -467,6 +485,7 @@ fn prepare_linux(root: &Path, extra: Extra) -> Result<Linux> {
         kvm_initrd,
         ipmi_initrd,
         flash_images,
+        pci_initrd,
     })
 }
 
@@ -551,6 +570,10 @@ fn run_scenario_once(
             let (kernel, _) = bench.linux.clone()?;
             (Some(kernel), Some(bench.ipmi_initrd.clone()?))
         }
+        Kernel::LinuxPci(_) => {
+            let (kernel, _) = bench.linux.clone()?;
+            (Some(kernel), Some(bench.pci_initrd.clone()?))
+        }
         Kernel::Conformance => (Some(bench.payload.clone()?), None),
         Kernel::None | Kernel::Flash(_) => (None, None),
     };
@@ -565,6 +588,17 @@ fn run_scenario_once(
         }
         _ => None,
     };
+    // A PCI scenario's disks are fresh copies too, checked after the run.
+    let (disks, devices) = match s.kernel {
+        Kernel::LinuxPci(rig) => {
+            let root = util::repo_root();
+            let disks = crate::pcirig::copy_for_run(&root, &logs.join(format!("{}{tag}", s.name)))
+                .map_err(|e| e.to_string())?;
+            let devices = rig.qemu_args(&disks);
+            (Some(disks), devices)
+        }
+        _ => (None, Vec::new()),
+    };
     let config = QemuConfig {
         machine: s.machine,
         smp: Smp::parse(s.smp).map_err(|e| e.to_string())?,
@@ -574,6 +608,7 @@ fn run_scenario_once(
         initrd,
         append: s.append.to_string(),
         flash: flash.clone(),
+        devices,
         gdb: false,
         guest_may_reboot: s.reboots,
     };
@@ -614,7 +649,10 @@ fn run_scenario_once(
             (Kernel::Flash(crate::flashimg::FlashImage::Boot), Some(copy)) => {
                 crate::flashimg::check_after_boot_run(copy)
             }
-            _ => Ok(()),
+            _ => match &disks {
+                Some(d) => crate::pcirig::check_after_run(d),
+                None => Ok(()),
+            },
         },
         Some(reason) => {
             print_log_tail(&log);
@@ -624,6 +662,11 @@ fn run_scenario_once(
     // A passing run's image copy is 32 or 128 MiB of nothing new: only failures keep it.
     if let (Ok(()), Some(copy)) = (&result, &flash) {
         let _ = std::fs::remove_file(copy);
+    }
+    if let (Ok(()), Some(disks)) = (&result, &disks) {
+        for d in disks {
+            let _ = std::fs::remove_file(d);
+        }
     }
     result
 }

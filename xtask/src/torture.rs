@@ -67,6 +67,7 @@ fn boot(
         initrd: None,
         append,
         flash: None,
+        devices: Vec::new(),
         gdb: false,
         guest_may_reboot: reboots,
     };

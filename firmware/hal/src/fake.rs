@@ -474,3 +474,347 @@ impl Platform for FakePlatform {
         }
     }
 }
+
+/// One function's config space in the fake: ((phb, bdfn), 4 KiB little-endian).
+pub type ConfigSpace = ((u64, u16), Vec<u8>);
+
+/// PHBs with fixed PE counts, two functions each (the root port and 01:00.0) with a
+/// settable config space, and a log of every call with its decoded arguments, so the
+/// handlers' decoding and out-parameters can be checked. Checks arguments the way the
+/// real PHB code does for the cases the handler tests use: unknown PHB or slot id,
+/// PE >= num_pes, bdfn > 0xffff, offset > 0xfff or misaligned: `OPAL_PARAMETER`; bus 0
+/// devfn != 0: `OPAL_HARDWARE`; a PHB marked held: `OPAL_BUSY`.
+#[derive(Default)]
+pub struct FakePci {
+    /// (OPAL id, PE count).
+    pub phbs: RefCell<Vec<(u64, u32)>>,
+    /// Every call that reached a PHB: name and arguments after the PHB id.
+    pub calls: RefCell<Vec<(&'static str, Vec<u64>)>>,
+    /// The PHB's lock is held by someone else.
+    pub held: Cell<bool>,
+    /// (phb, bdfn) -> 4 KiB config space, little-endian as on the wire.
+    pub config: RefCell<Vec<ConfigSpace>>,
+    /// PEs reported frozen (phb, pe).
+    pub frozen: RefCell<Vec<(u64, u64)>>,
+    /// What PCI_RESET and PCI_POLL answer.
+    pub reset_ms: Cell<u64>,
+    /// Holders whose locks `release_abandoned` frees.
+    pub holding: RefCell<Vec<crate::Holder>>,
+}
+
+impl FakePci {
+    pub fn with_phbs(phbs: &[(u64, u32)]) -> Self {
+        let f = Self::default();
+        for &(id, _) in phbs {
+            for bdfn in [0u16, 0x100] {
+                let mut space = std::vec![0u8; 4096];
+                space[..4].copy_from_slice(&(0x0000_1014u32 | u32::from(bdfn) << 16).to_le_bytes());
+                f.config.borrow_mut().push(((id, bdfn), space));
+            }
+        }
+        *f.phbs.borrow_mut() = phbs.to_vec();
+        f
+    }
+    fn enter(&self, phb: u64, name: &'static str, args: &[u64]) -> OpalResult<u32> {
+        let pes = self
+            .phbs
+            .borrow()
+            .iter()
+            .find(|p| p.0 == phb)
+            .map(|p| p.1)
+            .ok_or(OpalError::Parameter)?;
+        if self.held.get() {
+            return Err(OpalError::Busy);
+        }
+        self.calls.borrow_mut().push((name, args.to_vec()));
+        Ok(pes)
+    }
+    fn pe(&self, phb: u64, name: &'static str, pe: u64, args: &[u64]) -> OpalResult<()> {
+        if pe >= u64::from(self.enter(phb, name, args)?) {
+            return Err(OpalError::Parameter);
+        }
+        Ok(())
+    }
+    fn cfg(&self, bdfn: u64, offset: u64, size: u8) -> OpalResult<(u16, usize)> {
+        if bdfn > 0xffff || offset > 0xfff || !offset.is_multiple_of(u64::from(size)) {
+            return Err(OpalError::Parameter);
+        }
+        if bdfn >> 8 == 0 && bdfn != 0 {
+            return Err(OpalError::Hardware);
+        }
+        Ok((bdfn as u16, offset as usize))
+    }
+}
+
+impl crate::PciHost for FakePci {
+    fn present(&self) -> bool {
+        !self.phbs.borrow().is_empty()
+    }
+    fn config_read(
+        &self,
+        _: crate::Holder,
+        phb: u64,
+        bdfn: u64,
+        offset: u64,
+        size: u8,
+    ) -> (u32, OpalResult<()>) {
+        let ones = (u64::MAX >> (64 - 8 * u32::from(size.clamp(1, 4)))) as u32;
+        let r = self
+            .enter(phb, "config_read", &[bdfn, offset, u64::from(size)])
+            .and_then(|_| self.cfg(bdfn, offset, size));
+        let (bdfn, at) = match r {
+            Ok(t) => t,
+            Err(e) => return (ones, Err(e)),
+        };
+        let config = self.config.borrow();
+        let Some((_, space)) = config.iter().find(|(k, _)| *k == (phb, bdfn)) else {
+            return (ones, Ok(()));
+        };
+        let mut b = [0u8; 4];
+        b[..usize::from(size)].copy_from_slice(&space[at..at + usize::from(size)]);
+        (u32::from_le_bytes(b), Ok(()))
+    }
+    fn config_write(
+        &self,
+        _: crate::Holder,
+        phb: u64,
+        bdfn: u64,
+        offset: u64,
+        size: u8,
+        value: u32,
+    ) -> OpalResult<()> {
+        self.enter(
+            phb,
+            "config_write",
+            &[bdfn, offset, u64::from(size), u64::from(value)],
+        )?;
+        let (bdfn, at) = self.cfg(bdfn, offset, size)?;
+        let mut config = self.config.borrow_mut();
+        if let Some((_, space)) = config.iter_mut().find(|(k, _)| *k == (phb, bdfn)) {
+            space[at..at + usize::from(size)]
+                .copy_from_slice(&value.to_le_bytes()[..usize::from(size)]);
+        }
+        Ok(())
+    }
+    fn eeh_freeze_status(
+        &self,
+        _: crate::Holder,
+        phb: u64,
+        pe: u64,
+    ) -> (crate::FreezeReport, OpalResult<()>) {
+        let clear = crate::FreezeReport {
+            state: 0,
+            error_type: 0,
+        };
+        if let Err(e) = self.pe(phb, "eeh_freeze_status", pe, &[pe]) {
+            return (clear, Err(e));
+        }
+        if self.frozen.borrow().contains(&(phb, pe)) {
+            return (
+                crate::FreezeReport {
+                    state: 3,
+                    error_type: 2,
+                },
+                Ok(()),
+            );
+        }
+        (clear, Ok(()))
+    }
+    fn eeh_freeze_clear(&self, _: crate::Holder, phb: u64, pe: u64, action: u64) -> OpalResult<()> {
+        self.pe(phb, "eeh_freeze_clear", pe, &[pe, action])?;
+        if !(1..=3).contains(&action) {
+            return Err(OpalError::Parameter);
+        }
+        self.frozen.borrow_mut().retain(|f| *f != (phb, pe));
+        Ok(())
+    }
+    fn phb_mmio_enable(
+        &self,
+        _: crate::Holder,
+        phb: u64,
+        window_type: u16,
+        window: u16,
+        enable: u16,
+    ) -> OpalResult<()> {
+        self.enter(
+            phb,
+            "phb_mmio_enable",
+            &[window_type.into(), window.into(), enable.into()],
+        )
+        .map(drop)
+    }
+    fn set_phb_mem_window(
+        &self,
+        _: crate::Holder,
+        phb: u64,
+        window_type: u16,
+        window: u16,
+        addr: u64,
+        pci_addr: u64,
+        size: u64,
+    ) -> OpalResult<()> {
+        self.enter(
+            phb,
+            "set_phb_mem_window",
+            &[window_type.into(), window.into(), addr, pci_addr, size],
+        )
+        .map(drop)
+    }
+    fn map_pe_mmio_window(
+        &self,
+        _: crate::Holder,
+        phb: u64,
+        pe: u64,
+        window_type: u16,
+        window: u16,
+        segment: u16,
+    ) -> OpalResult<()> {
+        self.pe(
+            phb,
+            "map_pe_mmio_window",
+            pe,
+            &[pe, window_type.into(), window.into(), segment.into()],
+        )
+    }
+    fn set_pe(
+        &self,
+        _: crate::Holder,
+        phb: u64,
+        pe: u64,
+        bdfn: u64,
+        bus_compare: u8,
+        dev_compare: u8,
+        func_compare: u8,
+        action: u8,
+    ) -> OpalResult<()> {
+        let args = [
+            pe,
+            bdfn,
+            bus_compare.into(),
+            dev_compare.into(),
+            func_compare.into(),
+            action.into(),
+        ];
+        self.pe(phb, "set_pe", pe, &args)?;
+        if bdfn > 0xffff {
+            return Err(OpalError::Parameter);
+        }
+        Ok(())
+    }
+    fn set_peltv(
+        &self,
+        _: crate::Holder,
+        phb: u64,
+        parent: u32,
+        child: u32,
+        state: u8,
+    ) -> OpalResult<()> {
+        self.pe(
+            phb,
+            "set_peltv",
+            u64::from(parent.max(child)),
+            &[parent.into(), child.into(), state.into()],
+        )
+    }
+    fn set_xive_pe(&self, _: crate::Holder, phb: u64, pe: u64, ive: u32) -> OpalResult<()> {
+        self.pe(phb, "set_xive_pe", pe, &[pe, ive.into()])
+    }
+    fn get_msi_64(
+        &self,
+        _: crate::Holder,
+        phb: u64,
+        pe: u64,
+        ive: u32,
+        range: u8,
+    ) -> OpalResult<(u64, u32)> {
+        self.pe(phb, "get_msi_64", pe, &[pe, ive.into(), range.into()])?;
+        Ok((1 << 60 | u64::from(ive & !0x1f) << 4, ive & 0x1f))
+    }
+    fn get_msi_32(
+        &self,
+        _: crate::Holder,
+        phb: u64,
+        pe: u64,
+        ive: u32,
+        range: u8,
+    ) -> OpalResult<(u32, u32)> {
+        self.pe(phb, "get_msi_32", pe, &[pe, ive.into(), range.into()])?;
+        Ok((0xffff_0000 | (ive & !0x1f) << 4, ive & 0x1f))
+    }
+    fn map_pe_dma_window(
+        &self,
+        _: crate::Holder,
+        phb: u64,
+        pe: u64,
+        window_id: u16,
+        levels: u16,
+        table_addr: u64,
+        table_size: u64,
+        page_size: u64,
+    ) -> OpalResult<()> {
+        let args = [
+            pe,
+            window_id.into(),
+            levels.into(),
+            table_addr,
+            table_size,
+            page_size,
+        ];
+        self.pe(phb, "map_pe_dma_window", pe, &args)
+    }
+    fn map_pe_dma_window_real(
+        &self,
+        _: crate::Holder,
+        phb: u64,
+        pe: u64,
+        window_id: u16,
+        pci_start: u64,
+        size: u64,
+    ) -> OpalResult<()> {
+        self.pe(
+            phb,
+            "map_pe_dma_window_real",
+            pe,
+            &[pe, window_id.into(), pci_start, size],
+        )
+    }
+    fn tce_kill(
+        &self,
+        _: crate::Holder,
+        phb: u64,
+        kill_type: u32,
+        pe: u64,
+        tce_size: u32,
+        dma_addr: u64,
+        npages: u32,
+    ) -> OpalResult<()> {
+        let args = [
+            kill_type.into(),
+            pe,
+            tce_size.into(),
+            dma_addr,
+            npages.into(),
+        ];
+        self.enter(phb, "tce_kill", &args).map(drop)
+    }
+    fn pci_reset(
+        &self,
+        _: crate::Holder,
+        slot: u64,
+        scope: u8,
+        assert_state: u8,
+    ) -> OpalResult<u64> {
+        self.enter(slot, "pci_reset", &[scope.into(), assert_state.into()])?;
+        Ok(self.reset_ms.get())
+    }
+    fn pci_poll(&self, _: crate::Holder, slot: u64) -> OpalResult<u64> {
+        self.enter(slot, "pci_poll", &[])?;
+        Ok(self.reset_ms.get())
+    }
+    fn release_abandoned(&self, who: crate::Holder) -> usize {
+        let mut h = self.holding.borrow_mut();
+        let before = h.len();
+        h.retain(|x| *x != who);
+        before - h.len()
+    }
+}

@@ -14,6 +14,7 @@ pub mod cpu;
 pub mod lock;
 pub mod os_mem;
 pub mod park;
+pub mod pci;
 pub mod platform;
 pub mod scom;
 
@@ -24,5 +25,6 @@ pub use console::{Console, FlushState};
 pub use cpu::{CpuControl, ReinitRequest, SystemReset};
 pub use lock::{FwGuard, FwLock, Holder};
 pub use os_mem::{OsMemory, OsRange};
+pub use pci::{FreezeReport, PciHost};
 pub use platform::{IpmiMsg, Platform, IPMI_MAX_DATA};
 pub use scom::{Clock, Scom, ScomError};

@@ -34,6 +34,13 @@ impl FromReg for i32 {
     }
 }
 
+/// A C `uint16_t` parameter sees only the low 16 bits.
+impl FromReg for u16 {
+    fn from_reg(raw: u64) -> OpalResult<Self> {
+        Ok(raw as u16)
+    }
+}
+
 /// A C `uint8_t` parameter sees only the low 8 bits.
 impl FromReg for u8 {
     fn from_reg(raw: u64) -> OpalResult<Self> {

@@ -24,6 +24,7 @@ pub mod hmi;
 pub mod ipmi;
 pub mod msg;
 pub mod nmi;
+pub mod pci;
 pub mod power;
 pub mod rtc;
 pub mod table;
@@ -33,7 +34,7 @@ pub mod xive;
 pub use args::{FromReg, OsPtr};
 pub use table::{check_token, dispatch, entry, Entry, ROWS};
 
-use hal::{Console, CpuControl, OsMemory, Platform, SystemReset};
+use hal::{Console, CpuControl, OsMemory, PciHost, Platform, SystemReset};
 
 /// Everything a handler may touch.
 pub struct Ctx<'a> {
@@ -46,12 +47,14 @@ pub struct Ctx<'a> {
     pub msgs: &'a msg::MessageQueue,
     pub xive: &'a xive::XiveLock,
     pub hmi: &'a dyn hmi::HmiHandling,
+    /// The PHBs (none: the PCI calls are absent).
+    pub pci: &'a dyn PciHost,
 }
 
 #[cfg(test)]
 pub(crate) mod testing {
     use super::*;
-    use hal::fake::{FakeConsole, FakeCpus, FakeOsMemory, FakePlatform, FakeReset};
+    use hal::fake::{FakeConsole, FakeCpus, FakeOsMemory, FakePci, FakePlatform, FakeReset};
 
     /// A machine of fakes: 1 MiB of RAM (firmware at 0x8_0000), PIRs 0,1,4,5.
     pub struct Machine {
@@ -64,6 +67,7 @@ pub(crate) mod testing {
         pub msgs: msg::MessageQueue,
         pub xive: xive::XiveLock,
         pub hmi: FakeHmi,
+        pub pci: FakePci,
     }
 
     /// An HMI source that answers each call with scripted flags and events, and sets
@@ -119,6 +123,7 @@ pub(crate) mod testing {
                 msgs: msg::MessageQueue::new(),
                 xive: xive::XiveLock::new(),
                 hmi: FakeHmi::default(),
+                pci: FakePci::default(),
             }
         }
         /// The same machine with a P9 or P10 XIVE (the caching model) behind the calls:
@@ -156,6 +161,7 @@ pub(crate) mod testing {
                 msgs: &self.msgs,
                 xive: &self.xive,
                 hmi: &self.hmi,
+                pci: &self.pci,
             }
         }
         /// Calls `token` through the real table with up to 8 arguments.

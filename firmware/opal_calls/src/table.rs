@@ -4,7 +4,7 @@
 //! one token, or a token above `OPAL_LAST`, fail at compile time in `build_table`.
 
 use crate::args::FromReg;
-use crate::{console, cpu, events, flash, hmi, ipmi, msg, nmi, power, rtc, xics, xive, Ctx};
+use crate::{console, cpu, events, flash, hmi, ipmi, msg, nmi, pci, power, rtc, xics, xive, Ctx};
 use opal_api::token::{self, Token, OPAL_LAST};
 use opal_api::{OpalError, OpalResult, OpalRet, Value};
 
@@ -109,6 +109,27 @@ opal_table! {
     OPAL_FLASH_READ => flash::flash_read[id: u64, offset: u64, buf: OsPtr<u8>, size: u64, tok: u64];
     OPAL_FLASH_WRITE => flash::flash_write[id: u64, offset: u64, buf: OsPtr<u8>, size: u64, tok: u64];
     OPAL_FLASH_ERASE => flash::flash_erase[id: u64, offset: u64, size: u64, tok: u64];
+    OPAL_PCI_CONFIG_READ_BYTE => pci::config_read_byte[phb: u64, bdfn: u64, offset: u64, data: OsPtr<u8>];
+    OPAL_PCI_CONFIG_READ_HALF_WORD => pci::config_read_half_word[phb: u64, bdfn: u64, offset: u64, data: OsPtr<u16>];
+    OPAL_PCI_CONFIG_READ_WORD => pci::config_read_word[phb: u64, bdfn: u64, offset: u64, data: OsPtr<Be32>];
+    OPAL_PCI_CONFIG_WRITE_BYTE => pci::config_write_byte[phb: u64, bdfn: u64, offset: u64, data: u8];
+    OPAL_PCI_CONFIG_WRITE_HALF_WORD => pci::config_write_half_word[phb: u64, bdfn: u64, offset: u64, data: u16];
+    OPAL_PCI_CONFIG_WRITE_WORD => pci::config_write_word[phb: u64, bdfn: u64, offset: u64, data: u32];
+    OPAL_PCI_EEH_FREEZE_STATUS => pci::eeh_freeze_status[phb: u64, pe: u64, freeze_state: OsPtr<u8>, pci_error_type: OsPtr<u16>, phb_status: OsPtr<Be64>];
+    OPAL_PCI_EEH_FREEZE_CLEAR => pci::eeh_freeze_clear[phb: u64, pe: u64, action: u64];
+    OPAL_PCI_PHB_MMIO_ENABLE => pci::phb_mmio_enable[phb: u64, window_type: u16, window: u16, enable: u16];
+    OPAL_PCI_SET_PHB_MEM_WINDOW => pci::set_phb_mem_window[phb: u64, window_type: u16, window: u16, addr: u64, pci_addr: u64, size: u64];
+    OPAL_PCI_MAP_PE_MMIO_WINDOW => pci::map_pe_mmio_window[phb: u64, pe: u64, window_type: u16, window: u16, segment: u16];
+    OPAL_PCI_SET_PE => pci::set_pe[phb: u64, pe: u64, bdfn: u64, bus_compare: u8, dev_compare: u8, func_compare: u8, action: u8];
+    OPAL_PCI_SET_PELTV => pci::set_peltv[phb: u64, parent: u32, child: u32, state: u8];
+    OPAL_PCI_SET_XIVE_PE => pci::set_xive_pe[phb: u64, pe: u64, ive: u32];
+    OPAL_GET_MSI_32 => pci::get_msi_32[phb: u64, mve: u32, ive: u32, range: u8, address: OsPtr<Be32>, data: OsPtr<Be32>];
+    OPAL_GET_MSI_64 => pci::get_msi_64[phb: u64, mve: u32, ive: u32, range: u8, address: OsPtr<Be64>, data: OsPtr<Be32>];
+    OPAL_PCI_MAP_PE_DMA_WINDOW => pci::map_pe_dma_window[phb: u64, pe: u16, window_id: u16, levels: u16, table_addr: u64, table_size: u64, page_size: u64];
+    OPAL_PCI_MAP_PE_DMA_WINDOW_REAL => pci::map_pe_dma_window_real[phb: u64, pe: u16, window_id: u16, pci_start: u64, size: u64];
+    OPAL_PCI_RESET => pci::pci_reset[slot: u64, scope: u8, assert_state: u8];
+    OPAL_PCI_POLL => pci::pci_poll[slot: u64];
+    OPAL_PCI_TCE_KILL => pci::tce_kill[phb: u64, kill_type: u32, pe: u64, tce_size: u32, dma_addr: u64, npages: u32];
     OPAL_XIVE_RESET => xive::reset[version: u64];
     OPAL_XIVE_GET_IRQ_INFO => xive::get_irq_info[girq: u32, flags: OsPtr<Be64>, eoi_page: OsPtr<Be64>, trig_page: OsPtr<Be64>, esb_shift: OsPtr<Be32>, src_chip: OsPtr<Be32>];
     OPAL_XIVE_GET_IRQ_CONFIG => xive::get_irq_config[girq: u32, vp: OsPtr<Be64>, prio: OsPtr<u8>, lirq: OsPtr<Be32>];
@@ -152,7 +173,7 @@ fn check_token_call(cx: &Ctx<'_>, tok: u64) -> OpalResult<Value> {
 /// emulation, so there the XICS calls are absent (skiboot does not register them either)
 /// rather than present and always WRONG_STATE; system reset needs working direct
 /// controls (QEMU powernv9 has none, and Linux then uses doorbell IPIs instead); HMI
-/// handling needs a generation the firmware knows (not POWER8); IPMI needs a BMC; NVRAM and flash calls a flash.
+/// handling needs a generation the firmware knows (not POWER8); IPMI needs a BMC; NVRAM and flash calls a flash; the PCI calls a PHB.
 fn absent_on_this_machine(cx: &Ctx<'_>, token: u64) -> bool {
     match token {
         token::OPAL_INT_GET_XIRR | token::OPAL_INT_SET_CPPR | token::OPAL_INT_EOI => {
@@ -165,8 +186,14 @@ fn absent_on_this_machine(cx: &Ctx<'_>, token: u64) -> bool {
         token::OPAL_FLASH_READ | token::OPAL_FLASH_WRITE | token::OPAL_FLASH_ERASE => {
             cx.platform.flash_geometry().is_none()
         }
+        t if is_pci_call(t) => !cx.pci.present(),
         _ => false,
     }
+}
+
+/// The `OPAL_PCI_*` rows (and GET_MSI): absent without a PHB.
+fn is_pci_call(token: u64) -> bool {
+    matches!(token, 13..=18 | 23 | 26..=29 | 31 | 32 | 37 | 39 | 40 | 44 | 45 | 49 | 62 | 126)
 }
 
 /// Calls a CPU may make while it is already inside OPAL (an NMI or machine check taken
@@ -234,6 +261,7 @@ mod tests {
         // A machine with everything the table can offer.
         m.platform.set_nvram(0x1000);
         m.platform.set_flash(0x1_0000, 0x1000);
+        m.pci.phbs.borrow_mut().push((0, 256));
         for tok in 0..=200u64 {
             let want = i64::from(entry(tok).is_some());
             assert_eq!(m.call(token::OPAL_CHECK_TOKEN, &[tok]), want, "token {tok}");

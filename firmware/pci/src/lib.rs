@@ -17,7 +17,8 @@
 //! * `model` (tests, feature `model`): a software PHB serving config space and IODA tables
 //!   like QEMU's, and an XSCOM model.
 //!
-//! Not yet used by the firmware binary (issue 12: the wiring is a later step).
+//! The firmware binary drives it from `firmware/src/phb.rs`; [`host`] puts the PHBs
+//! behind `hal::PciHost` for the OPAL calls.
 //!
 //! Register facts are from skiboot `include/phb4-regs.h` and `hw/phb4.c`, and from QEMU
 //! `hw/pci-host/pnv_phb4.c`. IBM bit numbering: bit 0 is the most significant bit of a
@@ -34,6 +35,7 @@ extern crate std as alloc;
 
 pub mod config;
 pub mod dt;
+pub mod host;
 pub mod ioda;
 pub mod layout;
 #[cfg(any(test, feature = "model"))]

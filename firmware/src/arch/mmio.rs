@@ -157,3 +157,47 @@ pub unsafe fn ci_store8(pa: u64, v: u8) {
         asm!("sync", "stbcix {0}, 0, {1}", in(reg) u64::from(v), in(reg) pa, options(nostack))
     };
 }
+
+/// 2-byte cache-inhibited big-endian load at a real address (PHB config data).
+///
+/// # Safety
+/// `pa` must be a 2-byte aligned device register that tolerates a cache-inhibited load.
+pub unsafe fn ci_load16(pa: u64) -> u16 {
+    let v: u64;
+    // SAFETY: the caller vouches for `pa`.
+    unsafe { asm!("sync", "lhzcix {0}, 0, {1}", out(reg) v, in(reg) pa, options(nostack)) };
+    v as u16
+}
+
+/// 2-byte cache-inhibited big-endian store at a real address.
+///
+/// # Safety
+/// As [`ci_load16`].
+pub unsafe fn ci_store16(pa: u64, v: u16) {
+    // SAFETY: the caller vouches for `pa`.
+    unsafe {
+        asm!("sync", "sthcix {0}, 0, {1}", in(reg) u64::from(v), in(reg) pa, options(nostack))
+    };
+}
+
+/// 4-byte cache-inhibited big-endian load at a real address (PHB config data).
+///
+/// # Safety
+/// `pa` must be a 4-byte aligned device register that tolerates a cache-inhibited load.
+pub unsafe fn ci_load32(pa: u64) -> u32 {
+    let v: u64;
+    // SAFETY: the caller vouches for `pa`.
+    unsafe { asm!("sync", "lwzcix {0}, 0, {1}", out(reg) v, in(reg) pa, options(nostack)) };
+    v as u32
+}
+
+/// 4-byte cache-inhibited big-endian store at a real address.
+///
+/// # Safety
+/// As [`ci_load32`].
+pub unsafe fn ci_store32(pa: u64, v: u32) {
+    // SAFETY: the caller vouches for `pa`.
+    unsafe {
+        asm!("sync", "stwcix {0}, 0, {1}", in(reg) u64::from(v), in(reg) pa, options(nostack))
+    };
+}

@@ -12,6 +12,7 @@
 //! | [`psi`] | the PSI host bridge as an XIVE interrupt source |
 //! | [`bmc`] | the BMC over IPMI BT: chassis control, SEL time, the OS's IPMI channel |
 //! | [`flash`] | the system flash (HIOMAP or LPC firmware space): boot partitions, NVRAM |
+//! | [`phb`] | the PCI host bridges (PHB4, PHB5): bring-up, bus scan, `pciex@` nodes, the PCI calls' PHBs |
 //! | [`xive_regs`] | the XIVE controllers' registers and in-memory tables |
 //!
 //! The console UART is driven by `console.rs`, whose crash-time path needs it without
@@ -19,13 +20,16 @@
 //! rate in `console::TB_HZ`) and have two doors into the services, both one-way calls
 //! that take no driver lock: the PSI interrupt hands the UART's SerIRQ to
 //! `console::uart_interrupt`, and the BMC link asks `interrupts::kick_os_events` to
-//! raise the OPAL event interrupt when a reply for the OS is ready.
+//! raise the OPAL event interrupt when a reply for the OS is ready. Interrupt numbers
+//! come down, not up: `main` hands `phb::init` the XIVE wiring (`interrupts::wire_phb`),
+//! as `interrupts` hands `psi::init` its numbers.
 
 pub mod bmc;
 pub mod flash;
 pub mod lpc;
 pub mod lpc_eccb;
 pub mod lpc_irq;
+pub mod phb;
 pub mod psi;
 pub mod xive_regs;
 pub mod xscom;

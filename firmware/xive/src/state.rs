@@ -74,6 +74,8 @@ pub enum InitError {
     NoIrqSpace,
     UnknownChip(u32),
     DuplicateThread(u32),
+    /// Units of a shared range that overlap or do not fit in it.
+    InvalidUnits,
 }
 
 /// A hardware unit's range of sources (PSI, PHB) with its own ESB pages.
@@ -394,6 +396,50 @@ impl Xive {
             two_pages,
         });
         Ok(Girq::source(blk, first).encode(gen))
+    }
+
+    /// Reserves one range of `count` sources of `chip_id`'s block, aligned to `align` (a
+    /// power of two), for a unit whose sources are split into several [`HwSource`]s with
+    /// different ESB pages or kinds (a PHB: its MSIs, then its LSIs at the top of the
+    /// same range, numbered from one base). Each unit's `first` is its offset in the
+    /// range; the units must lie inside it and not overlap, else nothing is reserved and
+    /// the answer is `InvalidUnits`. Sources of the range that no unit covers stay
+    /// unused (no valid EAS). Returns the range's first girq.
+    pub fn add_hw_sources(
+        &mut self,
+        hw: &mut dyn Controller,
+        chip_id: u32,
+        count: u32,
+        align: u32,
+        units: &[HwSource],
+    ) -> Result<u32, InitError> {
+        let fits =
+            |u: &HwSource| u.count > 0 && u.first.checked_add(u.count).is_some_and(|e| e <= count);
+        let disjoint = units.iter().enumerate().all(|(i, a)| {
+            units[..i]
+                .iter()
+                .all(|b| a.first + a.count <= b.first || b.first + b.count <= a.first)
+        });
+        if count == 0 || !align.is_power_of_two() || !units.iter().all(fits) || !disjoint {
+            return Err(InitError::InvalidUnits);
+        }
+        let gen = self.gen;
+        let blk = self
+            .block_of_chip(chip_id)
+            .ok_or(InitError::UnknownChip(chip_id))?;
+        let block = &mut self.blocks[blk as usize];
+        let base = block
+            .irqs
+            .alloc_hw(count, align)
+            .ok_or(InitError::NoIrqSpace)?;
+        for unit in units {
+            let first = base + unit.first;
+            for i in first..first + unit.count {
+                write_eas(hw, block, i, Eas::masked(Girq::source(blk, i).encode(gen)));
+            }
+            block.hw_sources.push(HwSource { first, ..*unit });
+        }
+        Ok(Girq::source(blk, base).encode(gen))
     }
 
     /// The hardware source covering `girq`: (block, source, offset in it).

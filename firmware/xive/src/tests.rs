@@ -782,6 +782,98 @@ fn busy_from_the_cache_watch_is_retried_for_synchronous_updates() {
 }
 
 #[test]
+fn a_phb_gets_one_aligned_range_split_into_msis_and_lsis() {
+    use crate::state::{HwSource, InitError};
+    for gen in GENS {
+        let (mut x, mut m) = boot(gen, &[0]);
+        // A PSI-like unit first, so the PHB range is not trivially at the top.
+        let psi = HwSource {
+            first: 0,
+            count: 14,
+            esb_base: 0x0006_0302_031c_0000,
+            esb_shift: 12,
+            lsi: true,
+            two_pages: false,
+        };
+        let psi_first = x.add_hw_source(&mut m, 0, 16, psi).unwrap();
+        let esb = 0x0006_00c3_0000_0000u64;
+        let msis = HwSource {
+            first: 0,
+            count: 2048 - 8,
+            esb_base: esb,
+            esb_shift: 16,
+            lsi: false,
+            two_pages: false,
+        };
+        let lsis = HwSource {
+            first: 2048 - 8,
+            count: 8,
+            esb_base: esb + ((2048u64 - 8) << 16),
+            esb_shift: 16,
+            lsi: true,
+            two_pages: false,
+        };
+        // Overlapping or out-of-range units reserve nothing.
+        let bad = HwSource {
+            first: 2040,
+            count: 9,
+            ..lsis
+        };
+        assert_eq!(
+            x.add_hw_sources(&mut m, 0, 2048, 2048, &[msis, bad]),
+            Err(InitError::InvalidUnits)
+        );
+        let overlap = HwSource {
+            first: 2000,
+            ..lsis
+        };
+        assert_eq!(
+            x.add_hw_sources(&mut m, 0, 2048, 2048, &[msis, overlap]),
+            Err(InitError::InvalidUnits)
+        );
+        assert_eq!(
+            x.add_hw_sources(&mut m, 7, 2048, 2048, &[msis, lsis]),
+            Err(InitError::UnknownChip(7))
+        );
+        m.add_device_esbs(esb, 2048, 16);
+        let base = x
+            .add_hw_sources(&mut m, 0, 2048, 2048, &[msis, lsis])
+            .unwrap();
+        assert_eq!(base % 2048, 0, "aligned to the PHB's interrupt count");
+        assert!(base + 2048 <= psi_first, "below the earlier range");
+        assert_eq!(x.reset(&mut m, 1), Ok(()));
+        let msi = x.get_irq_info(&m, base + 5).unwrap();
+        assert_eq!(msi.flags, 0);
+        assert_eq!(
+            (msi.eoi_page, msi.trig_page, msi.esb_shift),
+            (esb + (5 << 16), esb + (5 << 16), 16)
+        );
+        let inta = x.get_irq_info(&m, base + 2040).unwrap();
+        assert_eq!(inta.flags, crate::calls::irq_flags::LSI);
+        assert_eq!((inta.eoi_page, inta.trig_page), (esb + (2040 << 16), 0));
+        assert_eq!(x.hw_source(base + 2047).map(|(_, _, off)| off), Some(7));
+        assert_eq!(x.set_irq_config(&mut m, base + 5, 0, 7, base + 5), Ok(()));
+        assert_eq!(x.get_irq_config(&mut m, base + 5).map(|c| c.prio), Ok(7));
+        // The next PHB's range sits below this one, aligned too.
+        let next = x
+            .add_hw_sources(
+                &mut m,
+                0,
+                4096,
+                4096,
+                &[HwSource {
+                    count: 4088,
+                    ..msis
+                }],
+            )
+            .unwrap();
+        assert_eq!(next % 4096, 0);
+        assert!(next + 4096 <= base);
+        m.assert_coherent();
+    }
+}
+
+#[test]
 fn hardware_sources_report_their_own_esbs_and_are_masked_by_reset() {
     for gen in GENS {
         let (mut x, mut m) = boot(gen, &[0]);

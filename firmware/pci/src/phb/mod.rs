@@ -31,6 +31,8 @@ mod reset;
 #[cfg(test)]
 mod tests;
 
+use alloc::boxed::Box;
+use alloc::vec;
 use hal::Clock;
 
 use crate::config::{config_write, CfgError};
@@ -228,10 +230,12 @@ pub struct Phb<'t, R: PhbRegs> {
     irq: IrqWiring,
     options: InitOptions,
     tables: IodaTables<'t>,
-    tve: [u64; MAX_TVES],
-    mbt: [[u64; 2]; MAX_MBT_WINDOWS],
-    mdt: [u64; MAX_PES],
-    mist: [u64; MAX_MIST_WORDS],
+    // The caches live on the heap: 20 KiB in all, too much to move through a 32 KiB
+    // firmware stack by value (a `Phb` is returned and boxed at boot).
+    tve: Box<[u64]>,
+    mbt: Box<[[u64; 2]]>,
+    mdt: Box<[u64]>,
+    mist: Box<[u64]>,
     /// A dead PHB answers every call with OPAL_HARDWARE (skiboot `p->broken`).
     broken: bool,
     reset: ResetProgress,
@@ -289,10 +293,10 @@ impl<'t, R: PhbRegs> Phb<'t, R> {
             irq,
             options,
             tables,
-            tve: [0; MAX_TVES],
-            mbt: [[0; 2]; MAX_MBT_WINDOWS],
-            mdt: [0; MAX_PES],
-            mist: [0; MAX_MIST_WORDS],
+            tve: vec![0; MAX_TVES].into_boxed_slice(),
+            mbt: vec![[0; 2]; MAX_MBT_WINDOWS].into_boxed_slice(),
+            mdt: vec![0; MAX_PES].into_boxed_slice(),
+            mist: vec![0; MAX_MIST_WORDS].into_boxed_slice(),
             broken: false,
             reset: ResetProgress::Idle,
         };
@@ -446,18 +450,22 @@ impl<'t, R: PhbRegs> Phb<'t, R> {
         }
         let mrt = self.caps.mrt_entries();
         self.ioda_fill(ia::TBL_MRT, core::iter::repeat_n(0, mrt));
-        let tve = self.tve;
+        // Taken out for the fill (which borrows the registers) and put back.
+        let tve = core::mem::take(&mut self.tve);
         self.ioda_fill(ia::TBL_TVT, tve[..self.caps.tvt_entries()].iter().copied());
-        let mbt = self.mbt;
+        self.tve = tve;
+        let mbt = core::mem::take(&mut self.mbt);
         self.ioda_fill(
             ia::TBL_MBT,
             mbt[..self.caps.mbt_windows()].iter().flatten().copied(),
         );
-        let mdt = self.mdt;
+        self.mbt = mbt;
+        let mdt = core::mem::take(&mut self.mdt);
         self.ioda_fill(
             ia::TBL_MDT,
             mdt[..self.caps.num_pes as usize].iter().copied(),
         );
+        self.mdt = mdt;
         for pe in 0..self.caps.num_pes as usize {
             self.ioda_write(ia::TBL_PESTA, pe, 0);
             self.ioda_write(ia::TBL_PESTB, pe, 0);

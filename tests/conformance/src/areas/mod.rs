@@ -16,6 +16,7 @@ mod invariants;
 mod ipmi;
 mod misc;
 mod opal;
+mod pci;
 mod power;
 mod quiesce;
 mod rtc;
@@ -35,6 +36,7 @@ pub static AREAS: &[&Area] = &[
     &events::AREA,
     &ipmi::AREA,
     &flash::AREA,
+    &pci::AREA,
     &cpu::AREA,
     &misc::AREA,
     &xics::AREA,
