@@ -32,6 +32,8 @@
 #   opalite.test=pci         list the PCI functions, load nvme/virtio-blk/e1000e, check
 #                            both disks' first MiB against the host's md5, write a sector
 #                            and read it back uncached, DHCP on eth0, MSI counts growing
+#   opalite.pci=1            (kexec, kdump-thread and their capture kernel) run the pci
+#                            mode's checks first, in every kernel (the pci-kexec image)
 #   opalite.test=kvm         load kvm-hv, then run the KVM guests opalite.kvm=PLAN lists,
 #                            one after the other: PLAN is comma-separated IC:MIGRATIONS,
 #                            IC xive or xics, e.g. xive:0,xics:0,xive:3 (the third guest
@@ -61,6 +63,7 @@ for arg in $(cat /proc/cmdline); do
     opalite.kvm=*) kvm_plan="${arg#opalite.kvm=}" ;;
     opalite.ticks=*) ticks="${arg#opalite.ticks=}" ;;
     opalite.hmi=*) hmi_in_capture="${arg#opalite.hmi=}" ;;
+    opalite.pci=*) pci_too="${arg#opalite.pci=}" ;;
     esac
 done
 
@@ -596,6 +599,7 @@ kexec)
     if dmesg | grep -q "xive: Interrupt handling initialized with native backend"; then
         echo "OPALITE-XIVE-NATIVE gen=$kexec_gen"
     fi
+    [ "$pci_too" = 1 ] && pci_mode
     if [ "$kexec_gen" -lt "$kexec_count" ]; then
         kexec_next $((kexec_gen + 1))
         echo "OPALITE-KEXEC-FAILED gen=$((kexec_gen + 1))"
@@ -609,6 +613,11 @@ kdump-thread | kdump-core | hmi-kdump)
     # systemd/usb options; the capture kernel here needs no more than this.
     capture_args="console=hvc0 opalite.test=kdump-capture maxcpus=1 irqpoll reset_devices"
     [ "$mode" = hmi-kdump ] && capture_args="$capture_args opalite.hmi=1"
+    # The devices are busy (DMA mapped, MSIs on) when the kernel crashes.
+    if [ "$pci_too" = 1 ]; then
+        capture_args="$capture_args opalite.pci=1"
+        pci_mode
+    fi
     if next_initrd without-kernel &&
         kexec -p /boot/vmlinux --initrd=/tmp/next-initrd.cpio --append="$capture_args"; then
         echo "OPALITE-KDUMP-LOADED=$(cat /sys/kernel/kexec_crash_loaded)"
@@ -633,6 +642,7 @@ kdump-capture)
     # maxcpus=1: only the CPU that crashed (PIR 0), whatever Linux number it has here.
     echo "OPALITE-KDUMP-CAPTURE ONLINE=$(nproc) PIR=$(cat /sys/devices/system/cpu/cpu$(online)/physical_id)"
     [ "$hmi_in_capture" = 1 ] && hmi_in_kdump
+    [ "$pci_too" = 1 ] && pci_mode
     if [ -r /proc/vmcore ]; then
         size=$(stat -c %s /proc/vmcore)
         magic=$(dd if=/proc/vmcore bs=4 count=1 2>/dev/null | tail -c 3)

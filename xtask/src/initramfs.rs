@@ -266,6 +266,38 @@ pub fn build_pci_image(
     write_with_userland(busybox, &userland, PCI_IMAGE)
 }
 
+/// The pci-kexec initramfs: the kexec one (kexec-tools and the kernel) plus the pci one's
+/// drivers and md5 files, for kexec and kdump with the devices attached.
+pub const PCI_KEXEC_IMAGE: &str = "target/opalite-initramfs-pci-kexec.cpio";
+
+/// Writes [`PCI_KEXEC_IMAGE`] around `kernel`, with `files` added.
+pub fn build_pci_kexec_image(
+    debian: &crate::debian::DebCache,
+    busybox: &Path,
+    kernel: &Path,
+    files: Vec<(String, std::path::PathBuf)>,
+) -> Result<std::path::PathBuf> {
+    let mut userland = debian
+        .kexec_tools()
+        .context("cannot get Debian's ppc64el kexec-tools")?;
+    userland.extend(
+        debian
+            .pci_modules()
+            .context("cannot get the PCI device drivers from Debian's ppc64el kernel")?,
+    );
+    userland.files.extend(files);
+    let path = crate::util::repo_root().join(PCI_KEXEC_IMAGE);
+    build_kexec(
+        busybox,
+        &Extras {
+            userland: &userland,
+            kernel: Some(kernel),
+        },
+        &path,
+    )?;
+    Ok(path)
+}
+
 /// The small initramfs plus `userland`, written to `image` (relative to the repository).
 fn write_with_userland(
     busybox: &Path,

@@ -80,6 +80,8 @@ pub enum Kernel {
     /// The small initramfs plus the nvme, virtio-blk and e1000e drivers, with those
     /// devices plugged into the PHBs as the rig says (xtask/src/pcirig.rs).
     LinuxPci(crate::pcirig::PciRig),
+    /// The kexec initramfs with the pci one's drivers: kexec and kdump with the devices.
+    LinuxPciKexec(crate::pcirig::PciRig),
     /// target/opal-conformance.elf, the bare-metal OPAL client; `append` carries its
     /// options (`conformance.require=...`, see tests/conformance/src/bootargs.rs).
     Conformance,
@@ -921,13 +923,14 @@ pub const ON_DEMAND: &[&str] = &[
     "kvm-long-powernv10-smp2",
 ];
 
-/// The PCI scenarios' checks once the functions are listed: both disks read the host's
-/// bytes and keep a written sector, eth0 gets QEMU's DHCP lease, MSIs are delivered.
+/// A PCI scenario's steps: each `PCI` in the list stands for the pci mode's checks
+/// (init.sh `pci_mode`): both disks read the host's bytes and keep a written sector,
+/// eth0 gets QEMU's DHCP lease, MSIs are delivered.
 macro_rules! pci_steps {
-    ($($before:expr),* $(,)?) => {
-        &[
-            DEBUG_ON_CONSOLE,
-            $($before,)*
+    (@acc [$($done:expr,)*]) => { &[$($done,)*] };
+    (@acc [$($done:expr,)*] PCI, $($rest:tt)*) => {
+        pci_steps!(@acc [
+            $($done,)*
             expect("OPALITE-PCI-DRIVERS-LOADED"),
             expect("OPALITE-PCI-MD5-OK nvme0n1"),
             expect("OPALITE-PCI-WRITE-OK nvme0n1"),
@@ -936,14 +939,18 @@ macro_rules! pci_steps {
             expect("OPALITE-PCI-LINK-UP eth0"),
             expect("OPALITE-PCI-DHCP-LEASE 10.0.2.15 from 10.0.2.2"),
             expect("OPALITE-PCI-MSI-GROWING"),
-            expect("reboot: Power down"),
-        ]
+        ] $($rest)*)
     };
+    (@acc [$($done:expr,)*] $next:expr, $($rest:tt)*) => {
+        pci_steps!(@acc [$($done,)* $next,] $($rest)*)
+    };
+    ($($items:tt)*) => { pci_steps!(@acc [] $($items)*) };
 }
 
 /// One device per PHB: nvme behind PHB 0, virtio-blk behind 1, e1000e behind 2, and the
 /// six root ports (IBM 1014: 04c1 on POWER9, 0652 on POWER10).
 const PCI_ONE_PER_PHB: &[Step] = pci_steps!(
+    DEBUG_ON_CONSOLE,
     opalite("PHB#0000[0:0]: up, link up, 1 device function(s)"),
     opalite("PHB#0005[0:5]: up, link down"),
     expect_all(&[
@@ -953,10 +960,13 @@ const PCI_ONE_PER_PHB: &[Step] = pci_steps!(
         "0002:01:00.0=0x8086:0x10d3",
         "0005:00:00.0=0x1014:0x",
     ]),
+    PCI,
+    expect("reboot: Power down"),
 );
 
 /// The same with `iommu=nobypass`: every DMA goes through the TCE tables.
 const PCI_NOBYPASS: &[Step] = pci_steps!(
+    DEBUG_ON_CONSOLE,
     forbid("Enabling 64-bit DMA bypass"),
     expect("PowerNV: IOMMU bypass window disabled"),
     expect("Setting up 32-bit TCE table at 0..80000000"),
@@ -965,11 +975,14 @@ const PCI_NOBYPASS: &[Step] = pci_steps!(
         "0001:01:00.0=0x1af4:0x1042",
         "0002:01:00.0=0x8086:0x10d3",
     ]),
+    PCI,
+    expect("reboot: Power down"),
 );
 
 /// nvme on PHB 0, and a switch on PHB 3 (upstream port 104c:8232 on bus 1, downstream
 /// ports 104c:8233 on bus 2) with virtio-blk on bus 3 and e1000e on bus 4.
 const PCI_SWITCH: &[Step] = pci_steps!(
+    DEBUG_ON_CONSOLE,
     opalite("PHB#0003[0:3]: up, link up, 5 device function(s)"),
     expect_all(&[
         "0000:01:00.0=0x1b36:0x0010",
@@ -979,11 +992,14 @@ const PCI_SWITCH: &[Step] = pci_steps!(
         "0003:03:00.0=0x1af4:0x1042",
         "0003:04:00.0=0x8086:0x10d3",
     ]),
+    PCI,
+    expect("reboot: Power down"),
 );
 
 /// Two chips, the devices on the second chip's PHBs 0-2 (OPAL ids, and Linux's PCI
 /// domains, 6-8).
 const PCI_SECOND_CHIP: &[Step] = pci_steps!(
+    DEBUG_ON_CONSOLE,
     opalite_all(&[
         "PHB#0006[1:0]: up, link up, 1 device function(s)",
         "PHB#0007[1:1]: up, link up, 1 device function(s)",
@@ -994,6 +1010,8 @@ const PCI_SECOND_CHIP: &[Step] = pci_steps!(
         "0007:01:00.0=0x1af4:0x1042",
         "0008:01:00.0=0x8086:0x10d3",
     ]),
+    PCI,
+    expect("reboot: Power down"),
 );
 
 /// What the PCI scenarios forbid: the script's failures, an EEH freeze Linux noticed,
@@ -1006,6 +1024,55 @@ const FORBIDDEN_PCI: &[&str] = forbidden_in_linux_boots!(
     "DMA error",
     "timeout, aborting",
 );
+
+/// kexec with the devices in use: Linux's shutdown resets each PHB's IODA tables, and
+/// the second kernel finds and uses every device again.
+const PCI_KEXEC: &[Step] = pci_steps!(
+    DEBUG_ON_CONSOLE,
+    opalite("PHB#0000[0:0]: up, link up, 1 device function(s)"),
+    expect("OPALITE-KEXEC-GEN=0 CPUS=0-3"),
+    PCI,
+    expect("OPALITE-KEXEC-LOADED gen=1 loaded=1"),
+    expect("OPALITE-KEXEC-GEN=1 CPUS=0-3"),
+    PCI,
+    expect("OPALITE-KEXEC-DONE after 1"),
+    expect("reboot: Power down"),
+);
+
+/// kdump with the devices in use: the capture kernel (`reset_devices`) gives each PHB a
+/// complete reset, polled, and then uses every device again.
+const PCI_KDUMP: &[Step] = pci_steps!(
+    DEBUG_ON_CONSOLE,
+    opalite("PHB#0000[0:0]: up, link up, 1 device function(s)"),
+    PCI,
+    expect("OPALITE-KDUMP-LOADED=1"),
+    expect("OPALITE-KDUMP-CRASH online="),
+    expect("Kernel panic - not syncing: sysrq triggered crash"),
+    forbid("Kernel panic"),
+    expect("OPALITE-KDUMP-CAPTURE ONLINE=1 PIR=0"),
+    PCI,
+    expect("OPALITE-VMCORE size=* magic=ELF read=16MiB"),
+    expect("reboot: Power down"),
+);
+
+/// What the PCI kexec and kdump scenarios forbid: the PCI scenarios' lines and CPUs
+/// that did not come back.
+const FORBIDDEN_PCI_KEXEC: &[&str] = &[
+    "panicked at",
+    "Unexpected exception",
+    "Oops",
+    "Called with bad token",
+    " is stuck.",
+    "timed out waiting for cpu",
+    "OPALITE-KEXEC-FAILED",
+    "OPALITE-INITRD-FAILED",
+    "OPALITE-KDUMP-LOAD-FAILED",
+    "OPALITE-KDUMP-NO-CRASH",
+    "OPALITE-PCI-FAILED",
+    "EEH: Frozen",
+    "]: left out:",
+    "XIVE: refused",
+];
 
 /// A PCI scenario: two threads, the pci initramfs, devices as `rig` places them.
 const fn pci(
@@ -1238,6 +1305,32 @@ pub const SCENARIOS: &[Scenario] = &[
         "console=hvc0 opalite.test=pci",
         PCI_SWITCH,
     ),
+    Scenario {
+        name: "pci-kexec-powernv9-smp4",
+        machine: Machine::Powernv9,
+        smp: "4,cores=2,threads=2",
+        memory: "2G",
+        kernel: Kernel::LinuxPciKexec(crate::pcirig::PciRig::OnePerPhb),
+        append: "console=hvc0 opalite.test=kexec opalite.pci=1",
+        steps: PCI_KEXEC,
+        forbidden: FORBIDDEN_PCI_KEXEC,
+        timeout: 300,
+        reboots: false,
+        image: Image::Release,
+    },
+    Scenario {
+        name: "pci-kdump-powernv10-smp4",
+        machine: Machine::Powernv10,
+        smp: "4,cores=2,threads=2",
+        memory: "2G",
+        kernel: Kernel::LinuxPciKexec(crate::pcirig::PciRig::OnePerPhb),
+        append: "console=hvc0 opalite.test=kdump-thread opalite.pci=1 crashkernel=512M",
+        steps: PCI_KDUMP,
+        forbidden: FORBIDDEN_PCI_KEXEC,
+        timeout: 300,
+        reboots: false,
+        image: Image::Release,
+    },
     pci(
         "pci-powernv9-2chips-smp4",
         Machine::Powernv9,

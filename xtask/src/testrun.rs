@@ -74,6 +74,8 @@ struct Bench {
     /// The pci initramfs, for [`Kernel::LinuxPci`] scenarios (the disks are in
     /// `pcirig::DIR`).
     pci_initrd: std::result::Result<PathBuf, String>,
+    /// The pci-kexec initramfs, for [`Kernel::LinuxPciKexec`] scenarios.
+    pci_kexec_initrd: std::result::Result<PathBuf, String>,
     /// The conformance payload, for [`Kernel::Conformance`] scenarios.
     payload: std::result::Result<PathBuf, String>,
 }
@@ -128,9 +130,17 @@ pub fn run(opts: &TestOpts) -> Result<bool> {
         pci: scenarios
             .iter()
             .any(|s| matches!(s.kernel, Kernel::LinuxPci(_))),
+        pci_kexec: scenarios
+            .iter()
+            .any(|s| matches!(s.kernel, Kernel::LinuxPciKexec(_))),
     };
-    let needs_linux =
-        extra.kexec || extra.kvm || extra.ipmi || extra.flash || extra.pci || needs(Kernel::Linux);
+    let needs_linux = extra.kexec
+        || extra.kvm
+        || extra.ipmi
+        || extra.flash
+        || extra.pci
+        || extra.pci_kexec
+        || needs(Kernel::Linux);
     // `firmware::build` makes the payload too; with `--firmware` it is built on its own.
     let mut payload: std::result::Result<PathBuf, String> = Err("not built".to_string());
     let firmware: std::result::Result<PathBuf, String> = match &opts.firmware {
@@ -382,6 +392,7 @@ struct Extra {
     ipmi: bool,
     flash: bool,
     pci: bool,
+    pci_kexec: bool,
 }
 
 fn setup_bench(
@@ -400,6 +411,7 @@ fn setup_bench(
         ipmi_initrd: Err(not()),
         flash_images: Err(not()),
         pci_initrd: Err(not()),
+        pci_kexec_initrd: Err(not()),
         payload,
     };
     if needs_linux {
@@ -411,6 +423,7 @@ fn setup_bench(
                 bench.ipmi_initrd = linux.ipmi_initrd.ok_or_else(not);
                 bench.flash_images = linux.flash_images.ok_or_else(not);
                 bench.pci_initrd = linux.pci_initrd.ok_or_else(not);
+                bench.pci_kexec_initrd = linux.pci_kexec_initrd.ok_or_else(not);
             }
             Err(e) => {
                 eprintln!("xtask: cannot prepare Linux: {e}");
@@ -420,7 +433,8 @@ fn setup_bench(
                 bench.kvm_initrd = Err(e.clone());
                 bench.ipmi_initrd = Err(e.clone());
                 bench.flash_images = Err(e.clone());
-                bench.pci_initrd = Err(e);
+                bench.pci_initrd = Err(e.clone());
+                bench.pci_kexec_initrd = Err(e);
             }
         }
     }
@@ -435,6 +449,7 @@ struct Linux {
     ipmi_initrd: Option<PathBuf>,
     flash_images: Option<PathBuf>,
     pci_initrd: Option<PathBuf>,
+    pci_kexec_initrd: Option<PathBuf>,
 }
 
 /// The kernel, the small initramfs and the bigger ones `extra` asks for.
@@ -472,9 +487,20 @@ fn prepare_linux(root: &Path, extra: Extra) -> Result<Linux> {
     } else {
         None
     };
+    let md5s = if extra.pci || extra.pci_kexec {
+        crate::pcirig::build(root)?
+    } else {
+        Vec::new()
+    };
     let pci_initrd = if extra.pci {
-        let md5s = crate::pcirig::build(root)?;
-        Some(initramfs::build_pci_image(&debian, &busybox, md5s)?)
+        Some(initramfs::build_pci_image(&debian, &busybox, md5s.clone())?)
+    } else {
+        None
+    };
+    let pci_kexec_initrd = if extra.pci_kexec {
+        Some(initramfs::build_pci_kexec_image(
+            &debian, &busybox, &kernel, md5s,
+        )?)
     } else {
         None
     };
@@ -486,6 +512,7 @@ fn prepare_linux(root: &Path, extra: Extra) -> Result<Linux> {
         ipmi_initrd,
         flash_images,
         pci_initrd,
+        pci_kexec_initrd,
     })
 }
 
@@ -574,6 +601,10 @@ fn run_scenario_once(
             let (kernel, _) = bench.linux.clone()?;
             (Some(kernel), Some(bench.pci_initrd.clone()?))
         }
+        Kernel::LinuxPciKexec(_) => {
+            let (kernel, _) = bench.linux.clone()?;
+            (Some(kernel), Some(bench.pci_kexec_initrd.clone()?))
+        }
         Kernel::Conformance => (Some(bench.payload.clone()?), None),
         Kernel::None | Kernel::Flash(_) => (None, None),
     };
@@ -590,7 +621,7 @@ fn run_scenario_once(
     };
     // A PCI scenario's disks are fresh copies too, checked after the run.
     let (disks, devices) = match s.kernel {
-        Kernel::LinuxPci(rig) => {
+        Kernel::LinuxPci(rig) | Kernel::LinuxPciKexec(rig) => {
             let root = util::repo_root();
             let disks = crate::pcirig::copy_for_run(&root, &logs.join(format!("{}{tag}", s.name)))
                 .map_err(|e| e.to_string())?;

@@ -66,6 +66,7 @@ impl FwRegs {
                 regs.mmio.push((bars.end, bars.end_size));
             }
             regs.mmio.push((bars.psi_esb, PSI_ESB_SIZE));
+            regs.mmio.push((bars.phb_esb, phys_map::PHB_ESB_SIZE));
             if !regs.mmio.contains(&(bars.tm, TM_SIZE)) {
                 regs.mmio.push((bars.tm, TM_SIZE));
             }

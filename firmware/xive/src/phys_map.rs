@@ -32,7 +32,14 @@ pub struct Bars {
     pub psi_esb: u64,
     /// The PSI host bridge's own registers (skiboot `PSIHB_REG`, 1 MiB).
     pub psihb: u64,
+    /// The PHBs' ESB pages: [`PHB_ESB_SIZE`] for the chip's six PHBs, 512 MiB apart
+    /// (skiboot `PHB4_XIVE_ESB` / `PHB5_XIVE_ESB`); their sources are masked through them
+    /// at XIVE_RESET like any other.
+    pub phb_esb: u64,
 }
+
+/// Six PHBs' ESB windows of 512 MiB each.
+pub const PHB_ESB_SIZE: u64 = 6 * (512 << 20);
 
 /// ESB pages per IPI or END: a trigger (or ESn) page and an EOI (or ESe) page.
 pub const ESB_PAGE_SHIFT: u32 = 16;
@@ -41,6 +48,8 @@ pub const ESB_PAIR_SHIFT: u32 = 17;
 const TM_BASE: u64 = 0x0006_0302_0318_0000;
 /// PSIHB registers, chip 0, on both generations (QEMU PNV9_PSIHB_BASE / PNV10_PSIHB_BASE).
 const PSIHB_BASE: u64 = 0x0006_0302_0300_0000;
+/// The PHBs' ESB windows, chip 0, on both generations.
+const PHB_ESB_BASE: u64 = 0x0006_00c3_0000_0000;
 
 /// P9 VC BAR: 64 sets of 8 GiB, the first 48 for IPIs, the last 16 for ENDs.
 const P9_VC_SIZE: u64 = 512 << 30;
@@ -66,6 +75,7 @@ pub fn bars(gen: Gen, chip_id: u32) -> Bars {
                 end_size: 0,
                 psi_esb: 0x0006_0302_031c_0000 | stride,
                 psihb: PSIHB_BASE | stride,
+                phb_esb: PHB_ESB_BASE | stride,
             }
         }
         Gen::P10 => {
@@ -88,6 +98,7 @@ pub fn bars(gen: Gen, chip_id: u32) -> Bars {
                 // registers and grew to 1 MiB (skiboot P10 map, QEMU PNV10_PSIHB_ESB_BASE).
                 psi_esb: 0x0006_0302_0200_0000 | stride,
                 psihb: PSIHB_BASE | stride,
+                phb_esb: PHB_ESB_BASE | stride,
             }
         }
     }
@@ -113,6 +124,9 @@ mod tests {
         assert_eq!(p9.psi_esb, 0x0006_0302_031c_0000);
         assert_eq!(p9.psihb, 0x0006_0302_0300_0000);
         assert_eq!(bars(Gen::P9, 1).psihb, 0x0006_0702_0300_0000);
+        // PHB 5's window ends where chip 0's PHB register BARs begin.
+        assert_eq!(p9.phb_esb + PHB_ESB_SIZE, 0x0006_00c3_c000_0000);
+        assert_eq!(bars(Gen::P10, 1).phb_esb, 0x0006_10c3_0000_0000);
         let p10 = bars(Gen::P10, 0);
         assert_eq!(p10.psi_esb, 0x0006_0302_0200_0000);
         assert_eq!(p10.psihb, 0x0006_0302_0300_0000);
