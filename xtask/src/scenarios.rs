@@ -1049,6 +1049,8 @@ const PCI_KDUMP: &[Step] = pci_steps!(
     expect("OPALITE-KDUMP-CRASH online="),
     expect("Kernel panic - not syncing: sysrq triggered crash"),
     forbid("Kernel panic"),
+    // Linux's capture kernel: OPAL_PCI_RESET(complete), OPAL_PCI_POLL until done.
+    expect("Issue PHB reset ..."),
     expect("OPALITE-KDUMP-CAPTURE ONLINE=1 PIR=0"),
     PCI,
     expect("OPALITE-VMCORE size=* magic=ELF read=16MiB"),
