@@ -21,6 +21,10 @@ Commands:
         --initrd PATH      initramfs (default: the busybox one xtask builds)
         --append STR       extra kernel arguments after console=hvc0
         --firmware PATH    boot this image instead of building Opalite (e.g. skiboot.lid)
+        --pci              plug in an nvme disk, a virtio-blk disk and an e1000e NIC on
+                           QEMU's user network (one per PHB; the disks are fresh copies,
+                           target/pci/run-*.img) and boot the initramfs with their
+                           drivers (insmod /lib/modules/opalite/*.ko in the shell)
         --gdb              wait for gdb on 127.0.0.1:1234
         --debug            build the firmware without --release
   test [options]
@@ -171,6 +175,8 @@ pub struct RunOpts {
     pub initrd: Option<PathBuf>,
     pub append: Option<String>,
     pub firmware: Option<PathBuf>,
+    /// Attach the pci scenarios' devices (`pcirig::PciRig::OnePerPhb`).
+    pub pci: bool,
     pub gdb: bool,
     pub debug: bool,
 }
@@ -341,6 +347,7 @@ fn parse_run(args: &mut Args) -> Result<RunOpts> {
         initrd: None,
         append: None,
         firmware: None,
+        pci: false,
         gdb: false,
         debug: false,
     };
@@ -356,6 +363,10 @@ fn parse_run(args: &mut Args) -> Result<RunOpts> {
             "--gdb" => {
                 no_value(&opt, &inline)?;
                 o.gdb = true
+            }
+            "--pci" => {
+                no_value(&opt, &inline)?;
+                o.pci = true
             }
             "--debug" => {
                 no_value(&opt, &inline)?;
@@ -608,7 +619,12 @@ mod tests {
         assert_eq!(o.machine, Machine::Powernv9);
         assert_eq!(o.smp.cpus, 1);
         assert_eq!(o.memory, "2G");
-        assert!(!o.gdb && o.firmware.is_none() && o.append.is_none());
+        assert!(!o.gdb && !o.pci && o.firmware.is_none() && o.append.is_none());
+        let Cmd::Run(o) = parse(argv("run --pci")).unwrap() else {
+            panic!()
+        };
+        assert!(o.pci);
+        assert!(parse(argv("run --pci=1")).is_err());
     }
 
     #[test]

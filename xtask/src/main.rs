@@ -71,11 +71,30 @@ fn run(opts: &RunOpts) -> Result<()> {
     };
     let initrd = match &opts.initrd {
         Some(i) => i.clone(),
+        None if opts.pci => {
+            let debian = debian::DebCache::open()?;
+            let md5s = pcirig::build(&root)?;
+            initramfs::build_pci_image(&debian, &debian.busybox()?, md5s)?
+        }
         None => {
             let path = root.join(initramfs::IMAGE);
             initramfs::build(&debian::DebCache::open()?.busybox()?, &path)?;
             path
         }
+    };
+    let devices = if opts.pci {
+        if opts.initrd.is_some() {
+            pcirig::build(&root)?;
+        }
+        let disks = pcirig::copy_for_run(&root, &root.join(pcirig::DIR).join("run"))?;
+        eprintln!(
+            "xtask: nvme disk {} (Linux: nvme0n1), virtio-blk disk {} (vda), e1000e eth0 on QEMU's user network",
+            disks[0].display(),
+            disks[1].display()
+        );
+        pcirig::PciRig::OnePerPhb.qemu_args(&disks)
+    } else {
+        Vec::new()
     };
     let append = match &opts.append {
         Some(extra) => format!("console=hvc0 {extra}"),
@@ -90,7 +109,7 @@ fn run(opts: &RunOpts) -> Result<()> {
         initrd: Some(initrd),
         append,
         flash: None,
-        devices: Vec::new(),
+        devices,
         gdb: opts.gdb,
         guest_may_reboot: false,
     };
