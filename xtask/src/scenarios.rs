@@ -1076,6 +1076,33 @@ const FORBIDDEN_PCI_KEXEC: &[&str] = &[
     "XIVE: refused",
 ];
 
+const PCI_KEXEC_APPEND: &str = "console=hvc0 opalite.test=kexec opalite.pci=1";
+const PCI_KDUMP_APPEND: &str =
+    "console=hvc0 opalite.test=kdump-thread opalite.pci=1 crashkernel=512M";
+
+/// A PCI kexec or kdump scenario: the kexec scenarios' four threads (PIR 5 offline for
+/// kdump), the pci-kexec initramfs, one device per PHB.
+const fn pci_kexec(
+    name: &'static str,
+    machine: Machine,
+    append: &'static str,
+    steps: &'static [Step],
+) -> Scenario {
+    Scenario {
+        name,
+        machine,
+        smp: "4,cores=2,threads=2",
+        memory: "2G",
+        kernel: Kernel::LinuxPciKexec(crate::pcirig::PciRig::OnePerPhb),
+        append,
+        steps,
+        forbidden: FORBIDDEN_PCI_KEXEC,
+        timeout: 300,
+        reboots: false,
+        image: Image::Release,
+    }
+}
+
 /// A PCI scenario: two threads, the pci initramfs, devices as `rig` places them.
 const fn pci(
     name: &'static str,
@@ -1300,6 +1327,22 @@ pub const SCENARIOS: &[Scenario] = &[
         PCI_NOBYPASS,
     ),
     pci(
+        "pci-nobypass-powernv10-smp2",
+        Machine::Powernv10,
+        "2",
+        crate::pcirig::PciRig::OnePerPhb,
+        "console=hvc0 opalite.test=pci iommu=nobypass",
+        PCI_NOBYPASS,
+    ),
+    pci(
+        "pci-switch-powernv9-smp2",
+        Machine::Powernv9,
+        "2",
+        crate::pcirig::PciRig::Switch,
+        "console=hvc0 opalite.test=pci",
+        PCI_SWITCH,
+    ),
+    pci(
         "pci-switch-powernv10-smp2",
         Machine::Powernv10,
         "2",
@@ -1307,32 +1350,10 @@ pub const SCENARIOS: &[Scenario] = &[
         "console=hvc0 opalite.test=pci",
         PCI_SWITCH,
     ),
-    Scenario {
-        name: "pci-kexec-powernv9-smp4",
-        machine: Machine::Powernv9,
-        smp: "4,cores=2,threads=2",
-        memory: "2G",
-        kernel: Kernel::LinuxPciKexec(crate::pcirig::PciRig::OnePerPhb),
-        append: "console=hvc0 opalite.test=kexec opalite.pci=1",
-        steps: PCI_KEXEC,
-        forbidden: FORBIDDEN_PCI_KEXEC,
-        timeout: 300,
-        reboots: false,
-        image: Image::Release,
-    },
-    Scenario {
-        name: "pci-kdump-powernv10-smp4",
-        machine: Machine::Powernv10,
-        smp: "4,cores=2,threads=2",
-        memory: "2G",
-        kernel: Kernel::LinuxPciKexec(crate::pcirig::PciRig::OnePerPhb),
-        append: "console=hvc0 opalite.test=kdump-thread opalite.pci=1 crashkernel=512M",
-        steps: PCI_KDUMP,
-        forbidden: FORBIDDEN_PCI_KEXEC,
-        timeout: 300,
-        reboots: false,
-        image: Image::Release,
-    },
+    pci_kexec("pci-kexec-powernv9-smp4", Machine::Powernv9, PCI_KEXEC_APPEND, PCI_KEXEC),
+    pci_kexec("pci-kexec-powernv10-smp4", Machine::Powernv10, PCI_KEXEC_APPEND, PCI_KEXEC),
+    pci_kexec("pci-kdump-powernv9-smp4", Machine::Powernv9, PCI_KDUMP_APPEND, PCI_KDUMP),
+    pci_kexec("pci-kdump-powernv10-smp4", Machine::Powernv10, PCI_KDUMP_APPEND, PCI_KDUMP),
     pci(
         "pci-powernv9-2chips-smp4",
         Machine::Powernv9,
