@@ -182,10 +182,28 @@ pub fn build_kexec_image(
     busybox: &Path,
     kernel: &Path,
 ) -> Result<std::path::PathBuf> {
-    let userland = debian
+    write_kexec_image(
+        debian,
+        busybox,
+        kernel,
+        crate::debian::Userland::default(),
+        KEXEC_IMAGE,
+    )
+}
+
+/// kexec-tools, `kernel` and `more`, written to `image` (relative to the repository).
+fn write_kexec_image(
+    debian: &crate::debian::DebCache,
+    busybox: &Path,
+    kernel: &Path,
+    more: crate::debian::Userland,
+    image: &str,
+) -> Result<std::path::PathBuf> {
+    let mut userland = debian
         .kexec_tools()
         .context("cannot get Debian's ppc64el kexec-tools")?;
-    let path = crate::util::repo_root().join(KEXEC_IMAGE);
+    userland.extend(more);
+    let path = crate::util::repo_root().join(image);
     build_kexec(
         busybox,
         &Extras {
@@ -277,25 +295,11 @@ pub fn build_pci_kexec_image(
     kernel: &Path,
     files: Vec<(String, std::path::PathBuf)>,
 ) -> Result<std::path::PathBuf> {
-    let mut userland = debian
-        .kexec_tools()
-        .context("cannot get Debian's ppc64el kexec-tools")?;
-    userland.extend(
-        debian
-            .pci_modules()
-            .context("cannot get the PCI device drivers from Debian's ppc64el kernel")?,
-    );
-    userland.files.extend(files);
-    let path = crate::util::repo_root().join(PCI_KEXEC_IMAGE);
-    build_kexec(
-        busybox,
-        &Extras {
-            userland: &userland,
-            kernel: Some(kernel),
-        },
-        &path,
-    )?;
-    Ok(path)
+    let mut drivers = debian
+        .pci_modules()
+        .context("cannot get the PCI device drivers from Debian's ppc64el kernel")?;
+    drivers.files.extend(files);
+    write_kexec_image(debian, busybox, kernel, drivers, PCI_KEXEC_IMAGE)
 }
 
 /// The small initramfs plus `userland`, written to `image` (relative to the repository).
