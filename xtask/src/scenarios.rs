@@ -479,20 +479,27 @@ const KEXEC_LOOP10: &[Step] = kexec_loop!(10; 1 2 3 4 5 6 7 8 9 10);
 /// not responding" never reach the console (printk is not flushed before the jump): the
 /// capture kernel prints them from the old log buffer (`vmcore-dmesg`), where these
 /// forbidden strings apply too.
-const FORBIDDEN_CRASH: &[&str] = &[
-    "panicked at",
-    "Unexpected exception",
-    "Oops",
-    "Called with bad token",
-    " is stuck.",
-    "timed out waiting for cpu",
-    "not responding",
-    "Activate system reset",
-    "OPALITE-INITRD-FAILED",
-    "OPALITE-KDUMP-LOAD-FAILED",
-    "OPALITE-KDUMP-NO-CRASH",
-    "OPALITE-VMCORE missing",
-];
+macro_rules! forbidden_in_crash_boots {
+    ($($extra:literal),* $(,)?) => {
+        &[
+            "panicked at",
+            "Unexpected exception",
+            "Oops",
+            "Called with bad token",
+            " is stuck.",
+            "timed out waiting for cpu",
+            "not responding",
+            "Activate system reset",
+            "OPALITE-INITRD-FAILED",
+            "OPALITE-KDUMP-LOAD-FAILED",
+            "OPALITE-KDUMP-NO-CRASH",
+            "OPALITE-VMCORE missing",
+            $($extra),*
+        ]
+    };
+}
+
+const FORBIDDEN_CRASH: &[&str] = forbidden_in_crash_boots!();
 
 /// kdump with `crashkernel=512M` on PIR 0, some CPUs offline (the mode says which), as
 /// Linux 6.1 does it on PowerNV (`crash_kexec_prepare_cpus`): NMI IPIs to the online
@@ -1057,24 +1064,15 @@ const PCI_KDUMP: &[Step] = pci_steps!(
     expect("reboot: Power down"),
 );
 
-/// What the PCI kexec and kdump scenarios forbid: the PCI scenarios' lines and CPUs
-/// that did not come back.
-const FORBIDDEN_PCI_KEXEC: &[&str] = &[
-    "panicked at",
-    "Unexpected exception",
-    "Oops",
-    "Called with bad token",
-    " is stuck.",
-    "timed out waiting for cpu",
+/// What the PCI kexec and kdump scenarios forbid: the crash scenarios' lines (CPUs that
+/// did not come back) and the PCI scenarios'.
+const FORBIDDEN_PCI_KEXEC: &[&str] = forbidden_in_crash_boots!(
     "OPALITE-KEXEC-FAILED",
-    "OPALITE-INITRD-FAILED",
-    "OPALITE-KDUMP-LOAD-FAILED",
-    "OPALITE-KDUMP-NO-CRASH",
     "OPALITE-PCI-FAILED",
     "EEH: Frozen",
     "]: left out:",
     "XIVE: refused",
-];
+);
 
 const PCI_KEXEC_APPEND: &str = "console=hvc0 opalite.test=kexec opalite.pci=1";
 const PCI_KDUMP_APPEND: &str =
