@@ -217,6 +217,13 @@ wait_for() {
     done
 }
 
+# Waits up to 10 s for path $1 to exist (a device node or sysfs entry a driver makes).
+wait_path() {
+    local tries=50
+    while [ ! -e "$1" ] && [ "$tries" -gt 0 ]; do sleep 0.2; tries=$((tries - 1)); done
+    [ -e "$1" ]
+}
+
 # Like wait_for in the guest's output, but gives up as soon as its QEMU has exited.
 wait_guest() {
     local tries=$(($2 * 5))
@@ -392,9 +399,7 @@ flash_mode() {
     for ko in /lib/modules/opalite/*.ko; do
         insmod "$ko" || { flash_fail "insmod $ko"; return; }
     done
-    tries=50
-    while [ ! -c /dev/mtd0 ] && [ "$tries" -gt 0 ]; do sleep 0.2; tries=$((tries - 1)); done
-    [ -c /dev/mtd0 ] || { flash_fail "no /dev/mtd0"; return; }
+    wait_path /dev/mtd0 || { flash_fail "no /dev/mtd0"; return; }
     echo "OPALITE-MTD $(tr '\n' ';' < /proc/mtd)"
     magic=$(dd if=/dev/mtd0 bs=4 count=1 2>/dev/null)
     version=$(dd if=/dev/mtd0 bs=4096 skip=8 count=1 2>/dev/null | tr -d '\000')
@@ -434,12 +439,6 @@ msi_total() {
     grep -i 'msi' /proc/interrupts | awk '{ for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }'
 }
 
-# Waits up to 10 s for path $1.
-wait_for() {
-    tries=50
-    while [ ! -e "$1" ] && [ "$tries" -gt 0 ]; do sleep 0.2; tries=$((tries - 1)); done
-    [ -e "$1" ]
-}
 
 pci_mode() {
     list=
@@ -454,7 +453,7 @@ pci_mode() {
     echo "OPALITE-PCI-DRIVERS-LOADED"
     before=$(msi_total)
     for disk in nvme0n1 vda; do
-        wait_for /dev/$disk || { pci_fail "no /dev/$disk"; continue; }
+        wait_path /dev/$disk || { pci_fail "no /dev/$disk"; continue; }
         want=$(cat /etc/opalite-pci/$disk.md5)
         got=$(dd if=/dev/$disk bs=65536 count=16 2>/dev/null | md5sum | cut -d' ' -f1)
         if [ "$got" = "$want" ]; then
@@ -474,7 +473,7 @@ pci_mode() {
             pci_fail "the sector written to $disk did not read back"
         fi
     done
-    wait_for /sys/class/net/eth0 || { pci_fail "no eth0"; return; }
+    wait_path /sys/class/net/eth0 || { pci_fail "no eth0"; return; }
     ip link set eth0 up
     tries=50
     while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != 1 ] && [ "$tries" -gt 0 ]; do
@@ -515,9 +514,7 @@ ipmi_mode() {
     for ko in /lib/modules/opalite/*.ko; do
         insmod "$ko" || { ipmi_fail "insmod $ko"; return; }
     done
-    tries=50
-    while [ ! -c /dev/ipmi0 ] && [ "$tries" -gt 0 ]; do sleep 0.2; tries=$((tries - 1)); done
-    [ -c /dev/ipmi0 ] || { ipmi_fail "no /dev/ipmi0"; return; }
+    wait_path /dev/ipmi0 || { ipmi_fail "no /dev/ipmi0"; return; }
     echo "OPALITE-IPMI-DEV /dev/ipmi0"
     echo "OPALITE-IPMI-MC-INFO $(ipmitool mc info 2>/dev/null | grep -E '^(Device ID|IPMI Version)' | tr -s ' ' | tr '\n' ';')"
     # "12/02/26 13:12:30 UTC" (stderr has ipmitool's complaint about a missing IANA list).

@@ -546,4 +546,19 @@ mod tests {
             assert!(INIT_SCRIPT.contains(marker), "{marker}");
         }
     }
+
+    /// A shell function defined twice silently replaces the first for every mode (a pci
+    /// helper named like the kvm mode's `wait_for` once broke the KVM scenarios).
+    #[test]
+    fn init_script_defines_each_function_once() {
+        let mut names: Vec<&str> = INIT_SCRIPT
+            .lines()
+            .filter_map(|l| l.strip_suffix("() {"))
+            .filter(|n| !n.contains(' '))
+            .collect();
+        assert!(names.len() > 20, "functions found: {names:?}");
+        names.sort_unstable();
+        let twice: Vec<_> = names.windows(2).filter(|w| w[0] == w[1]).collect();
+        assert!(twice.is_empty(), "defined twice: {twice:?}");
+    }
 }
