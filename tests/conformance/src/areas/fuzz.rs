@@ -590,6 +590,11 @@ fn work(slot: usize, count: u64, mut stop: impl FnMut(u64) -> bool) {
             // writes are only ever refused (an offset past any NVRAM).
             OPAL_FLASH_READ => destination(&mut rng, mem.pool, &mut args, 2, 3),
             OPAL_READ_NVRAM => destination(&mut rng, mem.pool, &mut args, 0, 1),
+            // A message is 72 bytes whatever the size says, written at any alignment: a
+            // random pool pointer near a buffer's end would be overrun legitimately once a
+            // flash completion is waiting.
+            OPAL_GET_MSG => destination(&mut rng, mem.pool, &mut args, 0, 1),
+            OPAL_CHECK_ASYNC_COMPLETION => destination(&mut rng, mem.pool, &mut args, 0, 1),
             OPAL_WRITE_NVRAM => args[2] = u64::MAX - rng.below(1 << 20),
             OPAL_FLASH_WRITE => {
                 args[1] = flash_offset(&mut rng, false);
