@@ -22,6 +22,8 @@ pub struct Outcome {
     pub milestones: Vec<(&'static str, f64)>,
     /// The first expected string that never appeared.
     pub missing: Option<&'static str>,
+    /// On a timeout, what each vCPU was executing (`stall::parse` of the monitor's answer).
+    pub stalled: Vec<crate::stall::Vcpu>,
 }
 
 enum Msg {
@@ -47,6 +49,7 @@ pub fn run(
     forbidden: &[&str],
     timeout: Duration,
     log_path: &Path,
+    monitor: Option<&Path>,
 ) -> Result<Outcome> {
     let mut log =
         File::create(log_path).context(format!("cannot create {}", log_path.display()))?;
@@ -82,6 +85,7 @@ pub fn run(
     let mut timed_out = false;
     let mut exit: Option<(ExitStatus, Instant)> = None;
     let mut open_streams: u32 = 2;
+    let mut stalled = Vec::new();
 
     loop {
         let mut incoming = vec![rx.recv_timeout(Duration::from_millis(100))];
@@ -160,6 +164,14 @@ pub fn run(
         }
         if exit.is_none() && (now >= deadline || kill_at.is_some_and(|t| now >= t)) {
             timed_out = now >= deadline;
+            if timed_out {
+                if let Some(answer) = monitor.and_then(crate::stall::snapshot) {
+                    writeln!(log, "\n---- vCPU state at the timeout (QEMU monitor) ----")?;
+                    log.write_all(answer.as_bytes())?;
+                    writeln!(log, "\n---- end of vCPU state ----")?;
+                    stalled = crate::stall::parse(&answer);
+                }
+            }
             let _ = child.0.kill();
             exit = Some((child.0.wait()?, now));
         }
@@ -202,6 +214,7 @@ pub fn run(
         elapsed: start.elapsed(),
         milestones,
         missing: pending,
+        stalled,
     })
 }
 
@@ -318,6 +331,7 @@ mod tests {
             &["Kernel panic"],
             Duration::from_millis(timeout_ms),
             &log,
+            None,
         );
         let _ = std::fs::remove_file(&log);
         out.unwrap()

@@ -14,6 +14,7 @@ mod pcirig;
 mod pnor_check;
 mod qemu;
 mod scenarios;
+mod stall;
 mod symmap;
 mod tbprog;
 mod testrun;

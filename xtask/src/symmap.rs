@@ -14,7 +14,7 @@ use crate::bail;
 use crate::util::{Context, Result};
 
 /// `nm -n -C` of `elf`.
-fn nm(elf: &Path) -> Result<String> {
+pub fn nm_text(elf: &Path) -> Result<String> {
     let out = Command::new("powerpc64-linux-gnu-nm")
         .args(["-n", "-C"])
         .arg(elf)
@@ -155,7 +155,7 @@ pub struct Packed {
 }
 
 pub fn pack(elf: &Path) -> Result<Packed> {
-    let syms = parse_nm(&nm(elf)?);
+    let syms = parse_nm(&nm_text(elf)?);
     let find = |n: &str| syms.iter().find(|s| s.2 == n).map(|s| s.0);
     let (Some(start), Some(hole), Some(hole_end), Some(opal_entry)) = (
         find("_image_start"),

@@ -645,6 +645,9 @@ fn run_scenario_once(
     };
     let mut cmd = Command::new(&bench.qemu);
     cmd.args(config.args(Console::Captured));
+    let monitor = logs.join(format!("{}{tag}.mon", s.name));
+    let _ = std::fs::remove_file(&monitor);
+    cmd.args(crate::stall::monitor_args(&monitor));
     let log = logs.join(format!("{}{tag}.log", s.name));
     let timeout = s.timeout_for(other_firmware);
     eprintln!("xtask: {} (timeout {timeout} s, log {})", s.name, rel(&log));
@@ -654,8 +657,18 @@ fn run_scenario_once(
         s.forbidden,
         Duration::from_secs(timeout),
         &log,
+        Some(&monitor),
     )
     .map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_file(&monitor);
+    if !outcome.stalled.is_empty() {
+        let symbols = crate::stall::elf_for_image(firmware)
+            .and_then(|elf| crate::stall::Symbols::from_elf(&elf));
+        eprintln!("xtask: {}: vCPUs at the timeout:", s.name);
+        for line in crate::stall::summary(&outcome.stalled, symbols.as_ref()) {
+            eprintln!("xtask:   {line}");
+        }
+    }
     let marks: Vec<String> = outcome
         .milestones
         .iter()

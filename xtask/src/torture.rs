@@ -73,7 +73,7 @@ fn boot(
     };
     let mut cmd = Command::new(&s.qemu);
     cmd.args(config.args(Console::Captured));
-    let outcome = harness::run(cmd, steps, forbidden, timeout, log)?;
+    let outcome = harness::run(cmd, steps, forbidden, timeout, log, None)?;
     let text = String::from_utf8_lossy(&std::fs::read(log)?).replace('\r', "");
     Ok((outcome, text))
 }
