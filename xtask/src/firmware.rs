@@ -51,6 +51,13 @@ pub fn elf_path(debug: bool) -> PathBuf {
     target_binary(debug, "opalite")
 }
 
+/// The ELF of the HMI-injection build (`build_hmi_test_image`).
+pub fn hmi_test_elf_path() -> PathBuf {
+    util::repo_root()
+        .join(HMI_TEST_TARGET_DIR)
+        .join("powerpc64-opal/release/opalite")
+}
+
 fn target_binary(debug: bool, name: &str) -> PathBuf {
     let profile = if debug { "debug" } else { "release" };
     util::repo_root()
@@ -154,9 +161,7 @@ pub fn build_hmi_test_image(output: Output) -> Result<PathBuf> {
         output,
     )
     .context("HMI-injection firmware build failed")?;
-    let elf = root
-        .join(HMI_TEST_TARGET_DIR)
-        .join("powerpc64-opal/release/opalite");
+    let elf = hmi_test_elf_path();
     // The release check below looks for these names: they must exist here, or that
     // check could never fail.
     if injection_symbols_in(&elf)?.is_empty() {

@@ -179,10 +179,7 @@ pub fn elf_for_image(image: &Path) -> Option<PathBuf> {
     if image == root.join(crate::firmware::IMAGE) {
         Some(crate::firmware::elf_path(false))
     } else if image == root.join(crate::firmware::HMI_TEST_IMAGE) {
-        Some(
-            root.join(crate::firmware::HMI_TEST_TARGET_DIR)
-                .join("powerpc64-opal/release/opalite"),
-        )
+        Some(crate::firmware::hmi_test_elf_path())
     } else {
         None
     }
