@@ -56,6 +56,9 @@ Commands:
         --quick            powernv9/10 at 1 and 4 threads only, no scaling, no Linux
         --no-linux         everything but the Linux end-to-end, kexec and kdump runs
         --kexec-only       only the kexec and kdump rows (Linux under -icount)
+        --pci-only         only the PCI rows: OPAL_PCI_* calls and guest time in them
+                           per token (Linux traced, three devices), PHB bring-up per
+                           PHB with the devices and without (-icount, -smp 1)
         --runs N           Linux boots per firmware and thread count (default 3)
   fuzz [options]
       The conformance payload's fuzz mode: random OPAL calls from every thread, then the
@@ -246,6 +249,7 @@ pub struct BenchOpts {
     pub quick: bool,
     pub no_linux: bool,
     pub kexec_only: bool,
+    pub pci_only: bool,
     pub runs: u32,
 }
 
@@ -413,6 +417,7 @@ fn parse_bench(args: &mut Args) -> Result<BenchOpts> {
         quick: false,
         no_linux: false,
         kexec_only: false,
+        pci_only: false,
         runs: 3,
     };
     while let Some((opt, inline)) = args.next_opt() {
@@ -428,6 +433,10 @@ fn parse_bench(args: &mut Args) -> Result<BenchOpts> {
             "--kexec-only" => {
                 no_value(&opt, &inline)?;
                 o.kexec_only = true
+            }
+            "--pci-only" => {
+                no_value(&opt, &inline)?;
+                o.pci_only = true
             }
             "--runs" => {
                 let v = args.value(&opt, inline)?;
@@ -550,6 +559,19 @@ mod tests {
 
     fn argv(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn bench_options() {
+        let Cmd::Bench(o) = parse(argv("bench")).unwrap() else {
+            panic!()
+        };
+        assert!(!o.pci_only && !o.kexec_only && !o.quick && o.runs == 3);
+        let Cmd::Bench(o) = parse(argv("bench --pci-only --runs 2")).unwrap() else {
+            panic!()
+        };
+        assert!(o.pci_only && !o.kexec_only && o.runs == 2);
+        assert!(parse(argv("bench --pci-only=1")).is_err());
     }
 
     #[test]

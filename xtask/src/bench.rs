@@ -21,6 +21,8 @@ use crate::tbprog;
 use crate::toolchain;
 use crate::util::{self, Result};
 
+mod pci;
+
 pub const SKIBOOT: &str = "/usr/share/qemu/skiboot.lid";
 /// The deterministic clock: 2^0 ns of guest time per instruction; `sleep=off` so that
 /// idle waits jump to the next timer instead of following the host's clock.
@@ -285,19 +287,26 @@ pub fn run(opts: &BenchOpts) -> Result<bool> {
     let logs = root.join("target/bench-logs");
     std::fs::create_dir_all(&logs)?;
     let mut rows: Vec<Row> = Vec::new();
+    let mut tokens: Vec<pci::TokenRow> = Vec::new();
 
-    if !opts.kexec_only {
+    let only = opts.kexec_only || opts.pci_only;
+    let linux = !opts.quick && !opts.no_linux;
+    if !only {
         firmware_rows(opts, &qemu, &fws, &built.payload, &logs, &mut rows)?;
     }
-    if !opts.quick && !opts.no_linux && !opts.kexec_only {
+    if linux && !only {
         linux_rows(opts, &qemu, &fws, &logs, &mut rows)?;
     }
-    if opts.kexec_only || (!opts.quick && !opts.no_linux) {
+    if opts.kexec_only || (linux && !only) {
         kexec_rows(opts.runs, &qemu, &fws, &logs, &mut rows)?;
+    }
+    if opts.pci_only || (linux && !only) {
+        pci::rows(&qemu, &fws, &logs, &mut rows, &mut tokens)?;
     }
 
     print_table(&rows);
-    let json = to_json(&rows);
+    print_tokens(&tokens);
+    let json = to_json(&rows, &tokens);
     let out = root.join("target/bench.json");
     std::fs::write(&out, json)?;
     eprintln!("xtask: wrote {}", out.display());
@@ -855,6 +864,7 @@ fn fmt_value(v: f64, unit: &str) -> String {
         "ns" => format!("{v:.0} ns"),
         "s" => format!("{v:.2} s"),
         "x" => format!("{v:.2}x"),
+        "calls" => format!("{v:.0}"),
         _ => format!("{v}"),
     }
 }
@@ -890,6 +900,33 @@ fn print_table(rows: &[Row]) {
     }
 }
 
+/// Per OPAL_PCI_* token: calls and guest time in them, both firmwares (bench/pci.rs).
+fn print_tokens(tokens: &[pci::TokenRow]) {
+    if tokens.is_empty() {
+        return;
+    }
+    println!();
+    println!(
+        "OPAL_PCI_* calls per token, Linux boot with nvme + virtio-blk + e1000e to the end of \
+         its disk and DHCP checks (opal_entry/opal_exit traced on the timebase, -icount {ICOUNT}, -smp 1)"
+    );
+    println!();
+    println!("| token | name | config | Opalite calls | skiboot calls | Opalite ms | skiboot ms |");
+    println!("|---:|---|---|---:|---:|---:|---:|");
+    for t in tokens {
+        println!(
+            "| {} | {} | {} | {} | {} | {:.3} | {:.3} |",
+            t.token,
+            opal_api::token::name(t.token).unwrap_or("?"),
+            t.config,
+            t.calls[0],
+            t.calls[1],
+            t.ms[0],
+            t.ms[1]
+        );
+    }
+}
+
 fn json_str(s: &str) -> String {
     let mut o = String::from("\"");
     for c in s.chars() {
@@ -911,7 +948,7 @@ fn json_num(v: Option<f64>) -> String {
     }
 }
 
-fn to_json(rows: &[Row]) -> String {
+fn to_json(rows: &[Row], tokens: &[pci::TokenRow]) -> String {
     let when = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -933,6 +970,20 @@ fn to_json(rows: &[Row]) -> String {
             json_str(&r.target_text()),
             r.met().map_or("null".into(), |m| m.to_string()),
             if i + 1 < rows.len() { "," } else { "" }
+        ));
+    }
+    o.push_str("  ],\n  \"pci_tokens\": [\n");
+    for (i, t) in tokens.iter().enumerate() {
+        o.push_str(&format!(
+            "    {{\"token\": {}, \"name\": {}, \"config\": {}, \"opalite_calls\": {}, \"skiboot_calls\": {}, \"opalite_ms\": {}, \"skiboot_ms\": {}}}{}\n",
+            t.token,
+            json_str(opal_api::token::name(t.token).unwrap_or("?")),
+            json_str(&t.config),
+            t.calls[0],
+            t.calls[1],
+            json_num(Some(t.ms[0])),
+            json_num(Some(t.ms[1])),
+            if i + 1 < tokens.len() { "," } else { "" }
         ));
     }
     o.push_str("  ]\n}\n");
@@ -959,7 +1010,19 @@ mod tests {
         assert_eq!(r.ratio(), Some(0.025));
         assert_eq!(r.met(), Some(true));
         assert_eq!(r.target_text(), "<= 1/20");
-        assert!(to_json(&[r]).contains("\"met\": true"));
+        let json = to_json(
+            &[r],
+            &[pci::TokenRow {
+                config: "c".into(),
+                token: 23,
+                calls: [2002, 1571],
+                ms: [1.5, 0.25],
+            }],
+        );
+        assert!(json.contains("\"met\": true"));
+        assert!(json.contains(
+            "\"name\": \"OPAL_PCI_EEH_FREEZE_STATUS\", \"config\": \"c\", \"opalite_calls\": 2002"
+        ));
     }
 
     #[test]

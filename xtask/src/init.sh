@@ -39,6 +39,12 @@
 #                            IC xive or xics, e.g. xive:0,xics:0,xive:3 (the third guest
 #                            is saved to a file and restored 3 times while it counts)
 #   opalite.test=kvm-guest   (the guest's mode) count opalite.ticks=N seconds, power off
+# Facts for `cargo xtask bench` (xtask/src/bench/pci.rs), printed before power-off:
+#   opalite.opal-trace=1     (pci, poweroff) per OPAL token, the calls the opal_entry and
+#                            opal_exit trace events saw and the timebase ticks inside them;
+#                            boot with trace_event=powerpc:opal_entry,powerpc:opal_exit
+#                            trace_clock=ppc-tb and a trace_buf_size that holds the boot
+#   opalite.phb-log=1        (pci, poweroff) the firmware's PHB lines from its msglog
 
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin:/usr/bin
@@ -64,6 +70,8 @@ for arg in $(cat /proc/cmdline); do
     opalite.ticks=*) ticks="${arg#opalite.ticks=}" ;;
     opalite.hmi=*) hmi_in_capture="${arg#opalite.hmi=}" ;;
     opalite.pci=*) pci_too="${arg#opalite.pci=}" ;;
+    opalite.opal-trace=*) opal_trace="${arg#opalite.opal-trace=}" ;;
+    opalite.phb-log=*) phb_log="${arg#opalite.phb-log=}" ;;
     esac
 done
 
@@ -494,6 +502,53 @@ pci_mode() {
     grep -i msi /proc/interrupts | tr -s ' ' | head -12
 }
 
+# --- bench facts -----------------------------------------------------------------------
+
+# The opal_entry/opal_exit events since boot, tallied per token. Linux raises them around
+# each OPAL call with interrupts hard-disabled, so on one CPU every entry is followed by
+# its own exit; with trace_clock=ppc-tb the time stamps are raw timebase ticks. The END
+# line lets the host check that nothing was lost: the buffer kept every event written
+# (entries-in-buffer/entries-written) and no exit came without its entry.
+opal_trace_report() {
+    t=/sys/kernel/tracing
+    [ -e $t/trace ] || mount -t tracefs tracefs $t 2>/dev/null
+    [ -e $t/trace ] || { echo "OPALITE-OPAL-TRACE-FAILED no tracefs"; return; }
+    echo 0 > $t/tracing_on
+    awk '
+    /^# entries-in-buffer/ { split($3, kw, "/"); kept = kw[1]; written = kw[2]; next }
+    {
+        for (i = 2; i <= NF; i++) if ($i == "opal_entry:" || $i == "opal_exit:") break
+        if (i > NF) next
+        ts = $(i - 1); sub(":", "", ts)
+        op = $(i + 1); sub("opcode=", "", op)
+        if ($i == "opal_entry:") {
+            entries++
+            if (open != "") unmatched++
+            open = op; t0 = ts
+        } else {
+            exits++
+            if (open != op) { unmatched++ } else { calls[op]++; ticks[op] += ts - t0 }
+            open = ""
+        }
+    }
+    END {
+        for (op in calls) printf "OPALITE-OPAL-TRACE token=%s calls=%d ticks=%.0f\n", op, calls[op], ticks[op]
+        printf "OPALITE-OPAL-TRACE-END entries=%d exits=%d unmatched=%d kept=%s written=%s\n", entries, exits, unmatched, kept, written
+    }' $t/trace
+}
+
+# The firmware's own lines about its PHBs (skiboot's and Opalite's alike), with their
+# timebase stamps: the host measures PCI bring-up from them.
+phb_log_report() {
+    grep -aE 'PHB|HWPROBE|Starting kernel' /sys/firmware/opal/msglog | sed -e 's/^/OPALITE-PHB-LOG /'
+    echo "OPALITE-PHB-LOG-END"
+}
+
+bench_facts() {
+    [ "$opal_trace" = 1 ] && opal_trace_report
+    [ "$phb_log" = 1 ] && phb_log_report
+}
+
 ipmi_fail() { echo "OPALITE-IPMI-FAILED $*"; dmesg | grep -i ipmi | tail -5; }
 
 # The RTC's traffic on the same BMC while the batch runs: hwclock reads (OPAL_RTC_READ,
@@ -587,6 +642,7 @@ poweroff)
     echo "OPALITE-FW-VERSION=${fw:-unknown}"
     echo "OPALITE-CPUS=$(nproc) (online: $(online))"
     msglog_facts
+    bench_facts
     # Linux calls OPAL_CEC_POWER_DOWN; QEMU then exits on its own.
     poweroff -f
     ;;
@@ -725,6 +781,7 @@ flash)
     ;;
 pci)
     pci_mode
+    bench_facts
     poweroff -f
     ;;
 kvm-guest)

@@ -116,6 +116,8 @@ const RESET_POLLS: u32 = 64;
 /// the arena's end is fixed. Every PHB's reset is started before any is waited on, so
 /// the machine waits for the slowest link once, not for each in turn.
 pub fn init(tree: &Tree, inv: &Inventory, arena: &mut BootArena, wire: WireIrqs) {
+    // Where `cargo xtask bench` starts the PCI bring-up's clock (msglog only).
+    log::debug!("bring-up of the PHBs starts");
     let chips: Vec<(u32, u64)> = inv
         .chips
         .iter()
