@@ -7,7 +7,8 @@
 //! * Complete reset (scope 1, kdump kernels): PERST asserted, the ETU held in reset over
 //!   XSCOM until the PBCQ has no transaction pending, released, the PHB brought up again
 //!   from the caches, PERST held, released, then the link waited for.
-//! * Fundamental reset (5): PERST asserted and held, released, link waited for.
+//! * Fundamental reset (5): PERST asserted and held, released, link waited for; a PHB
+//!   that still holds PERST from its init (boot) skips the hold.
 //! * Hot reset (4): secondary bus reset on the root port, held, released, link waited for.
 //! * PHB error (3) and IODA table (6) resets complete within the call.
 //!
@@ -114,6 +115,18 @@ impl<R: PhbRegs> Phb<'_, R> {
                 Ok(0)
             }
             ResetScope::PciFundamental => {
+                // A PHB fresh from init still holds PERST, as it has since power-on:
+                // nothing to hold it for, release it now (skiboot's "FRESET: Assert
+                // skipped", which saves every PHB's 250 ms at boot).
+                if self.regs.read64(reg::PCIE_CRESET) & reg::CRESET_PERST_N == 0 {
+                    self.set_perst(false);
+                    self.reset = ResetProgress::LinkTraining {
+                        polls_left: LINK_POLLS,
+                    };
+                    // The first look soon: a link QEMU models (or one a slot trains
+                    // quickly) is up at once, and each PHB's boot waits for this poll.
+                    return Ok(1);
+                }
                 self.set_perst(true);
                 self.reset = ResetProgress::PerstHeld;
                 Ok(PERST_HOLD_MS)

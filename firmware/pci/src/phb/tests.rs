@@ -1044,17 +1044,21 @@ fn complete_reset_with_a_failing_xscom_breaks_the_phb() {
 fn fundamental_and_hot_resets() {
     let mut p = phb();
     let mut scom = ScomModel::default();
+    let perst_n = |p: &Phb<'_, PhbModel>| {
+        p.regs().read_reg(crate::reg::PCIE_CRESET) & crate::reg::CRESET_PERST_N
+    };
+    // Fresh from init PERST is still asserted: released at once, no 250 ms hold.
+    assert_eq!(perst_n(&p), 0);
+    let first = p.pci_reset(&mut scom, 5, 1).unwrap();
+    assert_eq!(first, 1);
+    assert_ne!(perst_n(&p), 0);
+    assert_eq!(run_reset(&mut p, &mut scom, first), [1]);
+    // With the link running, PERST is asserted and held.
     let first = p.pci_reset(&mut scom, 5, 1).unwrap();
     assert_eq!(first, 250);
-    assert_eq!(
-        p.regs().read_reg(crate::reg::PCIE_CRESET) & crate::reg::CRESET_PERST_N,
-        0
-    );
+    assert_eq!(perst_n(&p), 0);
     assert_eq!(run_reset(&mut p, &mut scom, first), [250, 10]);
-    assert_ne!(
-        p.regs().read_reg(crate::reg::PCIE_CRESET) & crate::reg::CRESET_PERST_N,
-        0
-    );
+    assert_ne!(perst_n(&p), 0);
 
     let first = p.pci_reset(&mut scom, 4, 1).unwrap();
     assert_eq!(
@@ -1165,4 +1169,20 @@ fn whole_boot_sequence_of_one_phb() {
     assert!(reg.get(2).is_ok());
     assert!(reg.get(3).is_err());
     assert!(reg.get(2).unwrap().regs().violations().is_empty());
+}
+
+#[test]
+fn set_pe_visits_exactly_the_matching_rids() {
+    for (mask, want) in [
+        (0xffff, 0x0518),
+        (0xff00, 0x0100),
+        (0xfff8, 0x0618),
+        (0x0007, 0x0002),
+        (0xe000, 0x2000),
+        (0x0000, 0x0000),
+    ] {
+        let fast: Vec<u16> = super::calls::rids_matching(mask, want).collect();
+        let slow: Vec<u16> = (0..=u16::MAX).filter(|r| r & mask == want).collect();
+        assert_eq!(fast, slow, "mask {mask:#x} want {want:#x}");
+    }
 }
