@@ -500,6 +500,10 @@ pci_mode() {
         pci_fail "MSI counts did not grow ($before, then $after)"
     fi
     grep -i msi /proc/interrupts | tr -s ' ' | head -12
+    # An nvme command that timed out (Linux then polls its completion) is an MSI that
+    # never arrived, even when the retry let the checks above pass.
+    lost=$(dmesg | grep -E 'nvme.*timeout' | head -3)
+    [ -z "$lost" ] || pci_fail "nvme timed out: $lost"
 }
 
 # --- bench facts -----------------------------------------------------------------------
