@@ -246,20 +246,17 @@ impl Xive {
         }
         // 2. Runtime IRQs.
         for b in 0..self.blocks.len() {
-            for idx in 0..ids::SOURCES {
-                if self.blocks[b].irqs.is_dynamic(idx) {
-                    write_eas(hw, &self.blocks[b], idx, Eas(0));
-                }
+            for idx in self.blocks[b].irqs.dynamic_indexes() {
+                write_eas(hw, &self.blocks[b], idx, Eas(0));
             }
             self.blocks[b].irqs.reset_dynamic();
         }
         // 3. ENDs: the threads' go back to defaults, every other set is released.
         for b in 0..self.blocks.len() {
             let blk = b as u8;
-            for set in 1..self.blocks[b].end_sets.len() {
-                if !self.blocks[b].end_sets.get(set) {
-                    continue;
-                }
+            let mut next = self.blocks[b].end_sets.first_set(1);
+            while let Some(set) = next {
+                next = self.blocks[b].end_sets.first_set(set + 1);
                 let owner = self
                     .threads
                     .iter()

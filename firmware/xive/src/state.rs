@@ -574,9 +574,10 @@ impl Xive {
         for n in 0..pages {
             let first = n * sets_per_page;
             let block = &self.blocks[blk as usize];
-            let free = (first..first + sets_per_page)
-                .filter(|&s| s != 0 && !block.end_sets.get(s))
-                .count() as u32;
+            // Set 0 is never handed out (END 0 stays the firmware's).
+            let lo = first.max(1);
+            let free =
+                (first + sets_per_page - lo) - block.end_sets.count_set(lo, first + sets_per_page);
             free_total += free;
             if dir_entry(hw, block, Indirect::End, n).present() {
                 usable += free;
