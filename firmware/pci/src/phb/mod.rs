@@ -94,6 +94,10 @@ pub enum Table {
     Pest,
 }
 
+/// The root port's command register: memory space (bit 1), bus master (2), parity-error
+/// response (6), SERR# enable (8).
+const ROOT_PORT_COMMAND: u32 = 0x0146;
+
 impl Caps {
     /// Read and check the capability registers.
     pub fn read<R: PhbRegs + ?Sized>(regs: &mut R) -> Result<Caps, InitError> {
@@ -596,9 +600,14 @@ impl<'t, R: PhbRegs> Phb<'t, R> {
         r.write64(reg::PCIE_DLP_ERR_STATUS, u64::MAX);
         r.write64(reg::PCIE_DLP_ERR_COUNTERS, 0);
         // Root port: primary 0, secondary 1, subordinate 0xff until the scan numbers
-        // the buses; memory decode and bus mastering on; status bits cleared (W1C).
-        let root_cfg: [(u32, u32, u32); 3] =
-            [(0x18, 4, 0x00ff_0100), (0x04, 2, 0x0006), (0x06, 2, 0xffff)];
+        // the buses; memory decode, bus mastering, parity-error response and SERR on (as
+        // skiboot's root-port init: errors the port sees are reported, not dropped);
+        // status bits cleared (W1C).
+        let root_cfg: [(u32, u32, u32); 3] = [
+            (0x18, 4, 0x00ff_0100),
+            (0x04, 2, ROOT_PORT_COMMAND),
+            (0x06, 2, 0xffff),
+        ];
         for (offset, size, value) in root_cfg {
             config_write(r, Bdfn::ROOT, offset, size, value).map_err(InitError::Config)?;
         }

@@ -335,7 +335,11 @@ fn p9_bring_up_programs_what_skiboot_does() {
     let rc = |p: &mut Phb<'static, PhbModel>, off| p.config_read(0, off, AccessSize::Word).data;
     let mut p = p;
     assert_eq!(rc(&mut p, 0x18), 0x00ff_0100);
-    assert_eq!(rc(&mut p, 0x04) & 0xffff, 0x0006);
+    assert_eq!(
+        rc(&mut p, 0x04) & 0xffff,
+        0x0146,
+        "memory, bus master, PERR, SERR"
+    );
     assert_eq!(rc(&mut p, 0x78), 0x07fe_0004);
     assert!(!p.is_broken());
     assert!(
