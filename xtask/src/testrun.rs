@@ -538,6 +538,12 @@ fn died_in_kexec_copy(log: &Path) -> bool {
     }
 }
 
+/// Does a scenario with this kernel kexec (and so can meet the copy checkstop)? The
+/// pci-kexec image's scenarios do as well as the plain kexec image's.
+fn kexecs(kernel: Kernel) -> bool {
+    matches!(kernel, Kernel::LinuxKexec | Kernel::LinuxPciKexec(_))
+}
+
 /// Runs a scenario; a kexec scenario that died of the known Linux copy checkstop runs once
 /// more (and says so), since that failure is the kernel's, whatever the firmware.
 /// The log name's suffix for run `run` of `repeat` (none without `--repeat`).
@@ -559,7 +565,7 @@ fn run_scenario(
 ) -> std::result::Result<(), String> {
     let first = run_scenario_once(s, firmware, bench, other_firmware, logs, &tag);
     let log = logs.join(format!("{}{tag}.log", s.name));
-    if first.is_err() && s.kernel == Kernel::LinuxKexec && died_in_kexec_copy(&log) {
+    if first.is_err() && kexecs(s.kernel) && died_in_kexec_copy(&log) {
         let kept = logs.join(format!("{}{tag}.checkstop.log", s.name));
         let _ = std::fs::rename(&log, &kept);
         eprintln!(
@@ -735,6 +741,16 @@ fn rel(path: &Path) -> String {
 #[cfg(test)]
 mod flake_tests {
     use super::*;
+
+    #[test]
+    fn the_pci_kexec_scenarios_get_the_copy_flake_retry_too() {
+        assert!(kexecs(Kernel::LinuxKexec));
+        assert!(kexecs(Kernel::LinuxPciKexec(
+            crate::pcirig::PciRig::OnePerPhb
+        )));
+        assert!(!kexecs(Kernel::LinuxPci(crate::pcirig::PciRig::OnePerPhb)));
+        assert!(!kexecs(Kernel::Linux));
+    }
 
     #[test]
     fn only_a_checkstop_after_the_switchover_is_the_kexec_copy_flake() {
