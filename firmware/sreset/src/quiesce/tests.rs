@@ -540,7 +540,10 @@ fn hold_of_one_cpu_leaves_the_others_running() {
                 });
             }
             assert_eq!(stats.calls()[held], calls[held], "round {round}");
-            assert_eq!(cpus.in_opal(held), 0);
+            // A held CPU that is just starting a call counts itself in, sees the flag
+            // and backs out (the entry protocol), so a look can catch 1 for a moment; it
+            // never stays in.
+            eventually("the held CPU is not inside", || cpus.in_opal(held) == 0);
             assert_eq!(q.call(cpus, clock, ME, QUIESCE_RESUME, -1), Ok(()));
             eventually("the held CPU calls again", || {
                 stats.calls()[held] > calls[held]
