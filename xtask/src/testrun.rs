@@ -544,8 +544,6 @@ fn kexecs(kernel: Kernel) -> bool {
     matches!(kernel, Kernel::LinuxKexec | Kernel::LinuxPciKexec(_))
 }
 
-/// Runs a scenario; a kexec scenario that died of the known Linux copy checkstop runs once
-/// more (and says so), since that failure is the kernel's, whatever the firmware.
 /// The log name's suffix for run `run` of `repeat` (none without `--repeat`).
 fn run_tag(run: usize, repeat: usize) -> String {
     if repeat > 1 {
@@ -555,6 +553,8 @@ fn run_tag(run: usize, repeat: usize) -> String {
     }
 }
 
+/// Runs a scenario; a kexec scenario that died of the known Linux copy checkstop runs once
+/// more (and says so), since that failure is the kernel's, whatever the firmware.
 fn run_scenario(
     s: &Scenario,
     firmware: &Path,

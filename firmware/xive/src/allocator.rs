@@ -313,8 +313,6 @@ impl core::fmt::Debug for Blocks {
 mod tests {
     use super::*;
 
-    /// The sorted vector answers as the `BTreeMap` it replaced, on a random mix of
-    /// inserts, removals and lookups, `Debug` included.
     #[test]
     fn word_level_queries_agree_with_bit_by_bit() {
         let mut b = Bitmap::new(300);
@@ -352,6 +350,8 @@ mod tests {
         assert!(b.range_clear(2, 61) && !b.range_clear(2, 62));
     }
 
+    /// The sorted vector answers as the `BTreeMap` it replaced, on a random mix of
+    /// inserts, removals and lookups, `Debug` included.
     #[test]
     fn blocks_behave_as_a_btree_map() {
         use alloc::collections::BTreeMap;
